@@ -1,0 +1,6 @@
+/**
+ * Public names of `decode/`, re-exported by the root mod.ts.
+ *
+ * @module
+ */
+export {};
