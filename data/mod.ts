@@ -4,3 +4,4 @@
  * @module
  */
 export {};
+export * from "./safetensors.ts";
