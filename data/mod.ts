@@ -3,5 +3,9 @@
  *
  * @module
  */
-export {};
+// Audio front end: decoding, resampling, features.
+export { type Audio, decodeAudio, decodeAudioChannels, downmix, readAudio } from "./audio.ts";
+export { type DecodedAudio, decodeWav, encodeWav, type WavWriteOptions, writeWav } from "./wav.ts";
+export { decodeFlac, type FlacDecodeOptions } from "./flac.ts";
+
 export * from "./safetensors.ts";
