@@ -8,10 +8,11 @@
 
 /**
  * The visible word-boundary token of a character LM (`build_lm --char`): a space between
- * words becomes this token, so a character LM's vocabulary holds single characters plus it.
+ * words becomes this token. It is one character itself (wav2letter's convention), so a
+ * character LM's vocabulary holds only single characters and `isCharacterBased` stays true.
  * A decoder maps its space label to this token when the LM's vocabulary contains it.
  */
-export const CHAR_LM_SPACE = "<sp>";
+export const CHAR_LM_SPACE = "|";
 
 /** What a CTC beam search needs from a word or character n-gram LM. */
 export interface LanguageModel {
