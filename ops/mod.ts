@@ -1,6 +1,59 @@
 /**
- * Public names of `ops/`, re-exported by the root mod.ts.
+ * Public names of `ops/`: tensors, autograd, memory scopes and the ops, re-exported by the
+ * root mod.ts. Importing it registers the cpu backend; GPU backends register themselves
+ * when their module is imported and initialised (see ops/backends/).
  *
  * @module
  */
-export {};
+import "./backends/cpu/mod.ts";
+
+export type { DType, TypedArray } from "./dtype.ts";
+export type { Shape } from "./shape.ts";
+export type { Backend } from "./backend.ts";
+export { Tensor } from "./tensor.ts";
+export {
+  defaultBackend,
+  getBackend,
+  isGradEnabled,
+  keep,
+  noGrad,
+  releaseGrad,
+  setDefaultBackend,
+  TensorScope,
+  tidy,
+} from "./engine.ts";
+export {
+  full,
+  ones,
+  randomNormal,
+  randomUniform,
+  scalar,
+  tensor,
+  type TensorOptions,
+  zeros,
+} from "./creation.ts";
+export { Rng } from "./random.ts";
+export {
+  abs,
+  add,
+  broadcastTo,
+  div,
+  exp,
+  hardtanh,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  onesLike,
+  pow,
+  relu,
+  sigmoid,
+  sqrt,
+  sub,
+  tanh,
+  where,
+  zerosLike,
+} from "./elementwise.ts";
+export { reshape } from "./reshape.ts";
+export { sum } from "./reduce_sum.ts";

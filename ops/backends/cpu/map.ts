@@ -1,0 +1,87 @@
+/**
+ * cpu kernel of `map` (every elementwise op): the expression is rendered to TypeScript and
+ * compiled once per (table key, number of inputs, broadcast or not); the loop is then plain
+ * typed-array code. Broadcast inputs are read through zero strides.
+ */
+import { registerKernel } from "../../engine.ts";
+import type { MapAttrs } from "../../elementwise.ts";
+import { renderExpr } from "../../expr.ts";
+import { broadcastStrides, shapesEqual } from "../../shape.ts";
+import type { TypedArray } from "../../dtype.ts";
+import { cpuData, cpuOutput } from "./backend.ts";
+
+type Compiled = (
+  out: TypedArray,
+  ins: TypedArray[],
+  strides: number[][],
+  shape: number[],
+  a: number,
+  b: number,
+) => void;
+const cache = new Map<string, Compiled>();
+
+function compile(attrs: MapAttrs, contiguous: boolean): Compiled {
+  const key = `${attrs.key}|${attrs.vars.join(",")}|${contiguous}`;
+  let fn = cache.get(key);
+  if (fn) return fn;
+  const n = attrs.vars.length;
+  const name = (v: string): string => (v === "a" || v === "b" ? v : `v${attrs.vars.indexOf(v)}`);
+  const body = renderExpr(attrs.expr, "ts", name);
+  const decl = attrs.vars.map((_, i) => `const in${i} = ins[${i}];`).join("\n");
+  let src: string;
+  if (contiguous) {
+    // Every input has the output's shape or is a scalar (stride 0 everywhere).
+    const loads = attrs.vars.map((_, i) => `const v${i} = in${i}.length === 1 ? in${i}[0] : in${i}[i];`).join(
+      "\n",
+    );
+    src = `${decl}\nconst len = out.length;\nfor (let i = 0; i < len; i++) {\n${loads}\nout[i] = ${body};\n}`;
+  } else {
+    // Walk the output in rows of the innermost axis; per-input offsets advance by strides.
+    const offs = attrs.vars.map((_, i) =>
+      `let o${i} = 0; const st${i} = strides[${i}]; const si${i} = st${i}[rank - 1];`
+    ).join("\n");
+    const loads = attrs.vars.map((_, i) => `const v${i} = in${i}[o${i} + j * si${i}];`).join("\n");
+    const steps = attrs.vars.map((_, i) => `o${i} += st${i}[ax];`).join(" ");
+    const unwinds = attrs.vars.map((_, i) => `o${i} -= st${i}[ax] * shape[ax];`).join(" ");
+    src = `${decl}
+const rank = shape.length; const inner = shape[rank - 1]; const len = out.length;
+${offs}
+const idx = new Int32Array(rank);
+for (let base = 0; base < len; base += inner) {
+  for (let j = 0; j < inner; j++) {
+${loads}
+    out[base + j] = ${body};
+  }
+  for (let ax = rank - 2; ax >= 0; ax--) {
+    idx[ax]++; ${steps}
+    if (idx[ax] < shape[ax]) break;
+    ${unwinds} idx[ax] = 0;
+  }
+}`;
+  }
+  if (n === 0) throw new Error("map needs at least one input");
+  fn = new Function("out", "ins", "strides", "shape", "a", "b", src) as Compiled;
+  cache.set(key, fn);
+  return fn;
+}
+
+registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => {
+  const { shape, dtype } = outputs[0];
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = cpuOutput(backend, dtype, size);
+  if (size === 0) return [out];
+  const contiguous = inputs.every((t) => t.size === 1 || shapesEqual(t.shape, shape));
+  const fn = compile(attrs, contiguous);
+  const strides = contiguous ? [] : inputs.map((t) => broadcastStrides(t.shape, shape));
+  const outShape = shape.length === 0 ? [1] : [...shape];
+  fn(
+    out,
+    inputs.map(cpuData),
+    strides.length ? strides.map((s) => (s.length ? s : [0])) : [],
+    outShape,
+    attrs.a,
+    attrs.b,
+  );
+  return [out];
+});
