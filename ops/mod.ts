@@ -57,3 +57,5 @@ export {
 } from "./elementwise.ts";
 export { reshape } from "./reshape.ts";
 export { sum } from "./reduce_sum.ts";
+export { linear, matmul } from "./matmul.ts";
+export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";

@@ -7,5 +7,6 @@ import { CpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reshape.ts";
 import "./reduce_sum.ts";
+import "./matmul.ts";
 
 registerBackend("cpu", () => new CpuBackend());
