@@ -1,0 +1,339 @@
+/**
+ * Fast Fourier transforms of any length on Float64Arrays, with precomputed twiddles.
+ *
+ * Contract: `ComplexFft(n)` is a mixed-radix Stockham autosort FFT (radix 4, 2, 3 and 5 kernels,
+ * a direct DFT kernel for any other prime factor), so n = 320, 400 or 512 all run in
+ * O(n log n) without bit reversal. `RealFft(n)` transforms n real samples to the n/2+1
+ * non-negative-frequency bins; for even n it packs the input into an n/2-point complex FFT and
+ * untangles the halves (the standard "two reals for one complex" trick). Forward transforms use
+ * the e^{-2 pi i k t / n} sign and no scaling, as numpy.fft.rfft does.
+ *
+ * Not handled: inverse real transforms, and lengths with large prime factors stay correct but
+ * cost O(n p) per stage for a prime factor p.
+ */
+
+interface Stage {
+  radix: number;
+  /** Number of butterflies per stride position (sub-length / radix). */
+  m: number;
+  /** Stride: product of the radices already applied. */
+  s: number;
+  /** Twiddles w^(j p) for p < m, j < radix, at [p * radix + j]. */
+  twRe: Float64Array;
+  twIm: Float64Array;
+}
+
+function factorize(n: number): number[] {
+  const f: number[] = [];
+  while (n % 4 === 0) {
+    f.push(4);
+    n /= 4;
+  }
+  if (n % 2 === 0) {
+    f.push(2);
+    n /= 2;
+  }
+  for (let p = 3; p * p <= n; p += 2) {
+    while (n % p === 0) {
+      f.push(p);
+      n /= p;
+    }
+  }
+  if (n > 1) f.push(n);
+  return f;
+}
+
+/**
+ * A complex FFT plan for a fixed length, transforming separate real and imaginary arrays in place.
+ *
+ * @example
+ * ```ts
+ * const fft = new ComplexFft(320);
+ * const re = new Float64Array(320), im = new Float64Array(320);
+ * re[1] = 1;
+ * fft.forward(re, im); // re[k] + i im[k] = e^{-2 pi i k / 320}
+ * ```
+ */
+export class ComplexFft {
+  /** Transform length. */
+  readonly size: number;
+  #stages: Stage[] = [];
+  #workRe: Float64Array;
+  #workIm: Float64Array;
+
+  /** Plans a transform of length n (any positive integer). */
+  constructor(n: number) {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`ComplexFft: length must be a positive integer, got ${n}`);
+    }
+    this.size = n;
+    this.#workRe = new Float64Array(n);
+    this.#workIm = new Float64Array(n);
+    let len = n;
+    let s = 1;
+    for (const radix of factorize(n)) {
+      const m = len / radix;
+      const twRe = new Float64Array(m * radix);
+      const twIm = new Float64Array(m * radix);
+      for (let p = 0; p < m; p++) {
+        for (let j = 0; j < radix; j++) {
+          const a = (-2 * Math.PI * j * p) / len;
+          twRe[p * radix + j] = Math.cos(a);
+          twIm[p * radix + j] = Math.sin(a);
+        }
+      }
+      this.#stages.push({ radix, m, s, twRe, twIm });
+      len = m;
+      s *= radix;
+    }
+  }
+
+  /** Forward transform in place: X[k] = sum_t x[t] e^{-2 pi i k t / n}. */
+  forward(re: Float64Array, im: Float64Array): void {
+    let xr = re;
+    let xi = im;
+    let yr = this.#workRe;
+    let yi = this.#workIm;
+    for (const st of this.#stages) {
+      if (st.radix === 4) radix4(st, xr, xi, yr, yi);
+      else if (st.radix === 2) radix2(st, xr, xi, yr, yi);
+      else radixGeneric(st, xr, xi, yr, yi);
+      const tr = xr;
+      const ti = xi;
+      xr = yr;
+      xi = yi;
+      yr = tr;
+      yi = ti;
+    }
+    if (xr !== re) {
+      re.set(xr);
+      im.set(xi);
+    }
+  }
+}
+
+// Stockham DIF stage: for p < m, q < s, inputs a_k = x[q + s (p + k m)], outputs
+// y[q + s (radix p + j)] = (sum_k a_k w_radix^{j k}) w_len^{j p}.
+function radix2(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const wr = twRe[2 * p + 1];
+    const wi = twIm[2 * p + 1];
+    const inBase = s * p;
+    const outBase = 2 * s * p;
+    for (let q = 0; q < s; q++) {
+      const i0 = inBase + q;
+      const i1 = i0 + sm;
+      const ar = xr[i0];
+      const ai = xi[i0];
+      const br = xr[i1];
+      const bi = xi[i1];
+      const o0 = outBase + q;
+      yr[o0] = ar + br;
+      yi[o0] = ai + bi;
+      const dr = ar - br;
+      const di = ai - bi;
+      yr[o0 + s] = dr * wr - di * wi;
+      yi[o0 + s] = dr * wi + di * wr;
+    }
+  }
+}
+
+function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const t = 4 * p;
+    const w1r = twRe[t + 1];
+    const w1i = twIm[t + 1];
+    const w2r = twRe[t + 2];
+    const w2i = twIm[t + 2];
+    const w3r = twRe[t + 3];
+    const w3i = twIm[t + 3];
+    const inBase = s * p;
+    const outBase = 4 * s * p;
+    for (let q = 0; q < s; q++) {
+      const i0 = inBase + q;
+      const a0r = xr[i0];
+      const a0i = xi[i0];
+      const a1r = xr[i0 + sm];
+      const a1i = xi[i0 + sm];
+      const a2r = xr[i0 + 2 * sm];
+      const a2i = xi[i0 + 2 * sm];
+      const a3r = xr[i0 + 3 * sm];
+      const a3i = xi[i0 + 3 * sm];
+      const t0r = a0r + a2r;
+      const t0i = a0i + a2i;
+      const t1r = a0r - a2r;
+      const t1i = a0i - a2i;
+      const t2r = a1r + a3r;
+      const t2i = a1i + a3i;
+      // (a1 - a3) * (-i)
+      const t3r = a1i - a3i;
+      const t3i = a3r - a1r;
+      const o0 = outBase + q;
+      yr[o0] = t0r + t2r;
+      yi[o0] = t0i + t2i;
+      const b1r = t1r + t3r;
+      const b1i = t1i + t3i;
+      yr[o0 + s] = b1r * w1r - b1i * w1i;
+      yi[o0 + s] = b1r * w1i + b1i * w1r;
+      const b2r = t0r - t2r;
+      const b2i = t0i - t2i;
+      yr[o0 + 2 * s] = b2r * w2r - b2i * w2i;
+      yi[o0 + 2 * s] = b2r * w2i + b2i * w2r;
+      const b3r = t1r - t3r;
+      const b3i = t1i - t3i;
+      yr[o0 + 3 * s] = b3r * w3r - b3i * w3i;
+      yi[o0 + 3 * s] = b3r * w3i + b3i * w3r;
+    }
+  }
+}
+
+const smallDft = new Map<number, { re: Float64Array; im: Float64Array }>();
+
+function radixGeneric(
+  st: Stage,
+  xr: Float64Array,
+  xi: Float64Array,
+  yr: Float64Array,
+  yi: Float64Array,
+): void {
+  const { radix: r, m, s, twRe, twIm } = st;
+  let dft = smallDft.get(r);
+  if (dft === undefined) {
+    dft = { re: new Float64Array(r * r), im: new Float64Array(r * r) };
+    for (let j = 0; j < r; j++) {
+      for (let k = 0; k < r; k++) {
+        const a = (-2 * Math.PI * ((j * k) % r)) / r;
+        dft.re[j * r + k] = Math.cos(a);
+        dft.im[j * r + k] = Math.sin(a);
+      }
+    }
+    smallDft.set(r, dft);
+  }
+  const dr = dft.re;
+  const di = dft.im;
+  const sm = s * m;
+  const ar = new Float64Array(r);
+  const ai = new Float64Array(r);
+  for (let p = 0; p < m; p++) {
+    const inBase = s * p;
+    const outBase = r * s * p;
+    for (let q = 0; q < s; q++) {
+      for (let k = 0; k < r; k++) {
+        ar[k] = xr[inBase + q + k * sm];
+        ai[k] = xi[inBase + q + k * sm];
+      }
+      for (let j = 0; j < r; j++) {
+        let sr = 0;
+        let si = 0;
+        const row = j * r;
+        for (let k = 0; k < r; k++) {
+          const cr = dr[row + k];
+          const ci = di[row + k];
+          sr += ar[k] * cr - ai[k] * ci;
+          si += ar[k] * ci + ai[k] * cr;
+        }
+        const wr = twRe[p * r + j];
+        const wi = twIm[p * r + j];
+        const o = outBase + q + j * s;
+        yr[o] = sr * wr - si * wi;
+        yi[o] = sr * wi + si * wr;
+      }
+    }
+  }
+}
+
+/**
+ * A real-input FFT plan: n real samples to bins 0..n/2 (n/2+1 of them, numpy.fft.rfft's layout).
+ *
+ * @example
+ * ```ts
+ * const rfft = new RealFft(512);
+ * const re = new Float64Array(257), im = new Float64Array(257);
+ * rfft.forward(new Float64Array(512).fill(1), re, im); // re[0] === 512
+ * ```
+ */
+export class RealFft {
+  /** Transform length (number of real input samples). */
+  readonly size: number;
+  /** Number of output bins, floor(n/2) + 1. */
+  readonly nBins: number;
+  #half: ComplexFft;
+  #zr: Float64Array;
+  #zi: Float64Array;
+  #cos: Float64Array;
+  #sin: Float64Array;
+  #isEven: boolean;
+
+  /** Plans a transform of n real samples (any positive integer; even n is twice as fast). */
+  constructor(n: number) {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`RealFft: length must be a positive integer, got ${n}`);
+    }
+    this.size = n;
+    this.nBins = (n >> 1) + 1;
+    this.#isEven = n % 2 === 0 && n > 1;
+    const h = this.#isEven ? n >> 1 : n;
+    this.#half = new ComplexFft(h);
+    this.#zr = new Float64Array(h);
+    this.#zi = new Float64Array(h);
+    this.#cos = new Float64Array(this.nBins);
+    this.#sin = new Float64Array(this.nBins);
+    for (let k = 0; k < this.nBins; k++) {
+      this.#cos[k] = Math.cos((2 * Math.PI * k) / n);
+      this.#sin[k] = Math.sin((2 * Math.PI * k) / n);
+    }
+  }
+
+  /** x: n real samples (read only) -> re, im: the nBins non-negative-frequency bins. */
+  forward(x: Float64Array, re: Float64Array, im: Float64Array): void {
+    const zr = this.#zr;
+    const zi = this.#zi;
+    if (!this.#isEven) {
+      zr.set(x.subarray(0, this.size));
+      zi.fill(0);
+      this.#half.forward(zr, zi);
+      for (let k = 0; k < this.nBins; k++) {
+        re[k] = zr[k];
+        im[k] = zi[k];
+      }
+      return;
+    }
+    const h = this.size >> 1;
+    for (let t = 0; t < h; t++) {
+      zr[t] = x[2 * t];
+      zi[t] = x[2 * t + 1];
+    }
+    this.#half.forward(zr, zi);
+    // X[k] = E_k + e^{-2 pi i k / n} O_k with E = (Z_k + conj Z_{h-k}) / 2, O = (Z_k - conj Z_{h-k}) / 2i.
+    const c = this.#cos;
+    const sn = this.#sin;
+    for (let k = 0; k <= h; k++) {
+      const k1 = k === h ? 0 : k;
+      const k2 = k === 0 ? 0 : h - k;
+      const ar = zr[k1];
+      const ai = zi[k1];
+      const br = zr[k2];
+      const bi = -zi[k2];
+      const er = 0.5 * (ar + br);
+      const ei = 0.5 * (ai + bi);
+      // (a - b) / 2i = ((ai - bi) - i (ar - br)) / 2
+      const or = 0.5 * (ai - bi);
+      const oi = -0.5 * (ar - br);
+      const wr = c[k];
+      const wi = -sn[k];
+      re[k] = er + or * wr - oi * wi;
+      im[k] = ei + or * wi + oi * wr;
+    }
+  }
+
+  /** Power spectrum |X[k]|^2 of x into out[0..nBins), using the scratch arrays re, im. */
+  power(x: Float64Array, out: Float64Array, re: Float64Array, im: Float64Array): void {
+    this.forward(x, re, im);
+    const nb = this.nBins;
+    for (let k = 0; k < nb; k++) out[k] = re[k] * re[k] + im[k] * im[k];
+  }
+}
