@@ -318,6 +318,24 @@ export function releaseGrad(leaf: Tensor): void {
   if (n <= 0) old.dispose();
 }
 
+/**
+ * Replaces the contents of `target` with those of `source` (same shape and dtype), keeping
+ * `target`'s identity: optimizers and running statistics update parameters this way. The
+ * buffer moves, no data is copied, and `source` is disposed.
+ */
+export function assign(target: Tensor, source: Tensor): void {
+  target.assertLive();
+  source.assertLive();
+  if (target.backend !== source.backend || target.dtype !== source.dtype || target.size !== source.size) {
+    throw new TypeError(`assign(): ${source} does not fit ${target}`);
+  }
+  if (source.node) throw new Error("assign(): the source is part of a recorded graph; compute it under noGrad()");
+  const moved = target.backend.retain(source.storage);
+  target.backend.free(target.storage, target.dtype, target.size);
+  target.storage = moved;
+  source.dispose();
+}
+
 // ---- memory scopes ---------------------------------------------------------------------------
 
 const scopes: Set<Tensor>[] = [];

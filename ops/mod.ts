@@ -12,6 +12,7 @@ export type { Shape } from "./shape.ts";
 export type { Backend } from "./backend.ts";
 export { Tensor } from "./tensor.ts";
 export {
+  assign,
   defaultBackend,
   getBackend,
   isGradEnabled,
