@@ -1,0 +1,49 @@
+/**
+ * Adam and AdamW (Loshchilov & Hutter): bias-corrected first and second moments.
+ * `decoupled` (AdamW, default) shrinks weights by lr·wd·w outside the adaptive step; without
+ * it, wd·w is added to the gradient (Adam with L2, OpenSeq2Seq's DS2 small config).
+ */
+import { add, div, mul, sqrt, sub, type Tensor } from "../../ops/mod.ts";
+import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
+
+/** Options of `AdamW`. */
+export interface AdamWOptions extends OptimizerOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled weight decay (AdamW); false gives Adam with an L2 gradient term. */
+  decoupled?: boolean;
+}
+
+/** Adam / AdamW. */
+export class AdamW extends Optimizer {
+  readonly #b1: number;
+  readonly #b2: number;
+  readonly #eps: number;
+  readonly #decoupled: boolean;
+
+  constructor(params: Map<string, Tensor>, options: AdamWOptions = {}) {
+    super(params, options);
+    this.#b1 = options.beta1 ?? 0.9;
+    this.#b2 = options.beta2 ?? 0.999;
+    this.#eps = options.epsilon ?? 1e-8;
+    this.#decoupled = options.decoupled ?? true;
+  }
+
+  protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
+    const t = this.stepCount + 1;
+    const grad = !this.#decoupled && wd > 0 ? add(g, mul(w, wd)) : g;
+    const mPrev = this.slot(name, "m"), vPrev = this.slot(name, "v");
+    const m = mPrev ? add(mul(mPrev, this.#b1), mul(grad, 1 - this.#b1)) : mul(grad, 1 - this.#b1);
+    const v = vPrev
+      ? add(mul(vPrev, this.#b2), mul(mul(grad, grad), 1 - this.#b2))
+      : mul(mul(grad, grad), 1 - this.#b2);
+    this.setSlot(name, "m", m);
+    this.setSlot(name, "v", v);
+    const mHat = div(this.slot(name, "m")!, 1 - this.#b1 ** t);
+    const vHat = div(this.slot(name, "v")!, 1 - this.#b2 ** t);
+    let next = sub(w, mul(div(mHat, add(sqrt(vHat), this.#eps)), lr));
+    if (this.#decoupled && wd > 0) next = sub(next, mul(w, lr * wd));
+    return next;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * SGD with momentum in TensorFlow's (and PyTorch's) form: m = μ·m + (g + wd·w); w ← w − lr·m.
+ * Weight decay is the coupled L2 term OpenSeq2Seq adds to the loss for its momentum configs.
+ */
+import { add, mul, sub, type Tensor } from "../../ops/mod.ts";
+import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
+
+/** Options of `SGD`. */
+export interface SgdOptions extends OptimizerOptions {
+  /** Momentum μ (0 for plain SGD; OpenSeq2Seq uses 0.9). */
+  momentum?: number;
+  /** Nesterov momentum. */
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent with (Nesterov) momentum. */
+export class SGD extends Optimizer {
+  readonly #mu: number;
+  readonly #nesterov: boolean;
+
+  constructor(params: Map<string, Tensor>, options: SgdOptions = {}) {
+    super(params, options);
+    this.#mu = options.momentum ?? 0;
+    this.#nesterov = options.nesterov ?? false;
+  }
+
+  protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
+    const d = wd > 0 ? add(g, mul(w, wd)) : g;
+    if (this.#mu === 0) return sub(w, mul(d, lr));
+    const prev = this.slot(name, "momentum");
+    // A copy on the first step: d may be the .grad tensor itself, which zeroGrad releases.
+    const m = prev ? add(mul(prev, this.#mu), d) : mul(d, 1);
+    this.setSlot(name, "momentum", m);
+    const stepDir = this.#nesterov
+      ? add(d, mul(this.slot(name, "momentum")!, this.#mu))
+      : this.slot(name, "momentum")!;
+    return sub(w, mul(stepDir, lr));
+  }
+}
