@@ -1,0 +1,6 @@
+/**
+ * Every family's conformance cases, one export line per family (`export { cases as <family> }`).
+ * tests/ops/conformance_test.ts runs every array exported here on every backend present.
+ */
+export { cases as elementwise } from "./elementwise.ts";
+export { cases as reduce } from "./reduce.ts";

@@ -1,0 +1,38 @@
+/**
+ * The conformance case format: one op case as data, run by tests/ops/conformance/harness.ts on
+ * every backend present. Op families list their cases in tests/ops/cases/<family>.ts
+ * (`export const cases: OpCase[]`) and add one export line to tests/ops/cases/mod.ts.
+ *
+ * Not here: running cases (harness.ts), references (reference.ts), finite differences
+ * (finite_diff.ts).
+ */
+import type { Tensor } from "../../../ops/tensor.ts";
+
+/** One op case: inputs, the op(s) under test, and what they must produce. */
+export interface OpCase {
+  /** Reads as a sentence: "conv1d matches the reference for stride 2 and groups 4". */
+  name: string;
+  /** Deterministic inputs. Float inputs are float64 data, cast to each backend's dtype; `grad` marks inputs to differentiate. */
+  inputs: () => CaseInput[];
+  /** Runs the op(s) under test on tensors made from the inputs; returns the output(s) to compare. */
+  run: (inputs: Tensor[]) => Tensor | Tensor[];
+  /** Expected outputs: a float64 TypeScript reference implementation (independent of the kernels) and/or committed PyTorch fixture values. */
+  expected: (inputs: CaseInput[]) => Float64Array | Float64Array[];
+  /** Expected gradients of sum(output_k * weights_k) w.r.t. each `grad` input, from a fixture (optional; finite differences are always run on cpu float64 when any input has grad). */
+  expectedGrads?: (inputs: CaseInput[]) => (Float64Array | null)[];
+  /** Max abs error allowed relative to max(1, |expected|), per dtype/backend. */
+  tolerance?: { float32?: number; float64?: number; webgpu?: number };
+  /** Backward checks: finite differences (central, float64, eps 1e-6) on cpu; other backends compare gradients with cpu. */
+  gradCheck?: boolean;
+}
+
+/** One input of a case. */
+export interface CaseInput {
+  data: Float64Array | Int32Array;
+  shape: number[];
+  dtype: "float" | "int32";
+  grad?: boolean;
+}
+
+/** Default tolerances when a case gives none (max abs error relative to max(1, |expected|)). */
+export const defaultTolerance = { float32: 1e-4, float64: 1e-9, webgpu: 1e-3 } as const;

@@ -1,0 +1,61 @@
+/**
+ * Central finite differences in float64, the independent check of every op's backward
+ * (like torch.autograd.gradcheck): d f / d x_i ≈ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps).
+ *
+ * Also the fixed weights w_k of the scalar loss L = Σ_k sum(out_k · w_k) that gradients are
+ * checked on. They are a closed formula, not a random stream, so that a PyTorch fixture
+ * script can compute the same loss: `np.sin(1 + 0.7 * np.arange(n) + 1.3 * k)`.
+ *
+ * Not here: building tensors or comparing (harness.ts).
+ */
+
+/** Step of the central differences (float64). */
+export const finiteDiffEps = 1e-6;
+
+/**
+ * Weights of output `k` (flattened, `size` elements) in the gradient-check loss:
+ * w[i] = sin(1 + 0.7 i + 1.3 k). They vary in sign and size so that a wrong index or a
+ * swapped gradient shows.
+ *
+ * @example
+ * ```ts
+ * const w0 = gradWeights(0, 6); // the same as np.sin(1 + 0.7 * np.arange(6) + 1.3 * 0)
+ * ```
+ */
+export function gradWeights(k: number, size: number): Float64Array {
+  const w = new Float64Array(size);
+  for (let i = 0; i < size; i++) w[i] = Math.sin(1 + 0.7 * i + 1.3 * k);
+  return w;
+}
+
+/** Σ_k Σ_i out_k[i] · w_k[i] in float64 (outputs that are null are skipped). */
+export function weightedLoss(outputs: readonly (ArrayLike<number> | null)[]): number {
+  let total = 0;
+  for (let k = 0; k < outputs.length; k++) {
+    const o = outputs[k];
+    if (!o) continue;
+    const w = gradWeights(k, o.length);
+    for (let i = 0; i < o.length; i++) total += o[i] * w[i];
+  }
+  return total;
+}
+
+/**
+ * Gradient of the scalar function `f` at `x` by central differences. `f` receives a
+ * perturbed copy of `x` (it may keep it) and returns the function value.
+ */
+export async function centralDifferences(
+  f: (x: Float64Array) => Promise<number>,
+  x: Float64Array,
+  eps: number = finiteDiffEps,
+): Promise<Float64Array> {
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const plus = x.slice();
+    plus[i] += eps;
+    const minus = x.slice();
+    minus[i] -= eps;
+    grad[i] = ((await f(plus)) - (await f(minus))) / (2 * eps);
+  }
+  return grad;
+}
