@@ -1,0 +1,135 @@
+/**
+ * webgpu kernel of `map` (every elementwise op): the table's expression is rendered to WGSL
+ * with renderExpr and compiled into a compute shader, once per (table key, variables, input
+ * dtypes, output dtype, access pattern of each input). One invocation computes one output
+ * element.
+ *
+ * Access patterns: "full" (the input has the output's shape: read at i), "one" (a single
+ * element: read at 0) and "strided" (broadcast: the output index is unravelled with the output
+ * shape and dotted with the input's broadcast strides, both passed in the parameter block).
+ *
+ * Arithmetic is f32 whatever the storage type; int32 inputs (masks, indices) are converted on
+ * load and an int32 output is truncated toward zero on store, as the cpu kernel does. Values
+ * beyond 2^24 therefore lose precision in int32 maps, which only carry masks and small indices.
+ *
+ * Not here: fusion of several maps into one shader, vectorised (vec4) loads.
+ */
+import { registerKernel } from "../../engine.ts";
+import type { MapAttrs } from "../../elementwise.ts";
+import { renderExpr } from "../../expr.ts";
+import { broadcastStrides, shapesEqual, sizeOf } from "../../shape.ts";
+import type { Tensor } from "../../tensor.ts";
+import { gpuBackend, gpuBuffer, type GpuStorage, wgslMeta, wgslType } from "./backend.ts";
+
+const FILE = "ops/backends/webgpu/map.ts";
+const WORKGROUP = 256;
+
+type Access = "full" | "one" | "strided";
+
+// Where JavaScript's Math (the cpu kernel) and WGSL's builtins differ, the shader calls these:
+// WGSL's pow is undefined for a negative base, and tanh may overflow to NaN for large |x|.
+const HELPERS = `fn js_pow(x: f32, y: f32) -> f32 {
+  if (x >= 0.0 || y != trunc(y)) { return pow(x, y); }
+  let r = pow(-x, y);
+  return select(r, -r, (abs(y) % 2.0) == 1.0);
+}
+fn js_tanh(x: f32) -> f32 { return select(tanh(x), sign(x), abs(x) > 15.0); }`;
+
+function shaderSource(
+  attrs: MapAttrs,
+  access: readonly Access[],
+  inTypes: readonly string[],
+  outType: string,
+): string {
+  const n = attrs.vars.length;
+  const name = (v: string): string => {
+    if (v === "a" || v === "b") return `p_${v}`;
+    const i = attrs.vars.indexOf(v);
+    if (i < 0) throw new Error(`${FILE}: expression of "${attrs.key}" reads "${v}", which is not an input`);
+    return `v${i}`;
+  };
+  const body = renderExpr(attrs.expr, "wgsl", name)
+    .replace(/\bpow\(/g, "js_pow(")
+    .replace(/\btanh\(/g, "js_tanh(");
+  const decls = attrs.vars.map((_, i) =>
+    `@group(0) @binding(${i}) var<storage, read> in${i}: array<${inTypes[i]}>;`
+  ).join("\n");
+  const strided = access.some((a) => a === "strided");
+  // Parameter block: [size, rank, a bits, b bits, gridWidth, shape[rank], strides of input 0[rank], ...]
+  const offs = access.map((a, i) => (a === "strided" ? `var o${i} = 0u;` : "")).join(" ");
+  const steps = access.map((a, i) => (a === "strided" ? `o${i} += c * m(5u + rank * ${i + 1}u + d);` : ""))
+    .join(
+      " ",
+    );
+  const loads = access.map((a, i) => {
+    const at = a === "full" ? "i" : a === "one" ? "0u" : `o${i}`;
+    return `let v${i} = f32(in${i}[${at}]);`;
+  }).join("\n  ");
+  const store = outType === "i32" ? `i32(${body})` : body;
+  return `${HELPERS}
+${decls}
+@group(0) @binding(${n}) var<storage, read_write> out: array<${outType}>;
+${wgslMeta(n + 1)}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * m(4u);
+  if (i >= m(0u)) { return; }
+  let p_a = bitcast<f32>(m(2u));
+  let p_b = bitcast<f32>(m(3u));
+  ${
+    strided
+      ? `let rank = m(1u);
+  ${offs}
+  var rest = i;
+  for (var k = 0u; k < rank; k++) {
+    let d = rank - 1u - k;
+    let extent = m(5u + d);
+    let c = rest % extent;
+    rest = rest / extent;
+    ${steps}
+  }`
+      : ""
+  }
+  ${loads}
+  out[i] = ${store};
+}`;
+}
+
+function accessOf(t: Tensor, shape: readonly number[]): Access {
+  if (t.size === 1) return "one";
+  return shapesEqual(t.shape, shape) ? "full" : "strided";
+}
+
+registerKernel<MapAttrs>("map", "webgpu", ({ inputs, attrs, outputs, backend }) => {
+  const gpu = gpuBackend(backend);
+  const { shape, dtype } = outputs[0];
+  const size = sizeOf(shape);
+  const out = gpu.alloc(dtype, size) as GpuStorage;
+  if (size === 0) return [out];
+  if (inputs.length === 0) throw new Error(`${FILE}: map "${attrs.key}" needs at least one input`);
+  const access = inputs.map((t) => accessOf(t, shape));
+  const inTypes = inputs.map((t) => wgslType(t.dtype));
+  const outType = wgslType(dtype);
+  const key = `map|${attrs.key}|${attrs.vars.join(",")}|${inTypes.join(",")}>${outType}|${access.join(",")}`;
+  const pipeline = gpu.pipeline(
+    key,
+    [...inputs.map(() => "read" as const), "write", "uniform"],
+    () => shaderSource(attrs, access, inTypes, outType),
+  );
+  const groups = gpu.grid(Math.ceil(size / WORKGROUP));
+  const rank = shape.length;
+  const meta = new Uint32Array(5 + rank * (inputs.length + 1));
+  const f = new Float32Array(meta.buffer, 8, 2);
+  meta[0] = size;
+  meta[1] = rank;
+  f[0] = attrs.a;
+  f[1] = attrs.b;
+  meta[4] = groups[0] * WORKGROUP;
+  meta.set(shape, 5);
+  inputs.forEach((t, i) => {
+    if (access[i] === "strided") meta.set(broadcastStrides(t.shape, shape), 5 + rank * (i + 1));
+  });
+  gpu.dispatch(pipeline, [...inputs.map(gpuBuffer), out.buffer], { meta, workgroups: groups });
+  return [out];
+});

@@ -1,0 +1,142 @@
+/**
+ * webgpu kernel of `matmul`: C[z] = op(A[z])·op(B[z]) for every batch index z, with op a
+ * transpose when the attribute asks for it and batch axes broadcast (stride 0).
+ *
+ * Tiling: a workgroup of 16×16 invocations computes a 64×64 block of C; each invocation holds
+ * a 4×4 register block (rows ty + 16·i, columns tx + 16·j, interleaved so neighbouring
+ * invocations touch neighbouring addresses). K advances in steps of 16: the workgroup copies a
+ * 64×16 slice of op(A) and a 16×64 slice of op(B) into workgroup memory (each invocation
+ * loads 4 + 4 elements, in the order that is contiguous for the operand's layout), then every
+ * invocation does 16 rank-1 updates of its block from there. The inner block is unrolled when
+ * the shader is generated. Edges are guarded, so any M, N, K works.
+ *
+ * Not here: vec4 loads, double buffering, split-K for long K with small M·N.
+ */
+import { registerKernel } from "../../engine.ts";
+import { type MatmulAttrs, matmulDims } from "../../matmul.ts";
+import { broadcastStrides, sizeOf } from "../../shape.ts";
+import { gpuBackend, gpuBuffer, type GpuStorage, wgslMeta, wgslType } from "./backend.ts";
+
+const FILE = "ops/backends/webgpu/matmul.ts";
+const TILE = 64;
+const TK = 16;
+const R = 4; // register block per invocation: R × R
+
+function shaderSource(t: string, transA: boolean, transB: boolean): string {
+  // Parameter block: [M, N, K, batchRank, batchShape[rank], aBatchStride[rank], bBatchStride[rank]]
+  const idx = [...Array(R).keys()];
+  const accDecl = idx.flatMap((i) => idx.map((j) => `var c${i}${j} = ${t}(0);`)).join(" ");
+  const aLoads = idx.map((i) => `let a${i} = As[kb + ty + ${16 * i}u];`).join(" ");
+  const bLoads = idx.map((j) => `let b${j} = Bs[kb + tx + ${16 * j}u];`).join(" ");
+  const fmas = idx.flatMap((i) => idx.map((j) => `c${i}${j} += a${i} * b${j};`)).join(" ");
+  const stores = idx.flatMap((i) =>
+    idx.map((j) =>
+      `if (r${i} < M && col0 + tx + ${16 * j}u < N) { c[offC + r${i} * N + col0 + tx + ${
+        16 * j
+      }u] = c${i}${j}; }`
+    )
+  ).join("\n    ");
+  // Which element of the tile invocation-load `e` fetches, chosen so that consecutive e read
+  // consecutive addresses of the operand as stored.
+  const aTile = transA ? "let kk = e / 64u; let mm = e % 64u;" : "let mm = e / 16u; let kk = e % 16u;";
+  const aAddr = transA ? "gk * M + gm" : "gm * K + gk";
+  const bTile = transB ? "let nn = e / 16u; let kk = e % 16u;" : "let kk = e / 64u; let nn = e % 64u;";
+  const bAddr = transB ? "gn * K + gk" : "gk * N + gn";
+  return `@group(0) @binding(0) var<storage, read> a: array<${t}>;
+@group(0) @binding(1) var<storage, read> b: array<${t}>;
+@group(0) @binding(2) var<storage, read_write> c: array<${t}>;
+${wgslMeta(3)}
+var<workgroup> As: array<${t}, ${TK * TILE}>;
+var<workgroup> Bs: array<${t}, ${TK * TILE}>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = m(0u);
+  let N = m(1u);
+  let K = m(2u);
+  let rank = m(3u);
+  let z = wid.z;
+  var offA = 0u;
+  var offB = 0u;
+  var rest = z;
+  for (var k = 0u; k < rank; k++) {
+    let d = rank - 1u - k;
+    let e = m(4u + d);
+    let q = rest % e;
+    rest = rest / e;
+    offA += q * m(4u + rank + d);
+    offB += q * m(4u + 2u * rank + d);
+  }
+  let offC = z * M * N;
+  let tx = lid.x;
+  let ty = lid.y;
+  let t = ty * 16u + tx;
+  let row0 = wid.y * ${TILE}u;
+  let col0 = wid.x * ${TILE}u;
+  ${accDecl}
+  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
+    for (var l = 0u; l < 4u; l++) {
+      let e = t + l * 256u;
+      {
+        ${aTile}
+        let gm = row0 + mm;
+        let gk = k0 + kk;
+        var v = ${t}(0);
+        if (gm < M && gk < K) { v = a[offA + ${aAddr}]; }
+        As[kk * 64u + mm] = v;
+      }
+      {
+        ${bTile}
+        let gn = col0 + nn;
+        let gk = k0 + kk;
+        var v = ${t}(0);
+        if (gn < N && gk < K) { v = b[offB + ${bAddr}]; }
+        Bs[kk * 64u + nn] = v;
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TK}u; kk++) {
+      let kb = kk * 64u;
+      ${aLoads}
+      ${bLoads}
+      ${fmas}
+    }
+    workgroupBarrier();
+  }
+  ${idx.map((i) => `let r${i} = row0 + ty + ${16 * i}u;`).join(" ")}
+  ${stores}
+}`;
+}
+
+registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, outputs, backend }) => {
+  const gpu = gpuBackend(backend);
+  const { dtype, shape } = outputs[0];
+  const size = sizeOf(shape);
+  const out = gpu.alloc(dtype, size) as GpuStorage;
+  if (size === 0) return [out];
+  const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
+  const nBatch = sizeOf(batch);
+  const t = wgslType(dtype);
+  const pipeline = gpu.pipeline(
+    `matmul|${t}|${attrs.transA ? "T" : "N"}${attrs.transB ? "T" : "N"}`,
+    ["read", "read", "write", "uniform"],
+    () => shaderSource(t, attrs.transA, attrs.transB),
+  );
+  const rank = batch.length;
+  const meta = new Uint32Array(4 + 3 * rank);
+  meta.set([m, n, k, rank]);
+  meta.set(batch, 4);
+  const aStrides = broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * m * k);
+  const bStrides = broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * k * n);
+  meta.set(aStrides, 4 + rank);
+  meta.set(bStrides, 4 + 2 * rank);
+  const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension;
+  if (nBatch > limit) {
+    throw new RangeError(`${FILE}: ${nBatch} batch matrices exceed the ${limit} workgroups of one dispatch`);
+  }
+  gpu.dispatch(pipeline, [gpuBuffer(a), gpuBuffer(b), out.buffer], {
+    meta,
+    workgroups: [Math.ceil(n / TILE), Math.ceil(m / TILE), nBatch],
+  });
+  return [out];
+});

@@ -1,0 +1,97 @@
+/**
+ * The webgpu backend's entry point. Importing this module registers its kernels (map, sum,
+ * matmul, reshape); `initWebGpu()` asks the platform for an adapter and device and registers
+ * the backend under "webgpu". Without an adapter it returns false and says what it looked for,
+ * so callers can fall back to the cpu.
+ *
+ * Not here: choosing among several adapters, and any op beyond the four above (the full
+ * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
+ */
+import { addBackend, getBackend } from "../../engine.ts";
+import { WebGpuBackend } from "./backend.ts";
+import "./map.ts";
+import "./reduce_sum.ts";
+import "./matmul.ts";
+import "./reshape.ts";
+
+export {
+  GpuStorage,
+  type PoolStats,
+  sizeClass,
+  WebGpuBackend,
+  type WebGpuBackendOptions,
+} from "./backend.ts";
+
+/** Options of `initWebGpu`. */
+export interface InitWebGpuOptions {
+  /** Passed to `navigator.gpu.requestAdapter`. */
+  powerPreference?: "low-power" | "high-performance";
+  /** Do not print the warning when no adapter is found. */
+  quiet?: boolean;
+  /** Idle pooled bytes above which freed buffers are destroyed (default 1 GiB). */
+  maxPooledBytes?: number;
+}
+
+let initialised: WebGpuBackend | null = null;
+
+/**
+ * Requests a WebGPU adapter and device and registers the "webgpu" backend. Resolves true when
+ * the backend is ready (also on repeated calls), false (with a warning) when no adapter exists.
+ *
+ * @example
+ * ```ts
+ * if (await initWebGpu()) {
+ *   const x = tensor([1, -2, 3], [3], { backend: "webgpu" });
+ *   console.log(await relu(x).data()); // Float32Array [1, 0, 3]
+ * }
+ * ```
+ */
+export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boolean> {
+  if (initialised) return true;
+  const warn = (why: string): false => {
+    if (!options.quiet) {
+      console.warn(
+        `webgpu backend unavailable: ${why}. Looked for a WebGPU adapter through navigator.gpu.requestAdapter() ` +
+          `(Vulkan on Linux; on Debian/Ubuntu install mesa-vulkan-drivers and libvulkan1 for the llvmpipe ` +
+          `CPU adapter or a GPU driver with Vulkan support, and set XDG_RUNTIME_DIR, as ./deno does).`,
+      );
+    }
+    return false;
+  };
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return warn("navigator.gpu does not exist in this runtime");
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+  } catch (e) {
+    return warn(`requestAdapter() threw ${(e as Error).message}`);
+  }
+  if (!adapter) return warn("requestAdapter() returned null");
+  let device: GPUDevice;
+  try {
+    // Ask for the adapter's own buffer limits: the defaults (128 MiB bindings) are too small
+    // for activations of long utterances.
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      },
+    });
+  } catch (e) {
+    return warn(`requestDevice() failed: ${(e as Error).message}`);
+  }
+  const info = adapter.info;
+  const description = info.description || `${info.vendor} ${info.architecture} ${info.device}`.trim();
+  initialised = new WebGpuBackend(device, {
+    maxPooledBytes: options.maxPooledBytes,
+    adapterDescription: description,
+  });
+  addBackend(initialised);
+  return true;
+}
+
+/** The registered webgpu backend, or null before a successful `initWebGpu()`. */
+export function webGpuBackend(): WebGpuBackend | null {
+  return initialised && getBackend(initialised.name) === initialised ? initialised : null;
+}
