@@ -60,3 +60,12 @@ export { reshape } from "./reshape.ts";
 export { sum } from "./reduce_sum.ts";
 export { linear, matmul } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
+export {
+  conv1d,
+  conv1dBackwardData,
+  conv1dBackwardFilter,
+  type Conv1dOptions,
+  type ConvPadding,
+  samePadding,
+} from "./conv1d.ts";
+export { conv2d, conv2dBackwardData, conv2dBackwardFilter, type Conv2dOptions } from "./conv2d.ts";

@@ -7,6 +7,10 @@ import { CpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reshape.ts";
 import "./reduce_sum.ts";
+import "./reduce.ts";
 import "./matmul.ts";
+import "./conv1d.ts";
+import "./conv2d.ts";
+import "./rnn.ts";
 
 registerBackend("cpu", () => new CpuBackend());

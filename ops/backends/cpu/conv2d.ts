@@ -1,0 +1,338 @@
+/**
+ * cpu kernels of conv2d, conv2dBackwardData and conv2dBackwardFilter, and the convolution
+ * engine they share with conv1d (ops/backends/cpu/conv1d.ts runs it with H = KH = 1).
+ *
+ * - General case: im2col into a column buffer [Cin/g·KH·KW, tile of output positions], then
+ *   `gemm` (OpenBLAS sgemm/dgemm when present): forward W·cols, backward-data Wᵀ·dy followed
+ *   by col2im (scatter-add), backward-filter dy·colsᵀ accumulated over the batch. Columns are
+ *   tiled along the output positions so the buffer stays under TILE_ELEMENTS (DeepSpeech2's
+ *   second conv would otherwise need ~600 MB); it is reused between calls.
+ * - 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
+ * - One input channel per group (depthwise, QuartzNet): direct loops, a GEMM would have M = 1.
+ *
+ * Kernels are generic over Float32Array / Float64Array (float64 for gradient checks).
+ * Not here: Winograd/FFT algorithms, multithreading outside of gemm.
+ */
+import { registerKernel } from "../../engine.ts";
+import type { Conv2dAttrs, Conv2dBackwardDataAttrs, Conv2dBackwardFilterAttrs } from "../../conv2d.ts";
+import { sizeOf } from "../../shape.ts";
+import { cpuData, cpuOutput } from "./backend.ts";
+import { gemm } from "./blas.ts";
+
+type Floats = Float32Array | Float64Array;
+
+/** Sizes and attributes of one convolution, as the engine reads them. */
+export interface ConvGeometry {
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  hOut: number;
+  wOut: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+}
+
+/** Column-buffer budget in elements (16 MB of float32). */
+const TILE_ELEMENTS = 1 << 22;
+/** Smallest tile width, so that GEMMs stay efficient for very deep columns. */
+const MIN_TILE = 256;
+
+let scratch32 = new Float32Array(0);
+let scratch64 = new Float64Array(0);
+
+/** A reusable buffer of at least `size` elements of `like`'s type (contents undefined). */
+function scratchLike(like: Floats, size: number): Floats {
+  if (like instanceof Float32Array) {
+    if (scratch32.length < size) scratch32 = new Float32Array(size);
+    return scratch32;
+  }
+  if (scratch64.length < size) scratch64 = new Float64Array(size);
+  return scratch64;
+}
+
+function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 &&
+    g.padLeft === 0 && g.hOut === g.h && g.wOut === g.w;
+}
+
+function tileLength(g: ConvGeometry): number {
+  const rows = (g.cin / g.groups) * g.kh * g.kw;
+  const len = g.hOut * g.wOut;
+  return Math.min(len, Math.max(MIN_TILE, Math.floor(TILE_ELEMENTS / rows)));
+}
+
+/**
+ * Columns for output positions [p0, p1) (p = oh·wOut + ow) of one group of one sample:
+ * cols[r·(p1-p0) + p - p0] = x[c, oh·sh - pt + i·dh, ow·sw - pl + j·dw] (0 outside), r = (c·KH + i)·KW + j.
+ * With `scatter`, the reverse: x[...] += cols[...] (col2im).
+ */
+function im2col(
+  x: Floats,
+  xOff: number,
+  cols: Floats,
+  g: ConvGeometry,
+  p0: number,
+  p1: number,
+  scatter: boolean,
+): void {
+  const cinG = g.cin / g.groups;
+  const { h, w, kh, kw, wOut, strideH: sh, strideW: sw } = g;
+  const ld = p1 - p0;
+  const ohStart = Math.floor(p0 / wOut);
+  const ohEnd = Math.floor((p1 - 1) / wOut) + 1;
+  let r = 0;
+  for (let c = 0; c < cinG; c++) {
+    const xc = xOff + c * h * w;
+    for (let i = 0; i < kh; i++) {
+      const hOff = i * g.dilationH - g.padTop;
+      for (let j = 0; j < kw; j++, r++) {
+        const wBase = j * g.dilationW - g.padLeft;
+        // Output columns whose input column ow·sw + wBase lies inside [0, w).
+        let owLo = wBase >= 0 ? 0 : Math.ceil(-wBase / sw);
+        let owHi = wBase > w - 1 ? 0 : Math.floor((w - 1 - wBase) / sw) + 1;
+        if (owLo > wOut) owLo = wOut;
+        if (owHi > wOut) owHi = wOut;
+        if (owHi < owLo) owHi = owLo;
+        const rowBase = r * ld - p0;
+        for (let oh = ohStart; oh < ohEnd; oh++) {
+          const pRow = oh * wOut;
+          const a = p0 > pRow ? p0 - pRow : 0;
+          const b = p1 - pRow < wOut ? p1 - pRow : wOut;
+          const dst = rowBase + pRow;
+          const ih = oh * sh + hOff;
+          const inside = ih >= 0 && ih < h;
+          const lo = inside ? (a > owLo ? a : owLo) : b;
+          const hi = inside ? (b < owHi ? b : owHi) : b;
+          const src = xc + ih * w + wBase;
+          if (scatter) {
+            for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += cols[dst + ow];
+            continue;
+          }
+          if (lo >= hi) {
+            cols.fill(0, dst + a, dst + b);
+            continue;
+          }
+          if (a < lo) cols.fill(0, dst + a, dst + lo);
+          if (sw === 1 && hi - lo >= 32) {
+            cols.set(x.subarray(src + lo, src + hi), dst + lo);
+          } else {
+            for (let ow = lo; ow < hi; ow++) cols[dst + ow] = x[src + ow * sw];
+          }
+          if (hi < b) cols.fill(0, dst + hi, dst + b);
+        }
+      }
+    }
+  }
+}
+
+/** The direct path for one input channel per group (depthwise): per tap, an axpy over each output row. */
+function directLoops(
+  g: ConvGeometry,
+  mode: 0 | 1 | 2,
+  x: Floats,
+  w: Floats,
+  y: Floats,
+): void {
+  // mode 0: y += conv(x, w); mode 1: x += convᵀ(y, w) (backward-data); mode 2: w += corr(y, x).
+  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
+  const coutG = cout / g.groups;
+  const plane = h * width;
+  const outPlane = hOut * wOut;
+  for (let ni = 0; ni < n; ni++) {
+    for (let oc = 0; oc < cout; oc++) {
+      const ic = Math.floor(oc / coutG);
+      const xOff = (ni * cin + ic) * plane;
+      const yOff = (ni * cout + oc) * outPlane;
+      for (let i = 0; i < kh; i++) {
+        const hOff = i * g.dilationH - g.padTop;
+        for (let j = 0; j < kw; j++) {
+          const wIdx = (oc * kh + i) * kw + j;
+          const wBase = j * g.dilationW - g.padLeft;
+          let owLo = wBase >= 0 ? 0 : Math.ceil(-wBase / sw);
+          let owHi = wBase > width - 1 ? 0 : Math.floor((width - 1 - wBase) / sw) + 1;
+          if (owLo > wOut) owLo = wOut;
+          if (owHi > wOut) owHi = wOut;
+          const wv = w[wIdx];
+          let acc = 0;
+          for (let oh = 0; oh < hOut; oh++) {
+            const ih = oh * sh + hOff;
+            if (ih < 0 || ih >= h) continue;
+            const src = xOff + ih * width + wBase;
+            const dst = yOff + oh * wOut;
+            if (mode === 0) {
+              for (let ow = owLo; ow < owHi; ow++) y[dst + ow] += wv * x[src + ow * sw];
+            } else if (mode === 1) {
+              for (let ow = owLo; ow < owHi; ow++) x[src + ow * sw] += wv * y[dst + ow];
+            } else {
+              for (let ow = owLo; ow < owHi; ow++) acc += y[dst + ow] * x[src + ow * sw];
+            }
+          }
+          if (mode === 2) w[wIdx] += acc;
+        }
+      }
+    }
+  }
+}
+
+/** y = conv(x, w) + b, y zero-initialised [N, Cout, Hout, Wout]. */
+export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g: ConvGeometry): void {
+  const cinG = g.cin / g.groups;
+  const coutG = g.cout / g.groups;
+  const rows = cinG * g.kh * g.kw;
+  const len = g.hOut * g.wOut;
+  const plane = g.h * g.w;
+  if (cinG === 1) {
+    directLoops(g, 0, x, w, y);
+  } else {
+    const pointwise = isPointwise(g);
+    const tile = tileLength(g);
+    const cols = pointwise ? null : scratchLike(x, rows * tile);
+    for (let ni = 0; ni < g.n; ni++) {
+      for (let gi = 0; gi < g.groups; gi++) {
+        const xOff = (ni * g.cin + gi * cinG) * plane;
+        const yOff = (ni * g.cout + gi * coutG) * len;
+        const wOff = gi * coutG * rows;
+        if (!cols) {
+          gemm(false, false, coutG, len, rows, 1, w, wOff, rows, x, xOff, len, 0, y, yOff, len);
+          continue;
+        }
+        for (let p0 = 0; p0 < len; p0 += tile) {
+          const p1 = Math.min(len, p0 + tile);
+          im2col(x, xOff, cols, g, p0, p1, false);
+          gemm(false, false, coutG, p1 - p0, rows, 1, w, wOff, rows, cols, 0, p1 - p0, 0, y, yOff + p0, len);
+        }
+      }
+    }
+  }
+  if (b) {
+    for (let ni = 0; ni < g.n; ni++) {
+      for (let oc = 0; oc < g.cout; oc++) {
+        const off = (ni * g.cout + oc) * len;
+        const bv = b[oc];
+        for (let p = 0; p < len; p++) y[off + p] += bv;
+      }
+    }
+  }
+}
+
+/** dx = convᵀ(dy, w), dx zero-initialised [N, Cin, H, W]. */
+export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
+  const cinG = g.cin / g.groups;
+  const coutG = g.cout / g.groups;
+  if (cinG === 1) return directLoops(g, 1, dx, w, dy);
+  const rows = cinG * g.kh * g.kw;
+  const len = g.hOut * g.wOut;
+  const plane = g.h * g.w;
+  const pointwise = isPointwise(g);
+  const tile = tileLength(g);
+  const cols = pointwise ? null : scratchLike(dx, rows * tile);
+  for (let ni = 0; ni < g.n; ni++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const xOff = (ni * g.cin + gi * cinG) * plane;
+      const yOff = (ni * g.cout + gi * coutG) * len;
+      const wOff = gi * coutG * rows;
+      if (!cols) {
+        gemm(true, false, cinG, len, coutG, 1, w, wOff, rows, dy, yOff, len, 0, dx, xOff, len);
+        continue;
+      }
+      for (let p0 = 0; p0 < len; p0 += tile) {
+        const p1 = Math.min(len, p0 + tile);
+        gemm(true, false, rows, p1 - p0, coutG, 1, w, wOff, rows, dy, yOff + p0, len, 0, cols, 0, p1 - p0);
+        im2col(dx, xOff, cols, g, p0, p1, true);
+      }
+    }
+  }
+}
+
+/** dw = Σ_n corr(dy, x), dw zero-initialised [Cout, Cin/groups, KH, KW]. */
+export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeometry): void {
+  const cinG = g.cin / g.groups;
+  const coutG = g.cout / g.groups;
+  if (cinG === 1) return directLoops(g, 2, x, dw, dy);
+  const rows = cinG * g.kh * g.kw;
+  const len = g.hOut * g.wOut;
+  const plane = g.h * g.w;
+  const pointwise = isPointwise(g);
+  const tile = tileLength(g);
+  const cols = pointwise ? null : scratchLike(x, rows * tile);
+  for (let ni = 0; ni < g.n; ni++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const xOff = (ni * g.cin + gi * cinG) * plane;
+      const yOff = (ni * g.cout + gi * coutG) * len;
+      const wOff = gi * coutG * rows;
+      if (!cols) {
+        gemm(false, true, coutG, cinG, len, 1, dy, yOff, len, x, xOff, len, 1, dw, wOff, rows);
+        continue;
+      }
+      for (let p0 = 0; p0 < len; p0 += tile) {
+        const p1 = Math.min(len, p0 + tile);
+        im2col(x, xOff, cols, g, p0, p1, false);
+        gemm(false, true, coutG, rows, p1 - p0, 1, dy, yOff + p0, len, cols, 0, p1 - p0, 1, dw, wOff, rows);
+      }
+    }
+  }
+}
+
+function geometry2d(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  yShape: readonly number[],
+  a: Conv2dAttrs,
+): ConvGeometry {
+  return {
+    n: xShape[0],
+    cin: xShape[1],
+    h: xShape[2],
+    w: xShape[3],
+    cout: wShape[0],
+    kh: wShape[2],
+    kw: wShape[3],
+    hOut: yShape[2],
+    wOut: yShape[3],
+    strideH: a.strideH,
+    strideW: a.strideW,
+    padTop: a.padTop,
+    padLeft: a.padLeft,
+    dilationH: a.dilationH,
+    dilationW: a.dilationW,
+    groups: a.groups,
+  };
+}
+
+registerKernel<Conv2dAttrs>("conv2d", "cpu", ({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
+  const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+  const g = geometry2d(x.shape, w.shape, spec.shape, attrs);
+  convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
+  return [y];
+});
+
+registerKernel<Conv2dBackwardDataAttrs>(
+  "conv2dBackwardData",
+  "cpu",
+  ({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
+    const dx = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+    const g = geometry2d(spec.shape, w.shape, dy.shape, attrs);
+    convBackwardData(cpuData(dy) as Floats, cpuData(w) as Floats, dx, g);
+    return [dx];
+  },
+);
+
+registerKernel<Conv2dBackwardFilterAttrs>(
+  "conv2dBackwardFilter",
+  "cpu",
+  ({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
+    const dw = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+    const g = geometry2d(x.shape, spec.shape, dy.shape, attrs);
+    convBackwardFilter(cpuData(x) as Floats, cpuData(dy) as Floats, dw, g);
+    return [dw];
+  },
+);
