@@ -4,3 +4,4 @@
  */
 export { cases as elementwise } from "./elementwise.ts";
 export { cases as reduce } from "./reduce.ts";
+export { cases as conv } from "./conv.ts";
