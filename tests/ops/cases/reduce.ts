@@ -3,10 +3,36 @@
  * max, logsumexp, softmax and logSoftmax, against float64 references over plain index loops.
  */
 import { sum } from "../../../ops/reduce_sum.ts";
-import type { OpCase } from "../conformance/case.ts";
-import { floatInput, refReduce } from "../conformance/reference.ts";
+import { logSoftmax, logsumexp, max, mean, softmax } from "../../../ops/reduce.ts";
+import type { CaseInput, OpCase } from "../conformance/case.ts";
+import { floatInput, floatValues, refReduce, unravel } from "../conformance/reference.ts";
 
 const total = (v: number[]): number => v.reduce((p, q) => p + q, 0);
+const average = (v: number[]): number => total(v) / v.length;
+const largest = (v: number[]): number => v.reduce((p, q) => (q > p || q !== q ? q : p), -Infinity);
+const lse = (v: number[]): number => {
+  const m = largest(v);
+  if (m === -Infinity) return -Infinity;
+  return m + Math.log(total(v.map((q) => Math.exp(q - m))));
+};
+
+/** softmax (or log-softmax) of `x` along `axis`, by gathering each line along the axis. */
+function refSoftmax(x: CaseInput, axis: number, isLog: boolean): Float64Array {
+  const out = new Float64Array(x.data.length);
+  const lines = new Map<string, number[]>();
+  for (let f = 0; f < x.data.length; f++) {
+    const idx = unravel(f, x.shape);
+    idx[axis] = 0;
+    const key = idx.join(",");
+    if (!lines.has(key)) lines.set(key, []);
+    lines.get(key)!.push(f);
+  }
+  for (const flats of lines.values()) {
+    const z = lse(flats.map((f) => x.data[f]));
+    for (const f of flats) out[f] = isLog ? x.data[f] - z : Math.exp(x.data[f] - z);
+  }
+  return out;
+}
 
 const sumCases: OpCase[] = [
   {
@@ -53,5 +79,121 @@ const sumCases: OpCase[] = [
   },
 ];
 
+const meanCases: OpCase[] = [
+  {
+    name: "mean over all axes matches the reference",
+    inputs: () => [floatInput([3, 4], 3101, { grad: true })],
+    run: ([x]) => mean(x),
+    expected: ([x]) => refReduce(x, [0, 1], average),
+  },
+  {
+    name: "mean over the batch and time axes of [N, C, T] gives per-channel means",
+    inputs: () => [floatInput([2, 3, 4], 3102, { grad: true })],
+    run: ([x]) => mean(x, [0, 2]),
+    expected: ([x]) => refReduce(x, [0, 2], average),
+  },
+  {
+    name: "mean with keepDims over the last axis matches the reference",
+    inputs: () => [floatInput([3, 5], 3103, { grad: true })],
+    run: ([x]) => mean(x, -1, { keepDims: true }),
+    expected: ([x]) => refReduce(x, [1], average),
+  },
+];
+
+const maxCases: OpCase[] = [
+  {
+    name: "max over all axes matches the reference",
+    inputs: () => [floatInput([3, 4], 3201, { grad: true })],
+    run: ([x]) => max(x),
+    expected: ([x]) => refReduce(x, [0, 1], largest),
+  },
+  {
+    name: "max over the last axis matches the reference",
+    inputs: () => [floatInput([4, 6], 3202, { grad: true })],
+    run: ([x]) => max(x, 1),
+    expected: ([x]) => refReduce(x, [1], largest),
+  },
+  {
+    name: "max over axes 0 and 2 with keepDims matches the reference",
+    inputs: () => [floatInput([2, 3, 4], 3203, { grad: true })],
+    run: ([x]) => max(x, [0, 2], { keepDims: true }),
+    expected: ([x]) => refReduce(x, [0, 2], largest),
+  },
+  {
+    name: "max of values that are all negative is not clamped at zero",
+    inputs: () => [floatInput([2, 5], 3204, { low: -9, high: -1 })],
+    run: ([x]) => max(x, 1),
+    expected: ([x]) => refReduce(x, [1], largest),
+  },
+  {
+    name: "max handles -Infinity and +Infinity entries",
+    inputs: () => [floatValues([-Infinity, -Infinity, 1, Infinity, 2, -Infinity], [2, 3])],
+    run: ([x]) => max(x, 0),
+    expected: ([x]) => refReduce(x, [0], largest),
+  },
+];
+
+const lseCases: OpCase[] = [
+  {
+    name: "logsumexp over the last axis matches the reference",
+    inputs: () => [floatInput([3, 7], 3301, { low: -4, high: 4, grad: true })],
+    run: ([x]) => logsumexp(x, -1),
+    expected: ([x]) => refReduce(x, [1], lse),
+  },
+  {
+    name: "logsumexp over axes 0 and 2 with keepDims matches the reference",
+    inputs: () => [floatInput([2, 3, 4], 3302, { low: -4, high: 4, grad: true })],
+    run: ([x]) => logsumexp(x, [0, 2], { keepDims: true }),
+    expected: ([x]) => refReduce(x, [0, 2], lse),
+  },
+  {
+    name: "logsumexp of values near 1000 does not overflow",
+    inputs: () => [floatInput([2, 5], 3303, { low: 995, high: 1005, grad: true })],
+    run: ([x]) => logsumexp(x, 1),
+    expected: ([x]) => refReduce(x, [1], lse),
+  },
+  {
+    name: "logsumexp of a row of -Infinity is -Infinity",
+    inputs: () => [floatValues([-Infinity, -Infinity, -Infinity, 0, -Infinity, Math.log(3)], [2, 3])],
+    run: ([x]) => logsumexp(x, 1),
+    expected: () => Float64Array.from([-Infinity, Math.log(4)]),
+  },
+];
+
+const softmaxAxes: [number[], number][] = [[[4, 6], -1], [[4, 6], 0], [[2, 3, 4], 1], [[5], 0]];
+
+const softmaxCases: OpCase[] = softmaxAxes.flatMap(([shape, axis], n) => {
+  const a = axis < 0 ? axis + shape.length : axis;
+  return [false, true].map((isLog): OpCase => ({
+    name: `${isLog ? "logSoftmax" : "softmax"} along axis ${axis} of [${shape}] matches the reference`,
+    inputs: () => [floatInput(shape, 3401 + 2 * n + Number(isLog), { low: -3, high: 3, grad: true })],
+    run: ([x]) => (isLog ? logSoftmax(x, axis) : softmax(x, axis)),
+    expected: ([x]) => refSoftmax(x, a, isLog),
+  }));
+});
+
+softmaxCases.push(
+  {
+    name: "softmax of logits near 1000 stays finite and sums to one",
+    inputs: () => [floatInput([3, 4], 3501, { low: 990, high: 1010, grad: true })],
+    run: ([x]) => [softmax(x, 1), sum(softmax(x, 1), 1)],
+    expected: ([x]) => [refSoftmax(x, 1, false), new Float64Array(3).fill(1)],
+  },
+  {
+    name: "logSoftmax of logits near -1000 stays finite",
+    inputs: () => [floatInput([3, 4], 3502, { low: -1010, high: -990, grad: true })],
+    run: ([x]) => logSoftmax(x, 1),
+    expected: ([x]) => refSoftmax(x, 1, true),
+    // Values are ~10 in magnitude after subtracting ~1000: float32 keeps ~1e-4 absolute.
+    tolerance: { float32: 1e-3 },
+  },
+  {
+    name: "logSoftmax of a [T, N, V] tensor along V matches the reference",
+    inputs: () => [floatInput([3, 2, 5], 3503, { low: -5, high: 5, grad: true })],
+    run: ([x]) => logSoftmax(x, 2),
+    expected: ([x]) => refSoftmax(x, 2, true),
+  },
+);
+
 /** The reduction family's cases. */
-export const cases: OpCase[] = [...sumCases];
+export const cases: OpCase[] = [...sumCases, ...meanCases, ...maxCases, ...lseCases, ...softmaxCases];

@@ -1,0 +1,119 @@
+/**
+ * cpu kernels of max, logsumexp, softmax and logSoftmax (declared in ops/reduce.ts).
+ * Reductions over any set of axes map each input element to its output slot once
+ * (`outputSlots`), then run plain passes over the typed arrays; softmax views the input as
+ * [outer, n, inner] around its axis. Accumulation is in float64.
+ *
+ * Not here: sum (./reduce_sum.ts), gradients (composed from other ops in ops/reduce.ts).
+ */
+import { type Kernel, registerKernel } from "../../engine.ts";
+import type { ReduceAttrs } from "../../reduce_sum.ts";
+import type { SoftmaxAttrs } from "../../reduce.ts";
+import { sizeOf } from "../../shape.ts";
+import { cpuData, cpuOutput } from "./backend.ts";
+
+/** For each input element (row-major), the flat index of its slot in the reduced output. */
+function outputSlots(shape: readonly number[], axes: readonly number[]): Int32Array {
+  const size = sizeOf(shape);
+  const slots = new Int32Array(size);
+  const rank = shape.length;
+  if (rank === 0 || size === 0) return slots;
+  // Output strides over the input's axes: 0 along reduced axes.
+  const ostr = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    if (!axes.includes(i)) {
+      ostr[i] = s;
+      s *= shape[i];
+    }
+  }
+  const idx = new Int32Array(rank);
+  let o = 0;
+  for (let f = 0; f < size; f++) {
+    slots[f] = o;
+    for (let ax = rank - 1; ax >= 0; ax--) {
+      idx[ax]++;
+      o += ostr[ax];
+      if (idx[ax] < shape[ax]) break;
+      o -= ostr[ax] * shape[ax];
+      idx[ax] = 0;
+    }
+  }
+  return slots;
+}
+
+registerKernel<ReduceAttrs>("max", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
+  const src = cpuData(x);
+  const out = cpuOutput(backend, outputs[0].dtype, sizeOf(outputs[0].shape));
+  const slots = outputSlots(x.shape, attrs.axes);
+  out.fill(-Infinity);
+  if (x.dtype === "int32") out.fill(-2147483648);
+  for (let i = 0; i < src.length; i++) {
+    const o = slots[i];
+    const v = src[i];
+    // NaN propagates, as in PyTorch.
+    if (v > out[o] || v !== v) out[o] = v;
+  }
+  return [out];
+});
+
+registerKernel<ReduceAttrs>("logsumexp", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
+  const src = cpuData(x);
+  const n = sizeOf(outputs[0].shape);
+  const out = cpuOutput(backend, outputs[0].dtype, n);
+  const slots = outputSlots(x.shape, attrs.axes);
+  const shift = new Float64Array(n).fill(-Infinity);
+  for (let i = 0; i < src.length; i++) {
+    const o = slots[i];
+    if (src[i] > shift[o]) shift[o] = src[i];
+  }
+  // An all -Infinity (or empty) slot keeps shift 0 so that the sum is 0 and the result -Infinity.
+  for (let o = 0; o < n; o++) if (!Number.isFinite(shift[o])) shift[o] = shift[o] === Infinity ? Infinity : 0;
+  const acc = new Float64Array(n);
+  for (let i = 0; i < src.length; i++) {
+    const o = slots[i];
+    acc[o] += Math.exp(src[i] - shift[o]);
+  }
+  for (let o = 0; o < n; o++) out[o] = shift[o] === Infinity ? Infinity : shift[o] + Math.log(acc[o]);
+  return [out];
+});
+
+/** Views `shape` as [outer, n, inner] around `axis`. */
+function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i];
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
+  return [outer, shape[axis], inner];
+}
+
+function softmaxKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
+  return ({ inputs: [x], attrs, outputs, backend }) => {
+    const src = cpuData(x);
+    const out = cpuOutput(backend, outputs[0].dtype, src.length);
+    const [outer, n, inner] = aroundAxis(x.shape, attrs.axis);
+    for (let p = 0; p < outer; p++) {
+      for (let q = 0; q < inner; q++) {
+        const base = p * n * inner + q;
+        let m = -Infinity;
+        for (let k = 0; k < n; k++) {
+          const v = src[base + k * inner];
+          if (v > m) m = v;
+        }
+        if (m === -Infinity) m = 0; // all -Infinity: exp gives 0s and the result is NaN, as in PyTorch
+        let total = 0;
+        for (let k = 0; k < n; k++) total += Math.exp(src[base + k * inner] - m);
+        if (isLog) {
+          const lse = m + Math.log(total);
+          for (let k = 0; k < n; k++) out[base + k * inner] = src[base + k * inner] - lse;
+        } else {
+          const inv = 1 / total;
+          for (let k = 0; k < n; k++) out[base + k * inner] = Math.exp(src[base + k * inner] - m) * inv;
+        }
+      }
+    }
+    return [out];
+  };
+}
+
+registerKernel<SoftmaxAttrs>("softmax", "cpu", softmaxKernel(false));
+registerKernel<SoftmaxAttrs>("logSoftmax", "cpu", softmaxKernel(true));

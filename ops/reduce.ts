@@ -1,0 +1,174 @@
+/**
+ * Reductions and normalisations over axes: mean, max (values only, like torch.amax),
+ * logsumexp, softmax and logSoftmax. max, logsumexp, softmax and logSoftmax are ops with
+ * their own kernels (ops/backends/<name>/reduce.ts), numerically stable by subtracting the
+ * maximum; their backward passes are written with elementwise ops and `sum`, so a backend
+ * needs no extra kernels for gradients. mean is sum times 1/count.
+ *
+ * Not here: sum (ops/reduce_sum.ts, which the elementwise gradients need), argmax/indices
+ * (decoders read logits on the host), min/prod (nothing in the toolkit uses them).
+ */
+import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { broadcastTo, div, exp, mul, sub, where } from "./elementwise.ts";
+import { type ReduceAttrs, reduceAxes, reducedShape, sum } from "./reduce_sum.ts";
+import { reshape } from "./reshape.ts";
+import { normalizeAxis } from "./shape.ts";
+import type { Tensor } from "./tensor.ts";
+
+/** Attributes of softmax and logSoftmax. */
+export interface SoftmaxAttrs {
+  /** Non-negative axis the normalisation runs along. */
+  readonly axis: number;
+}
+
+/** Options of the reductions over axes. */
+export interface ReduceOptions {
+  /** Keep reduced axes as extent 1 (like PyTorch's keepdim). */
+  keepDims?: boolean;
+}
+
+function requireFloat(name: string, x: Tensor): void {
+  if (x.dtype === "int32") throw new TypeError(`${name}: needs a float tensor, got int32 ${x}`);
+}
+
+/** `g` (shaped like the reduced output) reshaped with kept axes and broadcast back to `shape`. */
+function expandReduced(g: Tensor, shape: readonly number[], axes: readonly number[]): Tensor {
+  return broadcastTo(reshape(g, reducedShape(shape, axes, true)), shape);
+}
+
+/** Declaration of `max` (amax). Kernels: ops/backends/<name>/reduce.ts. */
+export const maxOp: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
+  name: "max",
+  outputs([x], { axes, keepDims }) {
+    for (const a of axes) {
+      if (x.shape[a] === 0) throw new RangeError(`max: cannot reduce the empty axis ${a} of [${x.shape}]`);
+    }
+    return [{ shape: reducedShape(x.shape, axes, keepDims), dtype: x.dtype }];
+  },
+  saveInputs: [0],
+  saveOutputs: [0],
+  // Like torch.amax: the gradient is shared evenly between tied maxima.
+  backward({ grads, inputs, outputs, attrs }) {
+    const x = inputs[0]!;
+    const m = expandReduced(outputs[0]!, x.shape, attrs.axes);
+    const isMax = where(sub(x, m), 0, 1);
+    const count = sum(isMax, attrs.axes, { keepDims: true });
+    return [mul(expandReduced(grads[0]!, x.shape, attrs.axes), div(isMax, count))];
+  },
+});
+
+/** Declaration of `logsumexp`. Kernels: ops/backends/<name>/reduce.ts. */
+export const logsumexpOp: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
+  name: "logsumexp",
+  outputs([x], { axes, keepDims }) {
+    requireFloat("logsumexp", x);
+    return [{ shape: reducedShape(x.shape, axes, keepDims), dtype: x.dtype }];
+  },
+  saveInputs: [0],
+  saveOutputs: [0],
+  // d lse / d x = softmax(x) = exp(x - lse).
+  backward({ grads, inputs, outputs, attrs }) {
+    const x = inputs[0]!;
+    const p = exp(sub(x, expandReduced(outputs[0]!, x.shape, attrs.axes)));
+    return [mul(expandReduced(grads[0]!, x.shape, attrs.axes), p)];
+  },
+});
+
+/** Declaration of `softmax`. Kernels: ops/backends/<name>/reduce.ts. */
+export const softmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
+  name: "softmax",
+  outputs([x]) {
+    requireFloat("softmax", x);
+    return [{ shape: x.shape, dtype: x.dtype }];
+  },
+  saveOutputs: [0],
+  // dx = y · (g - Σ_axis g·y)
+  backward({ grads, outputs, attrs }) {
+    const y = outputs[0]!, g = grads[0]!;
+    return [mul(y, sub(g, sum(mul(g, y), attrs.axis, { keepDims: true })))];
+  },
+});
+
+/** Declaration of `logSoftmax`. Kernels: ops/backends/<name>/reduce.ts. */
+export const logSoftmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
+  name: "logSoftmax",
+  outputs([x]) {
+    requireFloat("logSoftmax", x);
+    return [{ shape: x.shape, dtype: x.dtype }];
+  },
+  saveOutputs: [0],
+  // dx = g - exp(y) · Σ_axis g
+  backward({ grads, outputs, attrs }) {
+    const y = outputs[0]!, g = grads[0]!;
+    return [sub(g, mul(exp(y), sum(g, attrs.axis, { keepDims: true })))];
+  },
+});
+
+/**
+ * Mean over `axis` (one axis, a list, or all when omitted), like `torch.mean`. The mean over
+ * an empty axis is NaN, as in PyTorch.
+ *
+ * @example
+ * ```ts
+ * const perChannel = mean(x, [0, 2]); // x: [N, C, T] → [C]
+ * ```
+ */
+export function mean(x: Tensor, axis?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  requireFloat("mean", x);
+  const axes = reduceAxes(x.rank, axis);
+  let count = 1;
+  for (const a of axes) count *= x.shape[a];
+  return mul(sum(x, axes, options), 1 / count);
+}
+
+/**
+ * Maximum values over `axis` (one axis, a list, or all when omitted), like `torch.amax`:
+ * no indices, and the gradient is shared evenly between tied maxima.
+ *
+ * @example
+ * ```ts
+ * const peak = max(logits, -1); // [T, V] → [T]
+ * ```
+ */
+export function max(x: Tensor, axis?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  return runOp(maxOp, [x], { axes: reduceAxes(x.rank, axis), keepDims: options.keepDims ?? false })[0];
+}
+
+/**
+ * log(Σ exp(x)) over `axis`, computed without overflow (the maximum is subtracted first),
+ * like `torch.logsumexp`. Over an axis of only -Infinity it gives -Infinity.
+ *
+ * @example
+ * ```ts
+ * const logZ = logsumexp(scores, 1); // [N, V] → [N]
+ * ```
+ */
+export function logsumexp(x: Tensor, axis?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  return runOp(logsumexpOp, [x], { axes: reduceAxes(x.rank, axis), keepDims: options.keepDims ?? false })[0];
+}
+
+/**
+ * Softmax along `axis` (default: the last), like `torch.softmax(x, dim)`, stable for large
+ * inputs.
+ *
+ * @example
+ * ```ts
+ * const probs = softmax(logits, -1);
+ * ```
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return runOp(softmaxOp, [x], { axis: normalizeAxis(axis, x.rank) })[0];
+}
+
+/**
+ * log(softmax(x)) along `axis` (default: the last) computed as x - logsumexp(x), like
+ * `torch.log_softmax(x, dim)`; what CTC consumes.
+ *
+ * @example
+ * ```ts
+ * const logProbs = logSoftmax(logits, -1); // [T, N, V]
+ * ```
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return runOp(logSoftmaxOp, [x], { axis: normalizeAxis(axis, x.rank) })[0];
+}
