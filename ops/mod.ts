@@ -58,6 +58,7 @@ export {
 } from "./elementwise.ts";
 export { reshape } from "./reshape.ts";
 export { sum } from "./reduce_sum.ts";
+export { logsumexp, logSoftmax, max, mean, type ReduceOptions, softmax } from "./reduce.ts";
 export { linear, matmul } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
 export {
