@@ -14,3 +14,16 @@ export {
   type ReadLmBinaryOptions,
   writeLmBinary,
 } from "./lm_binary.ts";
+// decoders and metrics (decode/ctc_logits.ts, greedy.ts, beam_search.ts, prefix_trie.ts, metrics.ts)
+export { asCtcLogits, type CtcLogits, logSoftmaxRows } from "./ctc_logits.ts";
+export { ctcGreedyDecode, type CtcGreedyOptions, type CtcGreedyResult } from "./greedy.ts";
+export {
+  CtcBeamSearchDecoder,
+  ctcBeamSearch,
+  type CtcBeamSearchOptions,
+  type CtcHypothesis,
+  OOV_SCORE,
+  type WordTiming,
+} from "./beam_search.ts";
+export { LexiconTrie } from "./prefix_trie.ts";
+export { charErrorRate, type EditCounts, editOps, type ErrorRate, splitWords, wordErrorRate } from "./metrics.ts";
