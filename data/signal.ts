@@ -1,0 +1,65 @@
+/**
+ * Signal conditioning before feature extraction: peak normalisation, seeded dither and
+ * pre-emphasis, each returning a new Float32Array.
+ *
+ * Contract: the formulas of OpenSeq2Seq's speech_utils.py (`normalize_signal`, dither
+ * `x + d * N(0, 1)`, `preemphasis`). Dither draws from the toolkit's seeded xoshiro128** (see
+ * rng.ts), so a seed repeats exactly here but does not reproduce NumPy's stream.
+ *
+ * Not handled: gain in dB, DC removal, voice-activity trimming.
+ */
+import { Rng } from "./rng.ts";
+
+/**
+ * Scales by 1 / (max|x| + eps): OpenSeq2Seq's `normalize_signal` (eps 1e-5 on its int16 scale).
+ *
+ * @example
+ * ```ts
+ * const y = peakNormalize(x); // max |y| just below 1
+ * ```
+ */
+export function peakNormalize(samples: Float32Array, eps = 1e-5): Float32Array {
+  let peak = 0;
+  const n = samples.length;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(samples[i]);
+    if (a > peak) peak = a;
+  }
+  const gain = 1 / (peak + eps);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = samples[i] * gain;
+  return out;
+}
+
+/**
+ * y[0] = x[0], y[n] = x[n] - coeff x[n-1] (returns a copy when coeff is 0).
+ *
+ * @example
+ * ```ts
+ * const y = preemphasis(x, 0.97);
+ * ```
+ */
+export function preemphasis(samples: Float32Array, coeff: number): Float32Array {
+  const n = samples.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  out[0] = samples[0];
+  for (let i = 1; i < n; i++) out[i] = samples[i] - coeff * samples[i - 1];
+  return out;
+}
+
+/**
+ * Adds `amount` times standard-normal noise drawn from a generator seeded with `seed`.
+ *
+ * @example
+ * ```ts
+ * const y = addDither(x, 1e-5, 1234);
+ * ```
+ */
+export function addDither(samples: Float32Array, amount: number, seed = 0): Float32Array {
+  const n = samples.length;
+  const out = new Float32Array(n);
+  const rng = new Rng(seed);
+  for (let i = 0; i < n; i++) out[i] = samples[i] + amount * rng.normal();
+  return out;
+}

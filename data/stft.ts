@@ -1,0 +1,115 @@
+/**
+ * Short-time power spectra, framed the way librosa 0.11's `stft` frames.
+ *
+ * Contract: `powerSpectrogram(x, opts)` returns |STFT|^2 as a frame-major [nFrames, nFft/2+1]
+ * matrix. A window of `winLength` samples is zero-padded to `nFft` in the middle (librosa
+ * `pad_center`); with `center` the signal is first padded by nFft/2 on both sides (zeros, or
+ * reflection with padMode "reflect"), so nFrames = 1 + floor(n / hop) for even nFft. The FFT runs in
+ * float64; the result is stored as float32 like librosa's complex64 output.
+ *
+ * Not handled: complex (phase) output and the inverse transform.
+ */
+import { RealFft } from "./fft.ts";
+import { type Matrix2D, withShape } from "./shaped.ts";
+import { analysisWindow, type WindowKind } from "./window.ts";
+
+/** Framing and windowing options of {@link powerSpectrogram}. */
+export interface StftOptions {
+  /** FFT length; default 512. */
+  nFft?: number;
+  /** Window length in samples (<= nFft); default nFft. */
+  winLength?: number;
+  /** Hop between frames in samples; default winLength / 4 (librosa). */
+  hopLength?: number;
+  /** Window family; default "hann". */
+  window?: WindowKind;
+  /** Periodic window (librosa/scipy) when true, symmetric (np.hanning) when false; default true. */
+  periodicWindow?: boolean;
+  /** Pad nFft/2 samples on each side so frame t is centred on sample t * hop; default true. */
+  center?: boolean;
+  /** Padding for `center`: "constant" zeros (librosa 0.11 default) or "reflect" (librosa < 0.10). */
+  padMode?: "constant" | "reflect";
+}
+
+const fftCache = new Map<number, RealFft>();
+
+/** A cached real-FFT plan of length n. */
+export function realFftPlan(n: number): RealFft {
+  let plan = fftCache.get(n);
+  if (plan === undefined) {
+    plan = new RealFft(n);
+    fftCache.set(n, plan);
+  }
+  return plan;
+}
+
+/**
+ * |STFT|^2 of `samples` as a frame-major [nFrames, nFft/2+1] Float32Array.
+ *
+ * @example
+ * ```ts
+ * const p = powerSpectrogram(samples, { nFft: 512, winLength: 320, hopLength: 160 });
+ * const [nFrames, nBins] = p.shape;
+ * ```
+ */
+export function powerSpectrogram(samples: Float32Array, options: StftOptions = {}): Matrix2D {
+  const nFft = options.nFft ?? 512;
+  const winLength = options.winLength ?? nFft;
+  const hop = options.hopLength ?? Math.floor(winLength / 4);
+  const center = options.center ?? true;
+  const padMode = options.padMode ?? "constant";
+  if (!Number.isInteger(nFft) || nFft < 2) throw new RangeError(`powerSpectrogram: bad nFft ${nFft}`);
+  if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft) {
+    throw new RangeError(`powerSpectrogram: winLength ${winLength} must be in [1, nFft=${nFft}]`);
+  }
+  if (!Number.isInteger(hop) || hop < 1) throw new RangeError(`powerSpectrogram: bad hopLength ${hop}`);
+  const n = samples.length;
+  const pad = center ? nFft >> 1 : 0;
+  if (center && padMode === "reflect" && n <= pad) {
+    throw new RangeError(`powerSpectrogram: reflect padding needs more than ${pad} samples, got ${n}`);
+  }
+  const paddedLen = n + 2 * pad;
+  if (paddedLen < nFft) {
+    throw new RangeError(
+      `powerSpectrogram: signal of ${n} samples is shorter than nFft=${nFft} without centering`,
+    );
+  }
+  const nFrames = 1 + Math.floor((paddedLen - nFft) / hop);
+  // Window centred inside nFft (librosa util.pad_center); only [wStart, wEnd) is nonzero.
+  const wStart = (nFft - winLength) >> 1;
+  const win = analysisWindow(options.window ?? "hann", winLength, {
+    periodic: options.periodicWindow ?? true,
+  });
+  const plan = realFftPlan(nFft);
+  const nBins = plan.nBins;
+  const frame = new Float64Array(nFft);
+  const re = new Float64Array(nBins);
+  const im = new Float64Array(nBins);
+  const pow = new Float64Array(nBins);
+  const out = new Float32Array(nFrames * nBins);
+  const isReflect = padMode === "reflect";
+  for (let t = 0; t < nFrames; t++) {
+    // Sample index (in the unpadded signal) of frame position wStart.
+    const origin = t * hop - pad + wStart;
+    if (origin >= 0 && origin + winLength <= n) {
+      for (let i = 0; i < winLength; i++) frame[wStart + i] = samples[origin + i] * win[i];
+    } else {
+      for (let i = 0; i < winLength; i++) {
+        let j = origin + i;
+        if (j < 0 || j >= n) {
+          if (!isReflect) {
+            frame[wStart + i] = 0;
+            continue;
+          }
+          j = j < 0 ? -j : 2 * (n - 1) - j;
+        }
+        frame[wStart + i] = samples[j] * win[i];
+      }
+    }
+    // frame outside [wStart, wStart + winLength) stays zero from allocation.
+    plan.power(frame, pow, re, im);
+    const base = t * nBins;
+    for (let k = 0; k < nBins; k++) out[base + k] = pow[k];
+  }
+  return withShape(out, nFrames, nBins);
+}
