@@ -27,3 +27,4 @@ export {
 } from "./beam_search.ts";
 export { LexiconTrie } from "./prefix_trie.ts";
 export { charErrorRate, type EditCounts, editOps, type ErrorRate, splitWords, wordErrorRate } from "./metrics.ts";
+export { type DecodeBatchOptions, DecoderPool, type DecoderPoolOptions } from "./decoder_pool.ts";
