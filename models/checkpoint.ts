@@ -1,0 +1,119 @@
+/**
+ * Checkpoints: a self-contained safetensors file of the model's state dict plus metadata
+ * (config, vocabulary, blank index, feature parameters, step), and the optimizer's state
+ * beside it (`<name>.optim.safetensors`). Both are written atomically (temporary file, then
+ * rename) by data/safetensors.ts, so an interrupted save never corrupts the last good one;
+ * only the newest `keep` checkpoints are kept.
+ */
+import {
+  readSafetensors,
+  type SafetensorsFile,
+  tensorToFloat32,
+  writeSafetensors,
+} from "../data/safetensors.ts";
+import { type Tensor, tensor } from "../ops/mod.ts";
+import type { Module } from "./module.ts";
+import type { Optimizer } from "./optimizers/optimizer.ts";
+
+/** What a checkpoint says about itself. */
+export interface CheckpointMeta {
+  /** The full run config (JSON). */
+  config: unknown;
+  /** Output characters in index order (blank excluded). */
+  vocabulary: string[];
+  blankIndex: number;
+  step: number;
+  epoch: number;
+  /** Data-order and dropout random states, so `--continue` repeats the uninterrupted run. */
+  rngState: number[];
+  dataRngState: number[];
+  /** Batches of the current epoch already consumed. */
+  batchInEpoch: number;
+}
+
+async function toRecord(
+  map: Map<string, Tensor>,
+): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of map) out[name] = { shape: [...t.shape], data: Float32Array.from(await t.data()) };
+  return out;
+}
+
+/** Writes `<dir>/ckpt-<step>.safetensors` (+ optimizer state) and prunes older ones. Returns the path. */
+export async function saveCheckpoint(
+  dir: string,
+  model: Module,
+  optimizer: Optimizer | null,
+  meta: CheckpointMeta,
+  options: { keep?: number } = {},
+): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}/ckpt-${String(meta.step).padStart(8, "0")}.safetensors`;
+  if (optimizer) {
+    await writeSafetensors(
+      path.replace(/\.safetensors$/, ".optim.safetensors"),
+      await toRecord(optimizer.stateDict()),
+      {
+        metadata: { stepCount: String(optimizer.stepCount) },
+      },
+    );
+  }
+  // The model file last: its presence marks a complete checkpoint.
+  await writeSafetensors(path, await toRecord(model.stateDict()), {
+    metadata: { deno_ctc: JSON.stringify(meta) },
+  });
+  const keep = options.keep ?? 5;
+  const all = listCheckpoints(dir);
+  for (const old of all.slice(0, Math.max(all.length - keep, 0))) {
+    await Deno.remove(old).catch(() => {});
+    await Deno.remove(old.replace(/\.safetensors$/, ".optim.safetensors")).catch(() => {});
+  }
+  return path;
+}
+
+/** Checkpoint files in `dir`, oldest first. */
+export function listCheckpoints(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .map((e) => e.name)
+      .filter((n) => /^ckpt-\d+\.safetensors$/.test(n))
+      .sort()
+      .map((n) => `${dir}/${n}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/** A loaded checkpoint: tensors by name and its metadata. */
+export interface LoadedCheckpoint {
+  meta: CheckpointMeta;
+  state: Map<string, Tensor>;
+  path: string;
+}
+
+function tensorsOf(file: SafetensorsFile): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of file.tensors) out.set(name, tensor(tensorToFloat32(t), t.shape));
+  return out;
+}
+
+/** Reads a checkpoint written by `saveCheckpoint`; errors name the file and what is wrong. */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const file = await readSafetensors(path);
+  const raw = file.metadata.deno_ctc;
+  if (!raw) throw new Error(`${path}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`);
+  }
+  return { meta, state: tensorsOf(file), path };
+}
+
+/** Restores optimizer state saved beside checkpoint `path`. */
+export async function loadOptimizerState(path: string, optimizer: Optimizer): Promise<void> {
+  const file = await readSafetensors(path.replace(/\.safetensors$/, ".optim.safetensors"));
+  optimizer.loadStateDict(tensorsOf(file), Number(file.metadata.stepCount ?? 0));
+}

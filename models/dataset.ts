@@ -1,0 +1,54 @@
+/**
+ * In-process utterance store for training and evaluation: reads a manifest, decodes the audio,
+ * computes features once and keeps them in memory, encoded targets beside them. Enough for
+ * corpora that fit in memory (the demo, fine-tuning); the Worker-based loader in data/ feeds
+ * larger runs.
+ */
+import { readAudio } from "../data/audio.ts";
+import { computeFeatures, type FeatureConfig } from "../data/compute_features.ts";
+import { readManifest } from "../data/manifest.ts";
+import type { UtteranceFeatures } from "../data/batches.ts";
+import type { Vocabulary } from "../data/vocabulary.ts";
+
+/** Utterances with their features, targets and durations. */
+export interface UtteranceSet {
+  items: UtteranceFeatures[];
+  durations: Float64Array;
+}
+
+/**
+ * Loads every row of the manifests. Transcripts with characters outside the vocabulary are
+ * an error naming the manifest and row.
+ */
+export function loadUtterances(
+  manifests: readonly string[],
+  vocab: Vocabulary,
+  features: FeatureConfig,
+): UtteranceSet {
+  const items: UtteranceFeatures[] = [];
+  const durations: number[] = [];
+  for (const manifest of manifests) {
+    readManifest(manifest).forEach((e, row) => {
+      const bad = vocab.unknownChars(e.transcript);
+      if (bad.length) {
+        throw new Error(
+          `${
+            e.source ?? `${manifest}: row ${row + 1}`
+          } (${e.audioPath}): characters outside the vocabulary: ${JSON.stringify(bad)}`,
+        );
+      }
+      const audio = readAudio(e.audioPath);
+      const f = computeFeatures(audio.samples, { ...features, sampleRate: audio.sampleRate });
+      items.push({
+        features: f.data,
+        nFeatures: f.nFeatures,
+        nFrames: f.nFrames,
+        targets: vocab.encode(e.transcript),
+        transcript: e.transcript,
+        path: e.audioPath,
+      });
+      durations.push(audio.samples.length / audio.sampleRate);
+    });
+  }
+  return { items, durations: Float64Array.from(durations) };
+}

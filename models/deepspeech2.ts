@@ -1,0 +1,122 @@
+/**
+ * DeepSpeech2 as OpenSeq2Seq builds it (DeepSpeech2Encoder): 2-D convolutions over
+ * (time, frequency) with batch norm and (clipped) ReLU, then bidirectional GRU layers with
+ * per-utterance lengths, then a fully connected hidden layer. No row convolution.
+ *
+ * Input [N, F, T] features; output [T', N, hidden] time-major and the lengths after strides.
+ * Padded frames are zeroed before every convolution and skipped by batch statistics and by
+ * the GRU (packed-sequence semantics), so padding never changes valid frames.
+ */
+import { dropout, hardtanh, mul, permute, relu, reshape, type Rng, type Tensor } from "../ops/mod.ts";
+import { BatchNorm, Conv2d, Linear } from "./layers.ts";
+import { Module } from "./module.ts";
+import { GRU } from "./rnn.ts";
+import { frameMask } from "./tdnn.ts";
+
+/** One 2-D convolution layer: kernel and stride as [time, frequency], as in OpenSeq2Seq. */
+export interface Conv2dLayerConfig {
+  kernel: [number, number];
+  stride: [number, number];
+  channels: number;
+}
+
+/** A DeepSpeech2 encoder (ds2_large, ds2_small, ds2_toy). */
+export interface DeepSpeech2EncoderConfig {
+  kind: "ds2";
+  convLayers: Conv2dLayerConfig[];
+  rnnLayers: number;
+  rnnUnits: number;
+  bidirectional: boolean;
+  /** Width of the fully connected layer after the RNN (n_hidden). */
+  hidden: number;
+  /** Dropout probability (1 − keep_prob) after the hidden layer and between RNN layers. */
+  dropout: number;
+  activation: "relu" | "clipped_relu";
+  bnMomentum: number;
+  bnEps: number;
+}
+
+function activate(x: Tensor, kind: DeepSpeech2EncoderConfig["activation"]): Tensor {
+  return kind === "relu" ? relu(x) : hardtanh(x, 0, 20);
+}
+
+/** The DeepSpeech2 encoder. */
+export class DeepSpeech2Encoder extends Module {
+  readonly config: DeepSpeech2EncoderConfig;
+  readonly convs: Conv2d[] = [];
+  readonly bns: BatchNorm[] = [];
+  readonly rnn: GRU;
+  readonly fc: Linear;
+  readonly outChannels: number;
+  readonly rng: Rng;
+
+  constructor(inFeatures: number, config: DeepSpeech2EncoderConfig, rng: Rng) {
+    super();
+    this.config = config;
+    this.rng = rng;
+    let cin = 1, freq = inFeatures;
+    config.convLayers.forEach((c, i) => {
+      this.convs.push(
+        this.child(`conv${i}`, new Conv2d(cin, c.channels, c.kernel, { stride: c.stride, rng })),
+      );
+      this.bns.push(
+        this.child(`bn${i}`, new BatchNorm(c.channels, { momentum: config.bnMomentum, eps: config.bnEps })),
+      );
+      cin = c.channels;
+      freq = Math.ceil(freq / c.stride[1]);
+    });
+    this.rnn = this.child(
+      "rnn",
+      new GRU({
+        inputSize: cin * freq,
+        hiddenSize: config.rnnUnits,
+        numLayers: config.rnnLayers,
+        bidirectional: config.bidirectional,
+        batchFirst: false,
+        dropout: config.dropout,
+        seed: rng.nextUint32(),
+      }),
+    );
+    const rnnOut = config.rnnUnits * (config.bidirectional ? 2 : 1);
+    this.fc = this.child("fc", new Linear(rnnOut, config.hidden, { rng }));
+    this.outChannels = config.hidden;
+  }
+
+  /** Total time stride. */
+  get timeStride(): number {
+    return this.config.convLayers.reduce((s, c) => s * c.stride[0], 1);
+  }
+
+  /** Output lengths for input lengths. */
+  outputLengths(lengths: Int32Array): Int32Array {
+    const out = Int32Array.from(lengths);
+    for (const c of this.config.convLayers) {
+      for (let n = 0; n < out.length; n++) out[n] = Math.ceil(out[n] / c.stride[0]);
+    }
+    return out;
+  }
+
+  /** x: [N, F, T], lengths → [T', N, hidden] and lengths. */
+  forward(x: Tensor, lengths: Int32Array): { output: Tensor; lengths: Int32Array } {
+    const [n, f, t] = x.shape;
+    let lens = Int32Array.from(lengths);
+    // [N, F, T] → [N, 1, T, F]: kernels are given as [time, frequency].
+    let h = reshape(permute(x, [0, 2, 1]), [n, 1, t, f]);
+    this.convs.forEach((conv, i) => {
+      const inMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
+      h = conv.forward(mul(h, inMask));
+      lens = lens.map((l) => Math.ceil(l / this.config.convLayers[i].stride[0]));
+      const outMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
+      h = activate(this.bns[i].forward(h, outMask), this.config.activation);
+    });
+    const [, c, t2, f2] = h.shape;
+    // [N, C, T', F'] → [T', N, C·F'] for the time-major GRU.
+    const seq = reshape(permute(h, [2, 0, 1, 3]), [t2, n, c * f2]);
+    const [rnnOut] = this.rnn.forward(seq, lens);
+    const hidden = dropout(activate(this.fc.forward(rnnOut), this.config.activation), this.config.dropout, {
+      training: this.training,
+      rng: this.rng,
+    });
+    return { output: hidden, lengths: lens };
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Inference with a trained checkpoint: load the model from a self-contained checkpoint,
+ * compute features with the checkpoint's own feature settings, and return greedy transcripts
+ * with word start/end times, or raw logits for scripts/decode.ts.
+ */
+import { readAudio } from "../data/audio.ts";
+import { computeFeatures } from "../data/compute_features.ts";
+import { Vocabulary } from "../data/vocabulary.ts";
+import { writeSafetensors } from "../data/safetensors.ts";
+import { ctcGreedyDecode } from "../decode/greedy.ts";
+import { noGrad, Rng, tensor, TensorScope } from "../ops/mod.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import type { SpeechConfig } from "./configs/types.ts";
+import { CtcModel } from "./ctc_model.ts";
+
+/** A model ready for inference, with what it needs from its checkpoint. */
+export interface LoadedModel {
+  model: CtcModel;
+  config: SpeechConfig;
+  vocab: Vocabulary;
+  /** Seconds per output frame (window stride × time stride). */
+  frameStepS: number;
+}
+
+/** Loads a checkpoint written by training into an eval-mode model. */
+export async function loadModel(path: string): Promise<LoadedModel> {
+  const ckpt = await loadCheckpoint(path);
+  const config = ckpt.meta.config as SpeechConfig;
+  const vocab = new Vocabulary(ckpt.meta.vocabulary);
+  if (vocab.blankIndex !== ckpt.meta.blankIndex) {
+    throw new Error(
+      `${path}: blank index ${ckpt.meta.blankIndex} does not match a blank-last vocabulary of ${vocab.size}`,
+    );
+  }
+  const model = new CtcModel(config.features.numFeatures, vocab.size, config.encoder, new Rng(0));
+  model.loadStateDict(ckpt.state);
+  model.eval();
+  return { model, config, vocab, frameStepS: (config.features.windowStride ?? 0.01) * model.timeStride };
+}
+
+/** A word with its times in seconds. */
+export interface TimedWord {
+  word: string;
+  startS: number;
+  endS: number;
+}
+
+/** Logits [T', V] of one audio file. */
+export function audioLogits(m: LoadedModel, path: string): { logits: Float32Array; nFrames: number } {
+  const audio = readAudio(path);
+  const f = computeFeatures(audio.samples, { ...m.config.features, sampleRate: audio.sampleRate });
+  using _scope = new TensorScope();
+  const { logits, lengths } = noGrad(() =>
+    m.model.forward(tensor(f.data, [1, f.nFeatures, f.nFrames]), Int32Array.of(f.nFrames))
+  );
+  const data = logits.dataSync() as Float32Array;
+  return { logits: data.slice(0, lengths[0] * m.vocab.size), nFrames: lengths[0] };
+}
+
+/** Greedy transcript of an audio file with word times from the frames that emitted each character. */
+export function transcribeFile(m: LoadedModel, path: string): { text: string; words: TimedWord[] } {
+  const { logits, nFrames } = audioLogits(m, path);
+  const r = ctcGreedyDecode(logits, { nFrames, blankIndex: m.vocab.blankIndex, vocabulary: m.vocab.chars });
+  const words: TimedWord[] = [];
+  let cur = "", start = -1, end = -1;
+  for (let i = 0; i < r.labels.length; i++) {
+    const ch = m.vocab.chars[r.labels[i]];
+    if (ch === " ") {
+      if (cur) words.push({ word: cur, startS: start * m.frameStepS, endS: (end + 1) * m.frameStepS });
+      cur = "";
+      continue;
+    }
+    if (!cur) start = r.frames[i];
+    cur += ch;
+    end = r.frames[i];
+  }
+  if (cur) words.push({ word: cur, startS: start * m.frameStepS, endS: (end + 1) * m.frameStepS });
+  return { text: r.text.trim().replace(/ +/g, " "), words };
+}
+
+/**
+ * Writes logits of many files as scripts/decode.ts reads them: one [T, V] tensor per file,
+ * keyed by path, with the vocabulary and frame step in the metadata.
+ */
+export async function writeLogitsFile(m: LoadedModel, paths: readonly string[], out: string): Promise<void> {
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const p of paths) {
+    const { logits, nFrames } = audioLogits(m, p);
+    tensors[p] = { shape: [nFrames, m.vocab.size], data: logits };
+  }
+  await writeSafetensors(out, tensors, {
+    metadata: {
+      vocabulary: JSON.stringify(m.vocab.chars),
+      step_size: String(m.frameStepS),
+      blank_index: String(m.vocab.blankIndex),
+    },
+  });
+}

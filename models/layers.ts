@@ -1,0 +1,166 @@
+/**
+ * Layers shared by the model families, with PyTorch's parameter names and initialisations:
+ * Conv1d, Conv2d, BatchNorm (1-D and 2-D input), Linear. Each layer masks padded frames when
+ * given a mask, so that padding never changes the result for valid frames.
+ */
+import { batchNorm } from "../ops/batch_norm.ts";
+import { conv1d } from "../ops/conv1d.ts";
+import { conv2d } from "../ops/conv2d.ts";
+import { linear, ones, randomNormal, randomUniform, type Rng, type Tensor, zeros } from "../ops/mod.ts";
+import { Module } from "./module.ts";
+
+/** Xavier/Glorot normal initialisation (OpenSeq2Seq's conv and FC initialiser). */
+function xavierNormal(shape: number[], fanIn: number, fanOut: number, rng: Rng): Tensor {
+  return randomNormal(shape, rng, { std: Math.sqrt(2 / (fanIn + fanOut)) });
+}
+
+/** Options of `Conv1d`. */
+export interface Conv1dLayerOptions {
+  stride?: number;
+  dilation?: number;
+  groups?: number;
+  bias?: boolean;
+  rng: Rng;
+}
+
+/**
+ * 1-D convolution over [N, C, T] with symmetric padding (kernel−1)/2·dilation, so output
+ * length is ceil(T/stride) and frame alignment does not depend on T (unlike TF's SAME).
+ */
+export class Conv1d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: number;
+  readonly dilation: number;
+  readonly groups: number;
+  readonly kernelSize: number;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions) {
+    super();
+    this.stride = options.stride ?? 1;
+    this.dilation = options.dilation ?? 1;
+    this.groups = options.groups ?? 1;
+    this.kernelSize = kernelSize;
+    const perGroup = inChannels / this.groups;
+    this.weight = this.param(
+      "weight",
+      xavierNormal(
+        [outChannels, perGroup, kernelSize],
+        perGroup * kernelSize,
+        outChannels * kernelSize / this.groups,
+        options.rng,
+      ),
+    );
+    this.bias = options.bias ? this.param("bias", zeros([outChannels])) : null;
+  }
+
+  /** x: [N, Cin, T] → [N, Cout, ceil(T/stride)]. */
+  forward(x: Tensor): Tensor {
+    const pad = Math.floor((this.kernelSize - 1) * this.dilation / 2);
+    return conv1d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: [pad, (this.kernelSize - 1) * this.dilation - pad],
+      dilation: this.dilation,
+      groups: this.groups,
+    });
+  }
+
+  /** Output length for an input of `length` valid frames. */
+  outputLength(length: number): number {
+    return Math.ceil(length / this.stride);
+  }
+}
+
+/** 2-D convolution over [N, C, H, W] with symmetric padding floor(k/2) per axis. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: [number, number];
+  readonly kernel: [number, number];
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernel: [number, number],
+    options: { stride?: [number, number]; bias?: boolean; rng: Rng },
+  ) {
+    super();
+    if (kernel[0] % 2 === 0 || kernel[1] % 2 === 0) {
+      throw new RangeError(`Conv2d: kernel [${kernel}] must be odd`);
+    }
+    this.kernel = kernel;
+    this.stride = options.stride ?? [1, 1];
+    const fan = kernel[0] * kernel[1];
+    this.weight = this.param(
+      "weight",
+      xavierNormal([outChannels, inChannels, ...kernel], inChannels * fan, outChannels * fan, options.rng),
+    );
+    this.bias = options.bias ? this.param("bias", zeros([outChannels])) : null;
+  }
+
+  /** x: [N, Cin, H, W] → [N, Cout, ceil(H/sh), ceil(W/sw)]. */
+  forward(x: Tensor): Tensor {
+    const [kh, kw] = this.kernel;
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: [(kh - 1) / 2, (kw - 1) / 2] });
+  }
+}
+
+/** Batch normalisation over channels of [N, C, T] or [N, C, H, W], PyTorch names and semantics. */
+export class BatchNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly momentum: number;
+  readonly eps: number;
+
+  /** `momentum` in PyTorch's sense (TF's 0.9 decay is PyTorch's 0.1). */
+  constructor(channels: number, options: { momentum?: number; eps?: number } = {}) {
+    super();
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    this.weight = this.param("weight", ones([channels]));
+    this.bias = this.param("bias", zeros([channels]));
+    this.runningMean = this.buffer("running_mean", zeros([channels]));
+    this.runningVar = this.buffer("running_var", ones([channels]));
+  }
+
+  /** Normalises x; `mask` ([N, T] or [N, 1, T, 1]-broadcastable, 1 = valid) keeps padded frames out of batch statistics. */
+  forward(x: Tensor, mask: Tensor | null = null): Tensor {
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+      mask: mask ?? undefined,
+    });
+  }
+}
+
+/** Fully connected layer y = x·wᵀ + b over the last axis. */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    inFeatures: number,
+    outFeatures: number,
+    options: { bias?: boolean; rng: Rng; init?: "xavier" | "uniform" },
+  ) {
+    super();
+    this.weight = this.param(
+      "weight",
+      options.init === "uniform"
+        ? randomUniform([outFeatures, inFeatures], options.rng, {
+          low: -1 / Math.sqrt(inFeatures),
+          high: 1 / Math.sqrt(inFeatures),
+        })
+        : xavierNormal([outFeatures, inFeatures], inFeatures, outFeatures, options.rng),
+    );
+    this.bias = (options.bias ?? true) ? this.param("bias", zeros([outFeatures])) : null;
+  }
+
+  /** x: [..., in] → [..., out]. */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}

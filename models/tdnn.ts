@@ -1,0 +1,195 @@
+/**
+ * The TDNN (1-D convolution) encoder family of OpenSeq2Seq: Jasper (residual and dense
+ * residual), Wave2Letter+ (no residual, clipped ReLU) and QuartzNet (separable convolutions).
+ *
+ * A block is `repeat` sub-blocks of conv (no bias) → batch norm → activation → dropout. In a
+ * residual block the last sub-block adds, before its activation, a 1×1 conv + batch-norm
+ * projection of the block input (dense residual: of every earlier residual block's input,
+ * the first being the prologue output) — OpenSeq2Seq's `conv_bn_res_bn_actv`.
+ * Frames beyond each utterance's length are zeroed before every convolution (use_conv_mask),
+ * and batch statistics skip them, so padding never changes valid frames.
+ *
+ * Input [N, F, T] features; output [N, C_last, T'] and the lengths after strides.
+ */
+import { add, dropout, hardtanh, mul, relu, type Rng, type Tensor, tensor } from "../ops/mod.ts";
+import { BatchNorm, Conv1d } from "./layers.ts";
+import { Module } from "./module.ts";
+
+/** One group of sub-blocks in a TDNN encoder config (OpenSeq2Seq's convnet_layers entry). */
+export interface ConvBlockConfig {
+  /** Sub-blocks in the block. */
+  repeat: number;
+  kernel: number;
+  stride?: number;
+  dilation?: number;
+  channels: number;
+  /** Dropout probability (OpenSeq2Seq gives keep_prob; this is 1 − keep_prob). */
+  dropout: number;
+  /** Residual connection into the last sub-block. */
+  residual?: boolean;
+  /** Dense residual: projections of all earlier residual blocks' inputs. */
+  residualDense?: boolean;
+  /** Depthwise + pointwise convolution (QuartzNet). */
+  separable?: boolean;
+}
+
+/** A TDNN encoder: Jasper, Wave2Letter+, QuartzNet. */
+export interface TdnnEncoderConfig {
+  kind: "tdnn";
+  blocks: ConvBlockConfig[];
+  /** "relu", or "clipped_relu" = min(max(x, 0), 20). */
+  activation: "relu" | "clipped_relu";
+  /** PyTorch-sense momentum (TF decay 0.9 → 0.1) and epsilon of every batch norm. */
+  bnMomentum: number;
+  bnEps: number;
+}
+
+function activate(x: Tensor, kind: TdnnEncoderConfig["activation"]): Tensor {
+  return kind === "relu" ? relu(x) : hardtanh(x, 0, 20);
+}
+
+/** [N, 1, T] float mask of valid frames, built on the host from lengths. */
+export function frameMask(lengths: Int32Array, maxFrames: number, like: Tensor): Tensor {
+  const m = new Float32Array(lengths.length * maxFrames);
+  for (let n = 0; n < lengths.length; n++) {
+    m.fill(1, n * maxFrames, n * maxFrames + Math.min(lengths[n], maxFrames));
+  }
+  return tensor(m, [lengths.length, 1, maxFrames], { backend: like.backend.name, dtype: like.dtype });
+}
+
+/** conv (+ depthwise/pointwise) with its batch norm. */
+class ConvBn extends Module {
+  readonly convs: Conv1d[];
+  readonly bn: BatchNorm;
+
+  constructor(
+    cin: number,
+    cout: number,
+    b: ConvBlockConfig,
+    cfg: TdnnEncoderConfig,
+    rng: Rng,
+    kernel = b.kernel,
+  ) {
+    super();
+    const opts = { stride: b.stride ?? 1, dilation: b.dilation ?? 1, rng };
+    this.convs = b.separable && kernel > 1
+      ? [
+        this.child("depthwise", new Conv1d(cin, cin, kernel, { ...opts, groups: cin })),
+        this.child("pointwise", new Conv1d(cin, cout, 1, { rng })),
+      ]
+      : [this.child("conv", new Conv1d(cin, cout, kernel, kernel === 1 ? { rng } : opts))];
+    this.bn = this.child("bn", new BatchNorm(cout, { momentum: cfg.bnMomentum, eps: cfg.bnEps }));
+  }
+
+  /** Convolutions of x with its padded frames zeroed first. */
+  conv(x: Tensor, inMask: Tensor): Tensor {
+    let y = x;
+    for (const c of this.convs) y = c.forward(mul(y, inMask));
+    return y;
+  }
+
+  /** Batch norm with statistics over the valid frames of the (possibly strided) output. */
+  norm(y: Tensor, outMask: Tensor): Tensor {
+    return this.bn.forward(y, outMask);
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return this.norm(this.conv(x, mask), mask);
+  }
+}
+
+/** A block: sub-blocks plus residual projections. */
+class TdnnBlock extends Module {
+  readonly subs: ConvBn[] = [];
+  readonly projections: ConvBn[] = [];
+
+  constructor(cin: number, b: ConvBlockConfig, residualSources: number[], cfg: TdnnEncoderConfig, rng: Rng) {
+    super();
+    for (let r = 0; r < b.repeat; r++) {
+      this.subs.push(this.child(`sub${r}`, new ConvBn(r === 0 ? cin : b.channels, b.channels, b, cfg, rng)));
+    }
+    residualSources.forEach((ch, i) => {
+      this.projections.push(
+        this.child(
+          `res${i}`,
+          new ConvBn(ch, b.channels, { ...b, stride: 1, dilation: 1, separable: false }, cfg, rng, 1),
+        ),
+      );
+    });
+  }
+}
+
+/** The encoder; `forward` returns [N, C, T'] and the output lengths. */
+export class TdnnEncoder extends Module {
+  readonly config: TdnnEncoderConfig;
+  readonly blocks: TdnnBlock[] = [];
+  readonly outChannels: number;
+  readonly rng: Rng;
+
+  constructor(inFeatures: number, config: TdnnEncoderConfig, rng: Rng) {
+    super();
+    this.config = config;
+    this.rng = rng;
+    let cin = inFeatures;
+    const residualInputs: number[] = []; // channels of earlier residual blocks' inputs
+    config.blocks.forEach((b, i) => {
+      let sources: number[] = [];
+      if (b.residual) {
+        residualInputs.push(cin);
+        sources = b.residualDense ? [...residualInputs] : [cin];
+      }
+      this.blocks.push(this.child(`block${i}`, new TdnnBlock(cin, b, sources, config, rng)));
+      cin = b.channels;
+    });
+    this.outChannels = cin;
+  }
+
+  /** Total time stride of the encoder (OpenSeq2Seq's step multiplier). */
+  get timeStride(): number {
+    return this.config.blocks.reduce((s, b) => s * (b.stride ?? 1) ** b.repeat, 1);
+  }
+
+  /** Output lengths for input lengths: (len + s − 1) // s per strided sub-block. */
+  outputLengths(lengths: Int32Array): Int32Array {
+    const out = Int32Array.from(lengths);
+    for (const b of this.config.blocks) {
+      const s = b.stride ?? 1;
+      if (s === 1) continue;
+      for (let r = 0; r < b.repeat; r++) for (let n = 0; n < out.length; n++) out[n] = Math.ceil(out[n] / s);
+    }
+    return out;
+  }
+
+  /** x: [N, F, T] features, lengths in frames → [N, C, T'] and lengths after strides. */
+  forward(x: Tensor, lengths: Int32Array): { output: Tensor; lengths: Int32Array } {
+    let lens = Int32Array.from(lengths);
+    let h = x;
+    let mask = frameMask(lens, h.shape[2], h);
+    const residualInputs: { t: Tensor; mask: Tensor }[] = [];
+    this.config.blocks.forEach((b, i) => {
+      const block = this.blocks[i];
+      const blockInput = h;
+      if (b.residual) residualInputs.push({ t: blockInput, mask });
+      const sources = b.residual
+        ? (b.residualDense ? residualInputs : [residualInputs[residualInputs.length - 1]])
+        : [];
+      block.subs.forEach((sub, r) => {
+        h = sub.conv(h, mask);
+        const s = b.stride ?? 1;
+        if (s > 1) {
+          lens = lens.map((l) => Math.ceil(l / s));
+          mask = frameMask(lens, h.shape[2], h);
+        }
+        h = sub.norm(h, mask);
+        if (r === b.repeat - 1 && sources.length > 0) {
+          sources.forEach((src, k) => h = add(h, block.projections[k].forward(src.t, src.mask)));
+        }
+        h = dropout(activate(h, this.config.activation), b.dropout, {
+          training: this.training,
+          rng: this.rng,
+        });
+      });
+    });
+    return { output: mul(h, mask), lengths: lens };
+  }
+}

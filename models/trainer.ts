@@ -1,0 +1,322 @@
+/**
+ * Training, evaluation and inference loops for CtcModel, driven by a SpeechConfig.
+ *
+ * A step: pad a batch → SpecAugment (train) → forward → CTC loss → one host read of the
+ * loss and gradient norm → backward → optimizer update every iterSize batches. A non-finite
+ * loss or gradient skips the update and is logged; `maxNonFiniteSteps` in a row stop the
+ * run with an error (the last good checkpoint stays on disk). Each logged step is one JSON
+ * line in <logDir>/log.jsonl; eval WER is logged on a schedule; checkpoints are atomic and
+ * resumable exactly (same data order, same random state).
+ */
+import { applySpecAugment } from "../data/spec_augment.ts";
+import { type Batch, padBatch, planEpoch } from "../data/batches.ts";
+import { Rng as DataRng } from "../data/rng.ts";
+import { readVocabulary, Vocabulary } from "../data/vocabulary.ts";
+import { ctcGreedyDecode } from "../decode/greedy.ts";
+import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
+import { noGrad, Rng, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
+import {
+  type CheckpointMeta,
+  listCheckpoints,
+  loadCheckpoint,
+  loadOptimizerState,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+import type { SpeechConfig } from "./configs/types.ts";
+import { CtcModel } from "./ctc_model.ts";
+import { loadUtterances, type UtteranceSet } from "./dataset.ts";
+import { learningRate } from "./lr_policy.ts";
+import { AdamW } from "./optimizers/adamw.ts";
+import { NovoGrad } from "./optimizers/novograd.ts";
+import type { Optimizer } from "./optimizers/optimizer.ts";
+import { SGD } from "./optimizers/sgd.ts";
+import { writeTrainingPlot } from "./plot.ts";
+
+/** One logged training step. */
+export interface StepLog {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  stepTimeS: number;
+  audioSecondsPerSecond: number;
+  skipped?: boolean;
+}
+
+/** Result of an evaluation pass. */
+export interface EvalResult {
+  wer: number;
+  cer: number;
+  loss: number;
+  references: string[];
+  hypotheses: string[];
+  paths: string[];
+}
+
+/** The vocabulary a config names. */
+export function vocabularyOf(config: SpeechConfig): Vocabulary {
+  return config.vocabulary === "english" ? Vocabulary.english() : readVocabulary(config.vocabulary);
+}
+
+/** The optimizer a config names. */
+export function makeOptimizer(config: SpeechConfig, params: Map<string, Tensor>): Optimizer {
+  const o = config.optimizer;
+  const common = { weightDecay: o.weightDecay, larc: o.larc, clipNorm: o.clipNorm };
+  switch (o.kind) {
+    case "novograd":
+      return new NovoGrad(params, {
+        ...common,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        epsilon: o.epsilon,
+        gradAveraging: o.gradAveraging,
+      });
+    case "sgd":
+      return new SGD(params, { ...common, momentum: o.momentum ?? 0.9 });
+    case "adamw":
+    case "adam":
+      return new AdamW(params, {
+        ...common,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        epsilon: o.epsilon,
+        decoupled: o.kind === "adamw",
+      });
+  }
+}
+
+/** Tensors of a padded batch. */
+function batchTensors(batch: Batch): Tensor {
+  return tensor(batch.features, [batch.featureLengths.length, batch.nFeatures, batch.maxFrames]);
+}
+
+/** Greedy transcripts of logits [N, T', V] with per-utterance lengths. */
+export async function greedyTranscripts(
+  logits: Tensor,
+  lengths: Int32Array,
+  vocab: Vocabulary,
+): Promise<string[]> {
+  const [n, t, v] = logits.shape;
+  const data = await logits.data() as Float32Array;
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const view = data.subarray(i * t * v, (i * t + lengths[i]) * v);
+    out.push(
+      ctcGreedyDecode(view, { nFrames: lengths[i], blankIndex: vocab.blankIndex, vocabulary: vocab.chars })
+        .text,
+    );
+  }
+  return out;
+}
+
+/** Greedy WER/CER and mean loss of `model` on `set` (eval mode). */
+export async function evaluate(
+  model: CtcModel,
+  set: UtteranceSet,
+  vocab: Vocabulary,
+  options: { batchSize: number; padTo?: number },
+): Promise<EvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const refs: string[] = [], hyps: string[] = [], paths: string[] = [];
+  let lossSum = 0;
+  for (let i = 0; i < set.items.length; i += options.batchSize) {
+    const batch = padBatch(set.items.slice(i, i + options.batchSize), { padTo: options.padTo });
+    using _scope = new TensorScope();
+    const { logits, lengths } = noGrad(() => model.forward(batchTensors(batch), batch.featureLengths));
+    const loss = noGrad(() => model.loss(logits, lengths, batch.targets, batch.targetLengths));
+    lossSum += (await loss.item()) * batch.transcripts.length;
+    hyps.push(...await greedyTranscripts(logits, lengths, vocab));
+    refs.push(...batch.transcripts);
+    paths.push(...batch.paths);
+  }
+  model.train(wasTraining);
+  return {
+    wer: wordErrorRate(refs, hyps).rate,
+    cer: charErrorRate(refs, hyps).rate,
+    loss: lossSum / Math.max(refs.length, 1),
+    references: refs,
+    hypotheses: hyps,
+    paths,
+  };
+}
+
+/** Options of `train`. */
+export interface TrainOptions {
+  /** Resume from the newest checkpoint in logDir. */
+  resume?: boolean;
+  /** Evaluate on config.data.eval on the schedule (train_eval mode). */
+  withEval?: boolean;
+  /** Called with each logged step (the JSON line is written regardless). */
+  onLog?: (log: StepLog) => void;
+  /** Called after each evaluation. */
+  onEval?: (step: number, result: EvalResult) => void;
+  /** Pre-loaded training data (otherwise read from config.data.train). */
+  trainSet?: UtteranceSet;
+  evalSet?: UtteranceSet;
+}
+
+/** Trains a model from scratch or from the newest checkpoint; returns the model and last eval. */
+export async function train(
+  config: SpeechConfig,
+  options: TrainOptions = {},
+): Promise<{ model: CtcModel; lastEval: EvalResult | null; steps: number }> {
+  const t = config.training;
+  const vocab = vocabularyOf(config);
+  const trainSet = options.trainSet ?? loadUtterances(config.data.train, vocab, config.features);
+  const evalSet = options.withEval
+    ? options.evalSet ?? loadUtterances(config.data.eval, vocab, config.features)
+    : null;
+  if (trainSet.items.length === 0) {
+    throw new Error(`${config.name}: the training manifests hold no utterances`);
+  }
+  const rng = new Rng(t.seed);
+  const model = new CtcModel(trainSet.items[0].nFeatures, vocab.size, config.encoder, rng);
+  console.error(`[deno-ctc] ${config.name}: ${model.parameterCount().toLocaleString("en-US")} parameters`);
+  const optimizer = makeOptimizer(config, model.parameters());
+  const dataRng = new DataRng(t.seed + 1);
+  let step = 0, epoch = 0, batchInEpoch = 0;
+  let epochStartState = dataRng.state();
+  if (options.resume) {
+    const last = listCheckpoints(t.logDir).at(-1);
+    if (last) {
+      const ckpt = await loadCheckpoint(last);
+      model.loadStateDict(ckpt.state);
+      await loadOptimizerState(last, optimizer);
+      ({ step, epoch, batchInEpoch } = ckpt.meta);
+      rng.setState(ckpt.meta.rngState);
+      epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
+      console.error(`[deno-ctc] resumed from ${last} at step ${step}`);
+    }
+  }
+  await Deno.mkdir(t.logDir, { recursive: true });
+  const log = await Deno.open(`${t.logDir}/log.jsonl`, { append: true, create: true });
+  const enc = new TextEncoder();
+  const history: { step: number; loss: number }[] = [];
+  const evals: { step: number; wer: number }[] = [];
+  let lastEval: EvalResult | null = null;
+  let nonFinite = 0;
+  const padTo = config.features.padTo ?? 8;
+  const save = async () => {
+    const meta: CheckpointMeta = {
+      config,
+      vocabulary: [...vocab.chars],
+      blankIndex: vocab.blankIndex,
+      step,
+      epoch,
+      batchInEpoch,
+      rngState: rng.getState(),
+      dataRngState: [...epochStartState],
+    };
+    await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints });
+  };
+  try {
+    while (step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs)) {
+      dataRng.setState(epochStartState);
+      const plan = planEpoch(trainSet.durations, dataRng, { batchSize: config.data.batchSize, nBuckets: 4 });
+      for (; batchInEpoch < plan.length && step < t.maxSteps; batchInEpoch++) {
+        const started = performance.now();
+        const items = plan[batchInEpoch].map((i) => trainSet.items[i]);
+        const batch = padBatch(items, { padTo });
+        if (config.data.freqMasks || config.data.timeMasks) {
+          const perUtt = batch.nFeatures * batch.maxFrames;
+          for (let b = 0; b < items.length; b++) {
+            applySpecAugment(
+              batch.features.subarray(b * perUtt, (b + 1) * perUtt),
+              dataRng,
+              { nFeatures: batch.nFeatures, nFrames: batch.featureLengths[b], stride: batch.maxFrames },
+              {
+                nFreqMasks: config.data.freqMasks?.count ?? 0,
+                freqWidth: config.data.freqMasks?.width ?? 0,
+                nTimeMasks: config.data.timeMasks?.count ?? 0,
+                timeWidth: config.data.timeMasks?.width ?? 0,
+              },
+            );
+          }
+        }
+        let lossValue: number, gradNorm: number;
+        {
+          using _scope = new TensorScope();
+          const { logits, lengths } = model.forward(batchTensors(batch), batch.featureLengths);
+          const loss = model.loss(logits, lengths, batch.targets, batch.targetLengths);
+          lossValue = await loss.item();
+          if (Number.isFinite(lossValue)) loss.backward();
+          gradNorm = Number.isFinite(lossValue) ? await optimizer.gradNorm().item() : NaN;
+        }
+        const lr = learningRate(config.lrPolicy, step);
+        const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
+        if (!finite) {
+          optimizer.zeroGrad();
+          nonFinite++;
+          if (nonFinite >= t.maxNonFiniteSteps) {
+            throw new Error(
+              `${config.name}: ${nonFinite} non-finite steps in a row at step ${step} (last loss ${lossValue}); the last checkpoint in ${t.logDir} is intact`,
+            );
+          }
+        } else {
+          nonFinite = 0;
+          if ((batchInEpoch + 1) % t.iterSize === 0) {
+            using _scope = new TensorScope();
+            optimizer.step(lr);
+          }
+        }
+        const stepTimeS = (performance.now() - started) / 1000;
+        const audioS = plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0);
+        const entry: StepLog = {
+          step,
+          epoch,
+          loss: lossValue,
+          lr,
+          gradNorm,
+          stepTimeS,
+          audioSecondsPerSecond: audioS / stepTimeS,
+        };
+        if (!finite) entry.skipped = true;
+        if (step % t.logEvery === 0 || !finite) {
+          await log.write(enc.encode(JSON.stringify(entry) + "\n"));
+          options.onLog?.(entry);
+          history.push({ step, loss: lossValue });
+        }
+        step++;
+        if (evalSet && step % t.evalEvery === 0) {
+          lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
+          evals.push({ step, wer: lastEval.wer });
+          await log.write(
+            enc.encode(
+              JSON.stringify({
+                step,
+                evalWer: lastEval.wer,
+                evalCer: lastEval.cer,
+                evalLoss: lastEval.loss,
+              }) + "\n",
+            ),
+          );
+          options.onEval?.(step, lastEval);
+        }
+        if (step % t.saveEvery === 0) {
+          batchInEpoch++;
+          await save();
+          batchInEpoch--;
+        }
+      }
+      if (batchInEpoch >= plan.length) {
+        epoch++;
+        batchInEpoch = 0;
+        epochStartState = dataRng.state();
+      }
+    }
+    await save();
+    if (evalSet && (!lastEval || step % t.evalEvery !== 0)) {
+      lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
+      evals.push({ step, wer: lastEval.wer });
+      options.onEval?.(step, lastEval);
+    }
+  } finally {
+    log.close();
+    if (history.length > 1) {
+      await writeTrainingPlot(`${t.logDir}/training.svg`, history, evals).catch(() => {});
+    }
+  }
+  return { model, lastEval, steps: step };
+}

@@ -1,0 +1,99 @@
+/**
+ * Train, evaluate or run inference with a speech model, like OpenSeq2Seq's run.py.
+ *
+ *   deno task train --config small --mode train_eval [--continue] [--training.maxSteps=500]
+ *   deno task train --config small --mode eval [--checkpoint work/runs/small/ckpt-00000500.safetensors]
+ *   deno task train --config small --mode infer --infer_output_file out.csv [--logits_output_file logits.safetensors]
+ *
+ * Any config field can be overridden with --section.key=value (JSON values, or bare strings).
+ */
+import { parseArgs } from "node:util";
+import { readManifest } from "../data/manifest.ts";
+import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
+import { listCheckpoints } from "../models/checkpoint.ts";
+import { loadModel, transcribeFile, writeLogitsFile } from "../models/inference.ts";
+import { evaluate, train, vocabularyOf } from "../models/trainer.ts";
+import { loadUtterances } from "../models/dataset.ts";
+
+const known = ["config", "mode", "continue", "checkpoint", "infer_output_file", "logits_output_file", "help"];
+const { values, tokens } = parseArgs({
+  args: Deno.args,
+  strict: false,
+  tokens: true,
+  options: {
+    config: { type: "string", default: "small" },
+    mode: { type: "string", default: "train_eval" },
+    continue: { type: "boolean", default: false },
+    checkpoint: { type: "string" },
+    infer_output_file: { type: "string" },
+    logits_output_file: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (values.help) {
+  console.log(
+    `Usage: deno task train --config <${
+      Object.keys(configs).join("|")
+    }|path.ts> --mode train|eval|train_eval|infer
+  [--continue] [--checkpoint PATH] [--infer_output_file CSV] [--logits_output_file SAFETENSORS] [--section.key=value ...]`,
+  );
+  Deno.exit(0);
+}
+
+let config = await resolveConfig(String(values.config));
+for (const t of tokens ?? []) {
+  if (t.kind === "option" && !known.includes(t.name)) {
+    if (t.value === undefined) throw new Error(`--${t.name} needs a value (--${t.name}=VALUE)`);
+    config = overrideConfig(config, t.name, t.value);
+  }
+}
+const mode = String(values.mode);
+const newest = () => {
+  const path = (values.checkpoint as string | undefined) ?? listCheckpoints(config.training.logDir).at(-1);
+  if (!path) throw new Error(`No checkpoint in ${config.training.logDir}; train first or pass --checkpoint`);
+  return path;
+};
+
+try {
+  if (mode === "train" || mode === "train_eval") {
+    const { lastEval, steps } = await train(config, {
+      resume: Boolean(values.continue),
+      withEval: mode === "train_eval",
+      onLog: (l) => console.log(JSON.stringify(l)),
+      onEval: (step, r) =>
+        console.log(JSON.stringify({ step, evalWer: r.wer, evalCer: r.cer, evalLoss: r.loss })),
+    });
+    console.error(`[deno-ctc] trained ${steps} steps; plot: ${config.training.logDir}/training.svg`);
+    if (lastEval) {
+      console.log(`EVAL WER=${(100 * lastEval.wer).toFixed(2)}% CER=${(100 * lastEval.cer).toFixed(2)}%`);
+    }
+  } else if (mode === "eval") {
+    const m = await loadModel(newest());
+    const vocab = vocabularyOf(m.config);
+    const set = loadUtterances(config.data.eval, vocab, m.config.features);
+    const r = await evaluate(m.model, set, vocab, {
+      batchSize: config.data.batchSize,
+      padTo: m.config.features.padTo,
+    });
+    console.log(
+      `EVAL WER=${(100 * r.wer).toFixed(2)}% CER=${(100 * r.cer).toFixed(2)}% loss=${
+        r.loss.toFixed(3)
+      } on ${set.items.length} utterances`,
+    );
+  } else if (mode === "infer") {
+    const m = await loadModel(newest());
+    const paths = config.data.infer.flatMap((f) => readManifest(f).map((e) => e.audioPath));
+    const rows = ["wav_filename,transcript"];
+    for (const p of paths) rows.push(`${p},${transcribeFile(m, p).text}`);
+    const out = (values.infer_output_file as string | undefined) ?? `${config.training.logDir}/infer.csv`;
+    await Deno.writeTextFile(out, rows.join("\n") + "\n");
+    console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);
+    if (values.logits_output_file) await writeLogitsFile(m, paths, String(values.logits_output_file));
+  } else {
+    throw new Error(`--mode must be train, eval, train_eval or infer, got "${mode}"`);
+  }
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  Deno.exit(1);
+}
