@@ -12,5 +12,6 @@ import "./matmul.ts";
 import "./conv1d.ts";
 import "./conv2d.ts";
 import "./rnn.ts";
+import "./ctc_loss.ts";
 
 registerBackend("cpu", () => new CpuBackend());
