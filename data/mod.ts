@@ -54,3 +54,76 @@ export {
 export { computeFeatures, type FeatureConfig, type Features } from "./compute_features.ts";
 
 export * from "./safetensors.ts";
+
+// Data pipeline: manifests, vocabularies, augmentation, batches, loader, corpora.
+// ops/ exports its own `Rng` (tensor init); the data pipeline's seeded generator is `DataRng` here.
+export { Rng as DataRng, type RngState } from "./rng.ts";
+export {
+  formatManifest,
+  type ManifestEntry,
+  type ManifestFormat,
+  manifestFormatOf,
+  parseCsvManifest,
+  parseJsonlManifest,
+  readManifest,
+  writeManifest,
+  type WriteManifestOptions,
+} from "./manifest.ts";
+export { type AudioHeaderInfo, readAudioHeader } from "./audio_duration.ts";
+export {
+  type BlankPosition,
+  checkTranscripts,
+  ENGLISH_CHARS,
+  findOutOfVocabulary,
+  normalizeTranscript,
+  type OutOfVocabularyRow,
+  parseVocabulary,
+  readVocabulary,
+  type TranscriptNormalizeOptions,
+  Vocabulary,
+  writeVocabulary,
+} from "./vocabulary.ts";
+export { changeSpeed, drawSpeedFactor, speedPerturb, type SpeedPerturbConfig } from "./speed_perturb.ts";
+export { addNoise, addNoiseAtDb, drawNoiseDb, type NoiseConfig } from "./noise.ts";
+export { type AppliedMask, applySpecAugment, type SpecAugmentConfig } from "./spec_augment.ts";
+export {
+  type Batch,
+  type EpochPlanOptions,
+  filterByDuration,
+  padBatch,
+  planEpoch,
+  type UtteranceFeatures,
+} from "./batches.ts";
+export {
+  type AugmentConfig,
+  type ExtractedFeatures,
+  extractFeatures,
+  type ExtractSetup,
+  hasWaveformAugmentation,
+} from "./extract.ts";
+export { type CachedFeatures, crc32, FeatureCache, hashConfig } from "./feature_cache.ts";
+export { BatchLoader, type LoaderOptions, type LoaderState } from "./loader.ts";
+export { gunzip, isGzip, readTar, readTarFile, type TarEntry } from "./tar.ts";
+export { downloadFile, type DownloadOptions, md5File, parseMd5List } from "./download.ts";
+export {
+  importLibriSpeechFolder,
+  importLibriSpeechTarballs,
+  LIBRISPEECH_SUBSETS,
+  type LibriSpeechImportOptions,
+  type LibriSpeechImportResult,
+  librispeechUrl,
+  normalizeLibriSpeechTranscript,
+  parseTransFile,
+} from "./librispeech.ts";
+export {
+  drawSpeaker,
+  filterSentences,
+  hasEspeak,
+  speak,
+  type SpeakerDraw,
+  synthesizeCorpus,
+  type SynthOptions,
+  type SynthResult,
+  VOICE_SPLITS,
+  type VoiceSet,
+} from "./synth.ts";

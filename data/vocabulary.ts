@@ -165,7 +165,7 @@ export function writeVocabulary(path: string, vocab: Vocabulary): void {
 }
 
 /** Transcript normalisation steps, applied in the order listed. */
-export interface NormalizeOptions {
+export interface TranscriptNormalizeOptions {
   /** NFKD-decompose and drop combining marks ("café" → "cafe"). Default false. */
   stripAccents?: boolean;
   /** Lower-case. Default false. */
@@ -190,7 +190,11 @@ export interface NormalizeOptions {
  *   { stripAccents: true, lowerCase: true, unknown: "drop", collapseSpaces: true }); // "cafe noel"
  * ```
  */
-export function normalizeTranscript(text: string, vocab: Vocabulary, options: NormalizeOptions = {}): string {
+export function normalizeTranscript(
+  text: string,
+  vocab: Vocabulary,
+  options: TranscriptNormalizeOptions = {},
+): string {
   let s = text;
   if (options.stripAccents) s = s.normalize("NFKD").replace(/\p{M}/gu, "");
   if (options.lowerCase) s = s.toLowerCase();
