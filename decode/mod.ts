@@ -14,17 +14,32 @@ export {
   type ReadLmBinaryOptions,
   writeLmBinary,
 } from "./lm_binary.ts";
+export { type CorpusCounts, countNGrams, type CountOptions, NGramTable } from "./ngram_counts.ts";
+export {
+  DEFAULT_DISCOUNT_FALLBACK,
+  estimateKneserNey,
+  formatArpa,
+  type KneserNeyModel,
+  type KneserNeyOptions,
+} from "./kneser_ney.ts";
 // decoders and metrics (decode/ctc_logits.ts, greedy.ts, beam_search.ts, prefix_trie.ts, metrics.ts)
 export { asCtcLogits, type CtcLogits, logSoftmaxRows } from "./ctc_logits.ts";
 export { ctcGreedyDecode, type CtcGreedyOptions, type CtcGreedyResult } from "./greedy.ts";
 export {
-  CtcBeamSearchDecoder,
   ctcBeamSearch,
+  CtcBeamSearchDecoder,
   type CtcBeamSearchOptions,
   type CtcHypothesis,
   OOV_SCORE,
   type WordTiming,
 } from "./beam_search.ts";
 export { LexiconTrie } from "./prefix_trie.ts";
-export { charErrorRate, type EditCounts, editOps, type ErrorRate, splitWords, wordErrorRate } from "./metrics.ts";
+export {
+  charErrorRate,
+  type EditCounts,
+  editOps,
+  type ErrorRate,
+  splitWords,
+  wordErrorRate,
+} from "./metrics.ts";
 export { type DecodeBatchOptions, DecoderPool, type DecoderPoolOptions } from "./decoder_pool.ts";

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { loadLanguageModel } from "../../decode/lm_binary.ts";
+
+const script = new URL("../../scripts/build_lm.ts", import.meta.url).pathname;
+
+async function runBuildLm(args: string[]): Promise<{ code: number; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+const corpus = [
+  "the cat sat on the mat",
+  "the dog sat on the log",
+  "a cat and a dog",
+  "the cat and the dog sat on a mat",
+  "on the mat sat a cat",
+].join("\n") + "\n";
+
+Deno.test("build_lm writes a gzip ARPA file and a binary that score the same", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/corpus.txt`, corpus);
+    const r = await runBuildLm([
+      "--order",
+      "3",
+      "--text",
+      `${dir}/corpus.txt`,
+      "--arpa",
+      `${dir}/lm.arpa.gz`,
+      "--binary",
+      `${dir}/lm.bin`,
+      "--discount_fallback",
+      "--prune",
+      "0",
+      "0",
+      "1",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3-grams \d+\/\d+ .*\(fallback\)/);
+    const fromArpa = await loadLanguageModel(`${dir}/lm.arpa.gz`);
+    const fromBin = await loadLanguageModel(`${dir}/lm.bin`);
+    assert.equal(fromArpa.order, 3);
+    for (const s of ["the cat sat on the mat", "a dog sat", "zebra"]) {
+      const words = s.split(" ");
+      assert.equal(fromBin.scoreSentence(words), fromArpa.scoreSentence(words));
+      assert.ok(fromArpa.scoreSentence(words) < 0);
+    }
+    assert.ok(fromArpa.scoreSentence(["the", "cat", "sat"]) > fromArpa.scoreSentence(["sat", "cat", "the"]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("build_lm --char builds a character LM and --vocab_size limits a word LM", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/corpus.txt`, corpus);
+    const base = ["--order", "3", "--text", `${dir}/corpus.txt`, "--discount_fallback"];
+    assert.equal((await runBuildLm([...base, "--char", "--arpa", `${dir}/char.arpa`])).code, 0);
+    const chars = await loadLanguageModel(`${dir}/char.arpa`);
+    assert.equal(chars.isCharacterBased, true);
+    assert.ok(chars.vocabulary.includes("|"));
+    assert.equal((await runBuildLm([...base, "--vocab_size", "3", "--arpa", `${dir}/v3.arpa`])).code, 0);
+    const limited = await loadLanguageModel(`${dir}/v3.arpa`);
+    assert.deepEqual([...limited.vocabulary].sort(), ["cat", "sat", "the"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("build_lm exits 1 with a message for unknown arguments and tiny data without fallback", async () => {
+  const bad = await runBuildLm(["--order", "3", "--frobnicate"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown argument "--frobnicate"/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/corpus.txt`, corpus);
+    const r = await runBuildLm(["--order", "3", "--text", `${dir}/corpus.txt`, "--arpa", `${dir}/x.arpa`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /small or artificial data/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
