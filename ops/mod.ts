@@ -59,6 +59,11 @@ export {
 export { reshape } from "./reshape.ts";
 export { sum } from "./reduce_sum.ts";
 export { logsumexp, logSoftmax, max, mean, type ReduceOptions, softmax } from "./reduce.ts";
+export { permute, transpose } from "./permute.ts";
+export { narrow, slice, type SliceRange } from "./slice.ts";
+export { concat } from "./concat.ts";
+export { pad } from "./pad.ts";
+export { gather } from "./gather.ts";
 export { linear, matmul } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
 export {
