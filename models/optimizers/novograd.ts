@@ -35,8 +35,8 @@ export class NovoGrad extends Optimizer {
     const g2 = sum(mul(g, g));
     const vPrev = this.slot(name, "v");
     const v = vPrev ? add(mul(vPrev, this.#b2), mul(g2, 1 - this.#b2)) : g2;
-    this.setSlot(name, "v", v);
-    let gHat = div(g, sqrt(add(v, this.#eps)));
+    this.setSlot(name, "v", v); // moves v into the slot
+    let gHat = div(g, sqrt(add(this.slot(name, "v")!, this.#eps)));
     if (wd > 0) gHat = add(gHat, mul(w, wd));
     if (this.#avg) gHat = mul(gHat, 1 - this.#b1);
     const mPrev = this.slot(name, "m");

@@ -101,7 +101,7 @@ export abstract class Optimizer {
     return this.slots.get(`${name}/${key}`);
   }
 
-  /** Stores a slot, keeping the tensor's identity when the slot exists. */
+  /** Stores a slot, keeping the tensor's identity when the slot exists; `value` is consumed (read the slot back). */
   protected setSlot(name: string, key: string, value: Tensor): void {
     const k = `${name}/${key}`;
     const old = this.slots.get(k);
