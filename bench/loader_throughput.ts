@@ -1,0 +1,106 @@
+/**
+ * Loader throughput: seconds of audio turned into padded feature batches per wall-clock second
+ * (FLAC or WAV decoding + resampling check + Jasper-style 64-bin logfbank + padding), in-process
+ * and with 1 and 2 feature Workers. The corpus is synthesised with espeak-ng from
+ * data/corpus/gutenberg_sentences.txt (kept in work/bench_loader/ between runs) and converted
+ * to 16 kHz FLAC with sox, like LibriSpeech. Runs are interleaved over the configurations,
+ * and the cache is off, so every run decodes and computes everything.
+ *
+ *   ./deno run -A bench/loader_throughput.ts [--n 300] [--format flac|wav] [--repeats 3] [--augment]
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BatchLoader } from "../data/loader.ts";
+import { filterSentences, hasEspeak, synthesizeCorpus } from "../data/synth.ts";
+import { Vocabulary } from "../data/vocabulary.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    n: { type: "string", default: "300" },
+    format: { type: "string", default: "flac" },
+    repeats: { type: "string", default: "3" },
+    workers: { type: "string", default: "0,1,2" },
+    augment: { type: "boolean", default: false },
+  },
+});
+const n = Number(values.n);
+const root = fileURLToPath(new URL("../work/bench_loader/", import.meta.url));
+if (!hasEspeak()) {
+  console.error("loader_throughput: needs espeak-ng and sox to make its corpus");
+  Deno.exit(1);
+}
+const text = Deno.readTextFileSync(
+  fileURLToPath(new URL("../data/corpus/gutenberg_sentences.txt", import.meta.url)),
+);
+const sentences = filterSentences(text.split("\n"), Vocabulary.english()).slice(0, n);
+const synth = await synthesizeCorpus(sentences, { outDir: join(root, "wav16k"), seed: 1 });
+let entries = synth.entries;
+if (values.format === "flac") {
+  const dir = join(root, "flac");
+  Deno.mkdirSync(dir, { recursive: true });
+  entries = await Promise.all(entries.map(async (e, i) => {
+    const out = join(dir, `utt${i}.flac`);
+    try {
+      Deno.statSync(out);
+    } catch {
+      const r = await new Deno.Command("sox", { args: [e.audioPath, out] }).output();
+      if (!r.success) throw new Error(`sox failed on ${e.audioPath}`);
+    }
+    return { ...e, audioPath: out, durationS: undefined };
+  }));
+}
+
+const features = { inputType: "logfbank" as const, numFeatures: 64, dither: 1e-5, normPerFeature: true };
+const augment = values.augment
+  ? {
+    speed: { factors: [0.9, 1.0, 1.1] },
+    noise: { minDb: -90, maxDb: -46 },
+    specAugment: { nFreqMasks: 2, freqWidth: 6, nTimeMasks: 2, timeWidth: 36 },
+  }
+  : undefined;
+const workerCounts = values.workers.split(",").map(Number);
+const results = new Map<number, number[]>();
+let totalAudioS = 0;
+for (let rep = 0; rep < Number(values.repeats); rep++) {
+  for (const nWorkers of workerCounts) {
+    using loader = new BatchLoader(entries, {
+      features,
+      vocabulary: Vocabulary.english(),
+      batchSize: 16,
+      nBuckets: 4,
+      padTo: 16,
+      seed: rep,
+      nWorkers,
+      augment,
+    });
+    totalAudioS = loader.durations.reduce((s, d) => s + d, 0);
+    // Worker start-up (module load) is part of the first epoch; warm it with one batch first.
+    const warm = loader.epoch();
+    await warm.next();
+    await warm.return(undefined);
+    const t0 = performance.now();
+    let frames = 0;
+    for await (const b of loader.epoch()) frames += b.featureLengths.reduce((s, x) => s + x, 0);
+    const s = (performance.now() - t0) / 1000;
+    if (frames === 0) throw new Error("no frames");
+    if (!results.has(nWorkers)) results.set(nWorkers, []);
+    results.get(nWorkers)!.push(totalAudioS / s);
+  }
+}
+console.log(
+  `corpus: ${entries.length} utterances, ${totalAudioS.toFixed(1)} s of audio, ${values.format}, ` +
+    `64-bin logfbank${values.augment ? " + speed/noise/masks" : ""}, ${navigator.hardwareConcurrency} cores`,
+);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const base = median(results.get(workerCounts[0])!);
+for (const w of workerCounts) {
+  const m = median(results.get(w)!);
+  console.log(
+    `${w === 0 ? "in-process " : `${w} Worker${w > 1 ? "s" : " "}  `}: ${m.toFixed(0)} s audio / s ` +
+      `(runs: ${results.get(w)!.map((x) => x.toFixed(0)).join(", ")}; x${(m / base).toFixed(2)} vs ${
+        workerCounts[0] === 0 ? "in-process" : `${workerCounts[0]} Workers`
+      })`,
+  );
+}
