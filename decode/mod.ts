@@ -43,3 +43,4 @@ export {
   wordErrorRate,
 } from "./metrics.ts";
 export { type DecodeBatchOptions, DecoderPool, type DecoderPoolOptions } from "./decoder_pool.ts";
+export { type LogitsFile, readLogitsFile, type WriteLogitsOptions, writeLogitsFile } from "./logits_file.ts";

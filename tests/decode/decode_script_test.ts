@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { writeLogitsFile } from "../../decode/logits_file.ts";
+import { readLogitsFile } from "../../decode/logits_file.ts";
+import type { CtcLogits } from "../../decode/ctc_logits.ts";
+import { OS2S_VOCAB, spellLogits } from "./decode_test_helpers.ts";
+
+const repo = fromFileUrl(new URL("../../", import.meta.url));
+const arpa = fromFileUrl(new URL("../fixtures/decode/tiny_bigram.arpa", import.meta.url));
+
+/** Writes logits for three utterances (one acoustically ambiguous) and their labels CSV. */
+async function makeInputs(dir: string): Promise<{ logits: string; labels: string }> {
+  const utts: Record<string, CtcLogits> = {};
+  const said = { "wav/a.wav": "i read books", "wav/b.wav": "read a red books", "wav/c.wav": "books" };
+  let seed = 1;
+  for (const [wav, text] of Object.entries(said)) {
+    utts[wav] = spellLogits(text, { noise: 1, seed: seed++ });
+  }
+  // "i rad books" acoustically: only the LM's lexicon turns "rad" back into a word.
+  utts["wav/d.wav"] = spellLogits("i rad books", { noise: 1, seed: 9 });
+  const logits = `${dir}/logits.safetensors`;
+  await writeLogitsFile(logits, utts, { vocabulary: OS2S_VOCAB, stepSize: 0.02 });
+  const labels = `${dir}/dev.csv`;
+  await Deno.writeTextFile(
+    labels,
+    "wav_filename,wav_filesize,transcript\n" +
+      "/data/wav/a.wav,100,i read books\n/data/wav/b.wav,100,read a red books\n" +
+      "/data/wav/c.wav,100,books\n/data/wav/d.wav,100,i read books\n",
+  );
+  return { logits, labels };
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), { args, cwd: repo, stdout: "piped", stderr: "piped" })
+    .output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("writeLogitsFile() and readLogitsFile() round-trip utterances, vocabulary and step", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { logits } = await makeInputs(dir);
+    const back = await readLogitsFile(logits);
+    assert.deepEqual(back.vocabulary, OS2S_VOCAB);
+    assert.equal(back.stepSize, 0.02);
+    assert.deepEqual([...back.utterances.keys()], ["wav/a.wav", "wav/b.wav", "wav/c.wav", "wav/d.wav"]);
+    assert.equal(back.utterances.get("wav/c.wav")!.V, 29);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scripts/decode.ts grid-searches alpha and beta with only read and write access to its files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { logits, labels } = await makeInputs(dir);
+    const dump = `${dir}/beams.txt`;
+    const infer = `${dir}/out.csv`;
+    const r = await run([
+      "run",
+      `--allow-read=${dir},${arpa},${repo}`,
+      `--allow-write=${dir}`,
+      "scripts/decode.ts",
+      "--logits",
+      logits,
+      "--labels",
+      labels,
+      "--lm",
+      arpa,
+      "--alpha",
+      "0",
+      "--alpha_max",
+      "1",
+      "--alpha_step",
+      "0.5",
+      "--beta",
+      "0",
+      "--beta_max",
+      "1",
+      "--beta_step",
+      "1",
+      "--beam_width",
+      "16",
+      "--workers",
+      "2",
+      "--dump_all_beams_to",
+      dump,
+      "--infer_output_file",
+      infer,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    // Greedy spells "rad": 1 error in 11 words.
+    assert.equal(lines[0], "Greedy WER = 0.0909");
+    const grid = lines.filter((l) => /^alpha=\d\.\d\d, beta=\d\.\d\d: WER=\d\.\d{4}$/.test(l));
+    assert.equal(grid.length, 6, r.stdout);
+    assert.ok(grid.includes("alpha=1.00, beta=0.00: WER=0.0000"), r.stdout);
+    assert.match(lines[lines.length - 1], /^BEST: alpha=\d\.\d\d, beta=\d\.\d\d, WER=0\.0000$/);
+    assert.match(r.stderr, /\[#+\] 4\/4/);
+    const csv = (await Deno.readTextFile(infer)).trim().split("\n");
+    assert.equal(csv[0], "wav_filename,transcript");
+    assert.deepEqual(csv.slice(1), [
+      "wav/a.wav,i read books",
+      "wav/b.wav,read a red books",
+      "wav/c.wav,books",
+      "wav/d.wav,i read books",
+    ]);
+    const beams = await Deno.readTextFile(dump);
+    const blocks = beams.split("E=>>>>>>>>\n").filter((b) => b !== "");
+    assert.equal(blocks.length, 4);
+    for (const b of blocks) {
+      const rows = b.split("\n").filter((x) => x !== "");
+      assert.equal(rows[0], "B=>>>>>>>>");
+      assert.ok(rows.length >= 2);
+      for (const row of rows.slice(1)) assert.match(row, /^-?\d+(\.\d+)?(e-?\d+)? 0\.0 0\.0 [a-z' ]*$/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task decode runs infer mode, and the script refuses to write where it may not", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { logits } = await makeInputs(dir);
+    const infer = `${dir}/out.csv`;
+    const ok = await run([
+      "task",
+      "decode",
+      "--logits",
+      logits,
+      "--mode",
+      "infer",
+      "--infer_output_file",
+      infer,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const csv = (await Deno.readTextFile(infer)).trim().split("\n");
+    assert.equal(csv[1], "wav/a.wav,i read books");
+    assert.equal(csv[4], "wav/d.wav,i rad books"); // no LM, no lexicon
+    const denied = await run([
+      "run",
+      `--allow-read=${dir},${repo}`,
+      "scripts/decode.ts",
+      "--logits",
+      logits,
+      "--mode",
+      "infer",
+      "--infer_output_file",
+      `${dir}/x.csv`,
+    ]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /write|NotCapable|PermissionDenied/i);
+    const bad = await run(["run", `--allow-read=${dir}`, "scripts/decode.ts", "--mode", "eval"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--logits is required/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
