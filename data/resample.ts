@@ -189,6 +189,7 @@ export function resample(
   const tabLen = g.length - 1;
   const step = fromRate / toRate;
   const uStep = scale * PROTO_PRECISION;
+  const taps = new Float64Array(width);
   for (let j = 0; j < nOut; j++) {
     const t = j * step;
     const k = Math.floor(t);
@@ -196,17 +197,18 @@ export function resample(
     const start = k - K;
     const qLo = start < 0 ? -start : 0;
     const qHi = start + width > n ? n - start : width;
-    let acc = 0;
+    // Weights over the full filter span (so edges see zeros, as in the exact path), then the sum.
     let wSum = 0;
-    for (let q = qLo; q < qHi; q++) {
+    for (let q = 0; q < width; q++) {
       const d = frac + K - q;
       const u = (d < 0 ? -d : d) * uStep;
       const i = Math.floor(u);
-      if (i >= tabLen) continue;
-      const w = g[i] + (u - i) * (g[i + 1] - g[i]);
-      acc += samples[start + q] * w;
+      const w = i >= tabLen ? 0 : g[i] + (u - i) * (g[i + 1] - g[i]);
+      taps[q] = w;
       wSum += w;
     }
+    let acc = 0;
+    for (let q = qLo; q < qHi; q++) acc += samples[start + q] * taps[q];
     out[j] = wSum !== 0 ? acc / wSum : 0;
   }
   return out;
