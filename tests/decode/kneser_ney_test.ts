@@ -187,3 +187,63 @@ testWithSharedData(
     }
   },
 );
+
+interface ReferenceCase {
+  sentences?: string[];
+  first_sentences?: number;
+  order: number;
+  fallback: boolean;
+  prune: number[];
+  counts: number[];
+  discounts: number[][];
+  ngrams: Record<string, [number, number]>;
+}
+
+const reference: Record<string, ReferenceCase> = JSON.parse(
+  Deno.readTextFileSync(new URL("../fixtures/lm/kn_reference.json", import.meta.url)),
+);
+
+/** Compares the toolkit's estimate with the independent Python one (make_kn_reference.py). */
+function checkAgainstReference(c: ReferenceCase, lines: string[]): void {
+  const model = estimateKneserNey(countNGrams(lines, { order: c.order }), {
+    pruneThresholds: c.prune,
+    discountFallback: c.fallback ? DEFAULT_DISCOUNT_FALLBACK : null,
+  });
+  assert.deepEqual(model.arpa.orders.map((o) => o.count), c.counts);
+  for (let k = 0; k < c.order; k++) {
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(model.discounts[k][j] - c.discounts[k][j]) < 1e-9);
+  }
+  const ours = new Map<string, [number, number]>();
+  for (const o of model.arpa.orders) {
+    for (let i = 0; i < o.count; i++) {
+      const key = Array.from(o.ids.subarray(i * o.order, (i + 1) * o.order), (id) => model.arpa.words[id])
+        .join(" ");
+      ours.set(key, [o.logProbs[i], o.logBackoffs[i]]);
+    }
+  }
+  let checked = 0;
+  for (const [key, [p, b]] of Object.entries(c.ngrams)) {
+    const got = ours.get(key);
+    assert.ok(got !== undefined, `missing n-gram "${key}"`);
+    assert.ok(Math.abs(got[0] - p) < 1e-5, `log10 p("${key}") = ${got[0]}, reference ${p}`);
+    assert.ok(Math.abs(got[1] - b) < 1e-5, `log10 backoff("${key}") = ${got[1]}, reference ${b}`);
+    checked++;
+  }
+  assert.ok(checked >= Math.min(500, c.counts.reduce((a, b) => a + b)));
+}
+
+Deno.test("the tiny corpus matches the independent Python lmplz computation n-gram for n-gram", () => {
+  const c = reference["tiny_3gram_fallback"];
+  checkAgainstReference(c, c.sentences!);
+});
+
+for (const name of ["text400_3gram", "text400_3gram_prune011", "text400_4gram_prune0112_fallback"]) {
+  testWithSharedData(
+    `real text (${name}) matches the independent Python lmplz computation`,
+    "text/lm_gutenberg_8books.txt",
+    (path) => {
+      const c = reference[name];
+      checkAgainstReference(c, sharedSentences(path, 0, c.first_sentences!));
+    },
+  );
+}
