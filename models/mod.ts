@@ -3,4 +3,4 @@
  *
  * @module
  */
-export {};
+export { GRU, LSTM, type RnnOptions, type SequenceLengths } from "./rnn.ts";
