@@ -75,5 +75,6 @@ export {
   samePadding,
 } from "./conv1d.ts";
 export { conv2d, conv2dBackwardData, conv2dBackwardFilter, type Conv2dOptions } from "./conv2d.ts";
+export { batchNorm, type BatchNormOptions } from "./batch_norm.ts";
 export { gruLayer, lstmLayer, type RnnDirectionWeights } from "./rnn.ts";
 export { ctcLoss, type CtcLossOptions, type CtcReduction } from "./ctc_loss.ts";

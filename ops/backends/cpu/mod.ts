@@ -13,9 +13,11 @@ import "./slice.ts";
 import "./concat.ts";
 import "./pad.ts";
 import "./gather.ts";
+import "./masks.ts";
 import "./matmul.ts";
 import "./conv1d.ts";
 import "./conv2d.ts";
+import "./batch_norm.ts";
 import "./rnn.ts";
 import "./ctc_loss.ts";
 

@@ -8,3 +8,4 @@ export { cases as shapeOps } from "./shape_ops.ts";
 export { cases as conv } from "./conv.ts";
 export { cases as rnn } from "./rnn.ts";
 export { cases as ctcLoss } from "./ctc_loss.ts";
+export { cases as batchNorm } from "./batch_norm.ts";
