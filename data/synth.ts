@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { readAudio } from "./audio.ts";
+import { readAudioHeader } from "./audio_duration.ts";
 import { type ManifestEntry, writeManifest } from "./manifest.ts";
 import { resample } from "./resample.ts";
 import { Rng } from "./rng.ts";
@@ -107,7 +108,7 @@ export interface SynthOptions {
   sampleRate?: number;
   /** "sox" (default) or "toolkit" (data/resample.ts) for the 22,050 Hz -> 16 kHz conversion. */
   resampler?: "sox" | "toolkit";
-  /** Manifest file name. Default "manifest.csv". */
+  /** Manifest file name; `.json`/`.jsonl` writes NeMo JSON lines. Default "manifest.csv". */
   manifestName?: string;
   /** Prefix of the WAV names (`<prefix><index>.wav`). Default "utt". */
   idPrefix?: string;
@@ -256,10 +257,13 @@ export async function synthesizeCorpus(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, sentences.length) }, workerLoop));
+  // Durations from the WAV headers, so a NeMo JSON-lines manifest (`manifestName: "x.json"`)
+  // can be written too and loaders need not open the files again.
   const entries: ManifestEntry[] = sentences.map((s, i) => ({
     audioPath: paths[i],
     transcript: s,
     nBytes: Deno.statSync(paths[i]).size,
+    durationS: readAudioHeader(paths[i]).durationS,
   }));
   const manifestPath = join(options.outDir, options.manifestName ?? "manifest.csv");
   writeManifest(manifestPath, entries);

@@ -168,3 +168,15 @@ Deno.test("the feature cache is filled, hit on the next epoch, and a corrupt ent
   using pooled = new BatchLoader(corpus.entries, { ...opts, nWorkers: 2 });
   assert.deepEqual(await collect(pooled), e0);
 });
+
+Deno.test("an unreadable audio file fails the epoch with its path, in-process and from a Worker", async () => {
+  const entries = [...corpus.entries.slice(0, 3), {
+    audioPath: "/nonexistent/x.wav",
+    transcript: "one",
+    durationS: 1,
+  }];
+  for (const nWorkers of [0, 1]) {
+    using loader = new BatchLoader(entries, { ...base, batchSize: 4, nWorkers });
+    await assert.rejects(() => collect(loader), /\/nonexistent\/x\.wav/, `nWorkers ${nWorkers}`);
+  }
+});

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { checkTranscripts, Vocabulary } from "../../data/vocabulary.ts";
+import { testWithSharedData } from "../shared_data.ts";
 import { parseCsvManifest, parseJsonlManifest, readManifest, writeManifest } from "../../data/manifest.ts";
 
 Deno.test("a CSV manifest round-trips with paths relative to its folder", () => {
@@ -79,3 +81,14 @@ Deno.test("writing a NeMo manifest without durations is refused", () => {
     /need a duration/,
   );
 });
+
+testWithSharedData(
+  "the shared FSDD manifest reads with paths resolved beside it and every transcript in the English vocabulary",
+  "real/fsdd/manifest.csv",
+  (path) => {
+    const entries = readManifest(path);
+    assert.equal(entries.length, 2500);
+    for (const e of entries.slice(0, 50)) assert.equal(Deno.statSync(e.audioPath).size, e.nBytes);
+    checkTranscripts(entries, Vocabulary.english());
+  },
+);

@@ -35,9 +35,12 @@ Deno.test({
       "utt00001.wav",
       "utt00002.wav",
     ]);
-    const again = await synthesizeCorpus(sentences, { outDir: dir, seed: 3 });
+    const again = await synthesizeCorpus(sentences, { outDir: dir, seed: 3, manifestName: "nemo.json" });
     assert.equal(again.nSynthesized, 0);
     assert.equal(again.nSkipped, 3);
+    const nemo = readManifest(join(dir, "nemo.json"));
+    assert.deepEqual(nemo.map((e) => e.audioPath), entries.map((e) => e.audioPath));
+    assert.ok(nemo.every((e) => e.durationS! > 0.3));
   },
 });
 
