@@ -5,6 +5,8 @@
 export { cases as elementwise } from "./elementwise.ts";
 export { cases as reduce } from "./reduce.ts";
 export { cases as shapeOps } from "./shape_ops.ts";
+export { cases as masks } from "./masks.ts";
+export { cases as dropout } from "./dropout.ts";
 export { cases as conv } from "./conv.ts";
 export { cases as rnn } from "./rnn.ts";
 export { cases as ctcLoss } from "./ctc_loss.ts";

@@ -40,6 +40,18 @@ export function weightedLoss(outputs: readonly (ArrayLike<number> | null)[]): nu
   return total;
 }
 
+/** Σ_k Σ_i |out_k[i] · w_k[i]|: the size of the loss's terms, which bounds its rounding error. */
+export function weightedLossScale(outputs: readonly (ArrayLike<number> | null)[]): number {
+  let total = 0;
+  for (let k = 0; k < outputs.length; k++) {
+    const o = outputs[k];
+    if (!o) continue;
+    const w = gradWeights(k, o.length);
+    for (let i = 0; i < o.length; i++) total += Math.abs(o[i] * w[i]);
+  }
+  return total;
+}
+
 /**
  * Gradient of the scalar function `f` at `x` by central differences. `f` receives a
  * perturbed copy of `x` (it may keep it) and returns the function value.

@@ -18,7 +18,13 @@ import { add, mul } from "../../../ops/elementwise.ts";
 import { sum } from "../../../ops/reduce_sum.ts";
 import type { Tensor } from "../../../ops/tensor.ts";
 import { type CaseInput, defaultTolerance, type OpCase } from "./case.ts";
-import { centralDifferences, finiteDiffEps, gradWeights, weightedLoss } from "./finite_diff.ts";
+import {
+  centralDifferences,
+  finiteDiffEps,
+  gradWeights,
+  weightedLoss,
+  weightedLossScale,
+} from "./finite_diff.ts";
 
 /** A backend and the float dtype its float inputs are cast to. */
 export interface Target {
@@ -148,10 +154,18 @@ async function backwardOfWeightedLoss(
   return result;
 }
 
-/** Gradients by central differences on cpu float64. */
-async function finiteDiffGrads(c: OpCase, inputs: readonly CaseInput[]): Promise<(Float64Array | null)[]> {
+/**
+ * Gradients by central differences on cpu float64, and their rounding error bound: the loss
+ * is a sum of terms up to Σ|out·w| in size, each evaluation of it is off by a few ulps of
+ * that, and the difference quotient divides this by 2·eps.
+ */
+async function finiteDiffGrads(
+  c: OpCase,
+  inputs: readonly CaseInput[],
+): Promise<{ grads: (Float64Array | null)[]; roundoff: number }> {
   const target: Target = { backend: "cpu", dtype: "float64" };
   const result: (Float64Array | null)[] = [];
+  let scale = 0;
   for (let j = 0; j < inputs.length; j++) {
     if (!inputs[j].grad) {
       result.push(null);
@@ -161,11 +175,13 @@ async function finiteDiffGrads(c: OpCase, inputs: readonly CaseInput[]): Promise
       using _scope = new TensorScope();
       const perturbed = inputs.map((inp, i) => (i === j ? { ...inp, data: xj } : inp));
       const outs = noGrad(() => asList(c.run(makeTensors(perturbed, target, false))));
-      return weightedLoss((await readAll(outs)).map((o, k) => (outs[k].dtype === "int32" ? null : o)));
+      const values = (await readAll(outs)).map((o, k) => (outs[k].dtype === "int32" ? null : o));
+      scale = Math.max(scale, weightedLossScale(values));
+      return weightedLoss(values);
     };
     result.push(await centralDifferences(f, Float64Array.from(inputs[j].data), finiteDiffEps));
   }
-  return result;
+  return { grads: result, roundoff: (8 * Number.EPSILON * scale) / (2 * finiteDiffEps) };
 }
 
 /** Maps a fixture's expectedGrads (per input, or per grad input) onto input positions. */
@@ -221,8 +237,8 @@ export async function runCase(c: OpCase, target: Target): Promise<CaseOutcome> {
           const fd = await finiteDiffGrads(c, inputs);
           compareGrads(
             analytic,
-            fd,
-            Math.max(1e-6, tol),
+            fd.grads,
+            Math.max(1e-6, tol) + fd.roundoff,
             `${c.name} [${label}] gradient vs finite differences`,
           );
           checks.push("grad vs finite differences");
