@@ -224,11 +224,54 @@ export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g
   }
 }
 
+/**
+ * With stride 1, backward-data is a forward convolution of dy with the kernel transposed
+ * (Cin ↔ Cout within each group) and flipped, padded by (K-1)·dilation - pad before: its
+ * im2col is a copy, where the general path needs a scatter-add (col2im) after the GEMM.
+ */
+function backwardDataAsForward(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
+  const cinG = g.cin / g.groups;
+  const coutG = g.cout / g.groups;
+  const taps = g.kh * g.kw;
+  const wt = new (w.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(w.length);
+  // w [G·coutG, cinG, KH, KW] → wt [G·cinG, coutG, KH, KW], taps reversed.
+  for (let gi = 0; gi < g.groups; gi++) {
+    for (let co = 0; co < coutG; co++) {
+      for (let ci = 0; ci < cinG; ci++) {
+        const src = ((gi * coutG + co) * cinG + ci) * taps;
+        const dst = ((gi * cinG + ci) * coutG + co) * taps;
+        for (let k = 0; k < taps; k++) wt[dst + k] = w[src + taps - 1 - k];
+      }
+    }
+  }
+  convForward(dy, wt, null, dx, {
+    n: g.n,
+    cin: g.cout,
+    h: g.hOut,
+    w: g.wOut,
+    cout: g.cin,
+    kh: g.kh,
+    kw: g.kw,
+    hOut: g.h,
+    wOut: g.w,
+    strideH: 1,
+    strideW: 1,
+    padTop: (g.kh - 1) * g.dilationH - g.padTop,
+    padLeft: (g.kw - 1) * g.dilationW - g.padLeft,
+    dilationH: g.dilationH,
+    dilationW: g.dilationW,
+    groups: g.groups,
+  });
+}
+
 /** dx = convᵀ(dy, w), dx zero-initialised [N, Cin, H, W]. */
 export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
   if (cinG === 1) return directLoops(g, 1, dx, w, dy);
+  if (g.strideH === 1 && g.strideW === 1 && coutG > 1 && !isPointwise(g)) {
+    return backwardDataAsForward(dy, w, dx, g);
+  }
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
