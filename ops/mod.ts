@@ -64,6 +64,14 @@ export { narrow, slice, type SliceRange } from "./slice.ts";
 export { concat } from "./concat.ts";
 export { pad } from "./pad.ts";
 export { gather } from "./gather.ts";
+export {
+  applySequenceMask,
+  type ApplySequenceMaskOptions,
+  maskedFill,
+  sequenceMask,
+  type SequenceMaskOptions,
+} from "./masks.ts";
+export { dropout, type DropoutOptions } from "./dropout.ts";
 export { linear, matmul } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
 export {
