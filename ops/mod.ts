@@ -58,7 +58,7 @@ export {
 } from "./elementwise.ts";
 export { reshape } from "./reshape.ts";
 export { sum } from "./reduce_sum.ts";
-export { logsumexp, logSoftmax, max, mean, type ReduceOptions, softmax } from "./reduce.ts";
+export { logSoftmax, logsumexp, max, mean, type ReduceOptions, softmax } from "./reduce.ts";
 export { permute, transpose } from "./permute.ts";
 export { narrow, slice, type SliceRange } from "./slice.ts";
 export { concat } from "./concat.ts";
