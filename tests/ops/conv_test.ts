@@ -15,6 +15,8 @@ import {
   type Tensor,
   tensor,
 } from "../../ops/mod.ts";
+import { setColumnTiling } from "../../ops/backends/cpu/conv2d.ts";
+import { useTypeScriptGemm } from "../../ops/backends/cpu/blas.ts";
 
 interface Arr {
   shape: number[];
@@ -124,4 +126,25 @@ Deno.test("conv1dBackwardData() and conv1dBackwardFilter() called directly equal
   const dw = conv1dBackwardFilter(x, r, { ...c.options, kernelSize: c.w.shape[2] });
   assertClose(dx.dataSync(), c.dx, 1e-10, "dx");
   assertClose(dw.dataSync(), c.dw, 1e-10, "dw");
+});
+
+Deno.test("conv1d() and conv2d() match PyTorch when the column buffer is tiled through partial rows", () => {
+  const prev = setColumnTiling(64, 1);
+  try {
+    for (const c of fixture.cases) run(c, "float64");
+  } finally {
+    setColumnTiling(...prev);
+  }
+});
+
+Deno.test("conv1d() and conv2d() match PyTorch with the TypeScript GEMM instead of OpenBLAS", () => {
+  useTypeScriptGemm(true);
+  try {
+    for (const c of fixture.cases) {
+      run(c, "float32");
+      run(c, "float64");
+    }
+  } finally {
+    useTypeScriptGemm(false);
+  }
 });

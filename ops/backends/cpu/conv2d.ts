@@ -5,7 +5,7 @@
  * - General case: im2col into a column buffer [Cin/g·KH·KW, tile of output positions], then
  *   `gemm` (OpenBLAS sgemm/dgemm when present): forward W·cols, backward-data Wᵀ·dy followed
  *   by col2im (scatter-add), backward-filter dy·colsᵀ accumulated over the batch. Columns are
- *   tiled along the output positions so the buffer stays under TILE_ELEMENTS (DeepSpeech2's
+ *   tiled along the output positions so the buffer stays under a budget (16 MB of float32) (DeepSpeech2's
  *   second conv would otherwise need ~600 MB); it is reused between calls.
  * - 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
  * - One input channel per group (depthwise, QuartzNet): direct loops, a GEMM would have M = 1.
@@ -42,9 +42,20 @@ export interface ConvGeometry {
 }
 
 /** Column-buffer budget in elements (16 MB of float32). */
-const TILE_ELEMENTS = 1 << 22;
+let tileElements = 1 << 22;
 /** Smallest tile width, so that GEMMs stay efficient for very deep columns. */
-const MIN_TILE = 256;
+let minTile = 256;
+
+/**
+ * @internal Sets the column-buffer budget (elements) and the smallest tile width, returning
+ * the previous pair. Tests use tiny values to force tiling through partial rows.
+ */
+export function setColumnTiling(elements: number, minTileWidth: number): [number, number] {
+  const prev: [number, number] = [tileElements, minTile];
+  tileElements = elements;
+  minTile = minTileWidth;
+  return prev;
+}
 
 let scratch32 = new Float32Array(0);
 let scratch64 = new Float64Array(0);
@@ -67,7 +78,7 @@ function isPointwise(g: ConvGeometry): boolean {
 function tileLength(g: ConvGeometry): number {
   const rows = (g.cin / g.groups) * g.kh * g.kw;
   const len = g.hOut * g.wOut;
-  return Math.min(len, Math.max(MIN_TILE, Math.floor(TILE_ELEMENTS / rows)));
+  return Math.min(len, Math.max(minTile, Math.floor(tileElements / rows)));
 }
 
 /**
