@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadArpa, parseArpa } from "../../decode/arpa.ts";
-import { NGramLM } from "../../decode/ngram_lm.ts";
+import { HEADER, NGramLM } from "../../decode/ngram_lm.ts";
 
 const fixtures = new URL("../fixtures/lm/", import.meta.url);
 const tinyPath = new URL("tiny.arpa", fixtures).pathname;
@@ -76,6 +76,7 @@ Deno.test("an n-gram whose suffix the file lacks is still found, and the suffix 
   near(lm.conditionalLogProb([b, c]), -0.2 + -0.7);
   near(lm.conditionalLogProb([b, b, c]), -0.2 + -0.7); // context "b b" absent: 0
   assert.deepEqual(lm.nGramCounts, [6, 3, 1]);
+  assert.equal(new Uint32Array(lm.buffer, 0, HEADER.fixedWords)[HEADER.wordBytes], 2);
 });
 
 Deno.test("a duplicate n-gram is rejected with the file name", () => {
@@ -149,4 +150,36 @@ Deno.test("isCharacterBased is true only when every non-special entry is one cha
   ));
   assert.equal(chars.isCharacterBased, true);
   assert.equal((await loadArpa(tinyPath)).isCharacterBased, false);
+});
+
+Deno.test("a vocabulary over 65,536 words switches to 32-bit word ids and still finds every n-gram", () => {
+  const nWords = 70_000;
+  const uni = ["-1\t<unk>", "-99\t<s>\t-0.5", "-1\t</s>"];
+  for (let i = 0; i < nWords; i++) uni.push(`-5\tw${i}\t-0.25`);
+  const text = [
+    "\\data\\",
+    `ngram 1=${nWords + 3}`,
+    "ngram 2=3",
+    "",
+    "\\1-grams:",
+    ...uni,
+    "",
+    "\\2-grams:",
+    "-0.5\tw69999 w0",
+    "-0.7\tw0 w69999",
+    "-0.9\t<s> w66000",
+    "",
+    "\\end\\",
+  ].join("\n");
+  const lm = NGramLM.fromArpa(parseArpa(text, "big_vocab.arpa"));
+  const id = (w: string) => lm.wordId(w);
+  near(lm.conditionalLogProb([id("w69999"), id("w0")]), -0.5);
+  near(lm.conditionalLogProb([id("w0"), id("w69999")]), -0.7);
+  near(lm.conditionalLogProb([lm.bosId, id("w66000")]), -0.9);
+  near(lm.conditionalLogProb([id("w5"), id("w0")]), -0.25 - 5);
+  assert.equal(new Uint32Array(lm.buffer, 0, HEADER.fixedWords)[HEADER.wordBytes], 4);
+  assert.equal(
+    NGramLM.fromShared(lm.buffer).scoreSentence(["w0", "w69999"]),
+    lm.scoreSentence(["w0", "w69999"]),
+  );
 });
