@@ -230,26 +230,51 @@ gpuTest("sum reduces short and long axes like the cpu backend", async () => {
   assert.deepEqual(await s.data(), Int32Array.from({ length: 10 }, (_, r) => 100 * (100 * r - 300) + 4950));
 });
 
-gpuTest("matmul matches the cpu for every transpose and ragged edges", async () => {
-  const [m, k, n] = [67, 45, 70];
-  for (const transA of [false, true]) {
-    for (const transB of [false, true]) {
-      const a = { data: randomData(m * k, 6), shape: transA ? [k, m] : [m, k] };
-      const b = { data: randomData(k * n, 7), shape: transB ? [n, k] : [k, n] };
-      const [g, c] = await onBoth([a, b], ([x, y]) => matmul(x, y, { transA, transB }));
-      assertAllClose(g, c, 1e-4, `matmul transA=${transA} transB=${transB}`);
+for (const kernel of ["tiled", "register"] as const) {
+  gpuTest(`${kernel} matmul matches the cpu for every transpose and ragged edges`, async () => {
+    const b = webGpuBackend()!;
+    b.matmulKernel = kernel;
+    try {
+      for (const [m, k, n] of [[67, 45, 70], [37, 44, 72], [5, 8, 4]]) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const x = { data: randomData(m * k, 6), shape: transA ? [k, m] : [m, k] };
+            const y = { data: randomData(k * n, 7), shape: transB ? [n, k] : [k, n] };
+            const [g, c] = await onBoth([x, y], ([p, q]) => matmul(p, q, { transA, transB }));
+            assertAllClose(
+              g,
+              c,
+              1e-4,
+              `${kernel} matmul [${m}, ${k}, ${n}] transA=${transA} transB=${transB}`,
+            );
+          }
+        }
+      }
+      if (kernel === "register") {
+        // [37, 44, 72] fits both vec4 layouts: the register kernels really ran.
+        assert.ok(b.pipelineKeys().includes("matmul|f32|NN|register"));
+        assert.ok(b.pipelineKeys().includes("matmul|f32|NT|register"));
+      }
+    } finally {
+      b.matmulKernel = "auto";
     }
-  }
-});
+  });
 
-gpuTest("batched matmul broadcasts batch axes like the cpu", async () => {
-  const a = { data: randomData(3 * 1 * 5 * 4, 8), shape: [3, 1, 5, 4] };
-  const b = { data: randomData(2 * 4 * 6, 9), shape: [2, 4, 6] };
-  const [g, c] = await onBoth([a, b], ([x, y]) => matmul(x, y));
-  assertAllClose(g, c, 1e-5, "batched matmul");
-  const [g2, c2] = await onBoth([a], ([x]) => matmul(x, x, { transB: true }));
-  assertAllClose(g2, c2, 1e-5, "x·xᵀ");
-});
+  gpuTest(`${kernel} batched matmul broadcasts batch axes like the cpu`, async () => {
+    const b = webGpuBackend()!;
+    b.matmulKernel = kernel;
+    try {
+      const x = { data: randomData(3 * 1 * 5 * 4, 8), shape: [3, 1, 5, 4] };
+      const y = { data: randomData(2 * 4 * 8, 9), shape: [2, 4, 8] };
+      const [g, c] = await onBoth([x, y], ([p, q]) => matmul(p, q));
+      assertAllClose(g, c, 1e-5, "batched matmul");
+      const [g2, c2] = await onBoth([x], ([p]) => matmul(p, p, { transB: true }));
+      assertAllClose(g2, c2, 1e-5, "x·xᵀ");
+    } finally {
+      b.matmulKernel = "auto";
+    }
+  });
+}
 
 gpuTest("gradients of a small layer computed on webgpu match the cpu", async () => {
   const xs = randomData(4 * 6, 10), ws = randomData(6 * 3, 11), bs = randomData(3, 12);

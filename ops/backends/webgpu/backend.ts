@@ -58,6 +58,8 @@ export interface WebGpuBackendOptions {
   maxPooledBytes?: number;
   /** Adapter description for reports (GPUAdapterInfo.description or vendor/device). */
   adapterDescription?: string;
+  /** The adapter runs shaders on the CPU (llvmpipe, SwiftShader): kernels may pick CPU-friendly variants. */
+  isCpuAdapter?: boolean;
 }
 
 /** Size class of a request: 256 B minimum, then 4 classes per power of two. */
@@ -84,6 +86,13 @@ export class WebGpuBackend implements Backend, Disposable {
   readonly device: GPUDevice;
   /** What the adapter called itself, for reports. */
   readonly adapterDescription: string;
+  /** Whether the adapter runs shaders on the CPU (llvmpipe, SwiftShader). */
+  readonly isCpuAdapter: boolean;
+  /**
+   * Which matmul kernel to use: "tiled" (workgroup memory; GPUs), "register" (no workgroup
+   * memory; CPU adapters, where the layout allows), or "auto" to choose by `isCpuAdapter`.
+   */
+  matmulKernel: "auto" | "tiled" | "register" = "auto";
   #pool = new Map<number, GPUBuffer[]>();
   #staging = new Map<number, GPUBuffer[]>();
   #pipelines = new Map<string, GPUComputePipeline>();
@@ -101,6 +110,7 @@ export class WebGpuBackend implements Backend, Disposable {
     this.device = device;
     this.name = options.name ?? "webgpu";
     this.adapterDescription = options.adapterDescription ?? "unknown adapter";
+    this.isCpuAdapter = options.isCpuAdapter ?? false;
     this.#maxPooled = options.maxPooledBytes ?? 2 ** 30;
     // Validation errors from kernels surface on the next read or flush, not as console noise.
     device.addEventListener("uncapturederror", (e) => {
@@ -237,6 +247,11 @@ export class WebGpuBackend implements Backend, Disposable {
     });
     this.#pipelines.set(key, p);
     return p;
+  }
+
+  /** Keys of the pipelines compiled so far (for tests and reports). */
+  pipelineKeys(): string[] {
+    return [...this.#pipelines.keys()];
   }
 
   /**

@@ -10,7 +10,15 @@
  * invocation does 16 rank-1 updates of its block from there. The inner block is unrolled when
  * the shader is generated. Edges are guarded, so any M, N, K works.
  *
- * Not here: vec4 loads, double buffering, split-K for long K with small M·N.
+ * On CPU adapters (llvmpipe, SwiftShader), where workgroup memory and barriers cost more than
+ * they save, a register-blocked kernel without workgroup memory is used instead when the
+ * layout allows vec4 loads (measured 3-7× faster there; see BENCHMARKS.md):
+ * - A·B with N % 4 = 0: each invocation owns 4 rows × 8 columns of C and reads B as vec4 rows;
+ * - A·Bᵀ with K % 4 = 0 (linear layers): each invocation owns 4 × 4 outputs and reads A and B
+ *   as vec4 along K, finishing each output with a horizontal add.
+ * `WebGpuBackend.matmulKernel` ("auto", "tiled", "register") overrides the choice.
+ *
+ * Not here: vec4 loads in the tiled kernel, double buffering, split-K for long K with small M·N.
  */
 import { registerKernel } from "../../engine.ts";
 import { type MatmulAttrs, matmulDims } from "../../matmul.ts";
@@ -108,6 +116,85 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }`;
 }
 
+/** Register-blocked kernel for A·B (vec4 along N) or A·Bᵀ (vec4 along K); see the file comment. */
+function registerSource(t: string, transB: boolean): string {
+  const rows = [0, 1, 2, 3];
+  const cols = transB ? [0, 1, 2, 3] : [0, 1];
+  const acc = rows.flatMap((i) => cols.map((j) => `var c${i}_${j} = vec4<${t}>();`)).join(" ");
+  const fma = rows.flatMap((i) => cols.map((j) => `c${i}_${j} += a${i} * b${j};`)).join(" ");
+  const head = `@group(0) @binding(0) var<storage, read> a: array<${transB ? `vec4<${t}>` : t}>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<${t}>>;
+@group(0) @binding(2) var<storage, read_write> c: array<${transB ? t : `vec4<${t}>`}>;
+${wgslMeta(3)}
+fn batchOffsets(z: u32) -> vec2<u32> {
+  let rank = m(3u);
+  var off = vec2<u32>(0u, 0u);
+  var rest = z;
+  for (var k = 0u; k < rank; k++) {
+    let d = rank - 1u - k;
+    let e = m(4u + d);
+    let q = rest % e;
+    rest = rest / e;
+    off += q * vec2<u32>(m(4u + rank + d), m(4u + 2u * rank + d));
+  }
+  return off;
+}`;
+  // Out-of-range rows/columns read a clamped (valid) address and are not stored.
+  if (!transB) {
+    return `${head}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let M = m(0u); let n4 = m(1u) / 4u; let K = m(2u);
+  let row = g.y * 4u; let c4 = g.x * 2u;
+  if (c4 >= n4 || row >= M) { return; }
+  let off = batchOffsets(g.z);
+  let offC = g.z * M * n4;
+  ${rows.map((i) => `let ar${i} = off.x + min(row + ${i}u, M - 1u) * K;`).join(" ")}
+  let bc1 = min(c4 + 1u, n4 - 1u);
+  let offB = off.y / 4u;
+  ${acc}
+  for (var k = 0u; k < K; k++) {
+    let kb = offB + k * n4;
+    ${rows.map((i) => `let a${i} = a[ar${i} + k];`).join(" ")}
+    let b0 = b[kb + c4];
+    let b1 = b[kb + bc1];
+    ${fma}
+  }
+  ${
+      rows.flatMap((i) =>
+        cols.map((j) =>
+          `if (row + ${i}u < M && c4 + ${j}u < n4) { c[offC + (row + ${i}u) * n4 + c4 + ${j}u] = c${i}_${j}; }`
+        )
+      ).join("\n  ")
+    }
+}`;
+  }
+  return `${head}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let M = m(0u); let N = m(1u); let k4 = m(2u) / 4u;
+  let row = g.y * 4u; let col = g.x * 4u;
+  if (col >= N || row >= M) { return; }
+  let off = batchOffsets(g.z) / 4u;
+  let offC = g.z * M * N;
+  ${rows.map((i) => `let ar${i} = off.x + min(row + ${i}u, M - 1u) * k4;`).join(" ")}
+  ${cols.map((j) => `let bc${j} = off.y + min(col + ${j}u, N - 1u) * k4;`).join(" ")}
+  ${acc}
+  for (var k = 0u; k < k4; k++) {
+    ${rows.map((i) => `let a${i} = a[ar${i} + k];`).join(" ")}
+    ${cols.map((j) => `let b${j} = b[bc${j} + k];`).join(" ")}
+    ${fma}
+  }
+  ${
+    rows.flatMap((i) =>
+      cols.map((j) =>
+        `if (row + ${i}u < M && col + ${j}u < N) { let s = c${i}_${j}; c[offC + (row + ${i}u) * N + col + ${j}u] = s.x + s.y + s.z + s.w; }`
+      )
+    ).join("\n  ")
+  }
+}`;
+}
+
 registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, outputs, backend }) => {
   const gpu = gpuBackend(backend);
   const { dtype, shape } = outputs[0];
@@ -117,11 +204,21 @@ registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, output
   const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
   const nBatch = sizeOf(batch);
   const t = wgslType(dtype);
-  const pipeline = gpu.pipeline(
-    `matmul|${t}|${attrs.transA ? "T" : "N"}${attrs.transB ? "T" : "N"}`,
-    ["read", "read", "write", "uniform"],
-    () => shaderSource(t, attrs.transA, attrs.transB),
-  );
+  const layout = `${attrs.transA ? "T" : "N"}${attrs.transB ? "T" : "N"}`;
+  const choice = gpu.matmulKernel === "auto" ? (gpu.isCpuAdapter ? "register" : "tiled") : gpu.matmulKernel;
+  const register = choice === "register" &&
+    (layout === "NN" && n % 4 === 0 || layout === "NT" && k % 4 === 0);
+  const pipeline = register
+    ? gpu.pipeline(
+      `matmul|${t}|${layout}|register`,
+      ["read", "read", "write", "uniform"],
+      () => registerSource(t, attrs.transB),
+    )
+    : gpu.pipeline(
+      `matmul|${t}|${layout}`,
+      ["read", "read", "write", "uniform"],
+      () => shaderSource(t, attrs.transA, attrs.transB),
+    );
   const rank = batch.length;
   const meta = new Uint32Array(4 + 3 * rank);
   meta.set([m, n, k, rank]);
@@ -134,9 +231,11 @@ registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, output
   if (nBatch > limit) {
     throw new RangeError(`${FILE}: ${nBatch} batch matrices exceed the ${limit} workgroups of one dispatch`);
   }
-  gpu.dispatch(pipeline, [gpuBuffer(a), gpuBuffer(b), out.buffer], {
-    meta,
-    workgroups: [Math.ceil(n / TILE), Math.ceil(m / TILE), nBatch],
-  });
+  const workgroups: [number, number, number] = !register
+    ? [Math.ceil(n / TILE), Math.ceil(m / TILE), nBatch]
+    : attrs.transB
+    ? [Math.ceil(n / 32), Math.ceil(m / 32), nBatch] // 8×8 invocations of 4×4
+    : [Math.ceil(n / 64), Math.ceil(m / 32), nBatch]; // 8×8 invocations of 4×(2·vec4)
+  gpu.dispatch(pipeline, [gpuBuffer(a), gpuBuffer(b), out.buffer], { meta, workgroups });
   return [out];
 });
