@@ -6,6 +6,10 @@
  * to 16 kHz FLAC with sox, like LibriSpeech. Runs are interleaved over the configurations,
  * and the cache is off, so every run decodes and computes everything.
  *
+ * With a Python that has librosa and soundfile (--peer, default /opt/refvenv/bin/python), each
+ * repeat also runs bench/loader_throughput_peer.py (OpenSeq2Seq's librosa path, one process) on the
+ * same files, and the table shows toolkit / peer throughput ratios (above 1.0: toolkit faster).
+ *
  *   ./deno run -A bench/loader_throughput.ts [--n 300] [--format flac|wav] [--repeats 3] [--augment]
  */
 import { parseArgs } from "node:util";
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "3" },
     workers: { type: "string", default: "0,1,2" },
     augment: { type: "boolean", default: false },
+    peer: { type: "string", default: "/opt/refvenv/bin/python" },
   },
 });
 const n = Number(values.n);
@@ -62,8 +67,27 @@ const augment = values.augment
   : undefined;
 const workerCounts = values.workers.split(",").map(Number);
 const results = new Map<number, number[]>();
+const peerRuns: number[] = [];
+const fileList = join(root, `files_${values.format}.txt`);
+Deno.writeTextFileSync(fileList, entries.map((e) => e.audioPath).join("\n") + "\n");
+const peerScript = fileURLToPath(new URL("./loader_throughput_peer.py", import.meta.url));
+let havePeer = true;
 let totalAudioS = 0;
 for (let rep = 0; rep < Number(values.repeats); rep++) {
+  if (havePeer) {
+    try {
+      const r = await new Deno.Command(values.peer, { args: [peerScript, fileList], stderr: "inherit" })
+        .output();
+      const m = /audio_s_per_s ([\d.]+)/.exec(new TextDecoder().decode(r.stdout));
+      if (!r.success || m === null) throw new Error(`exit ${r.code}`);
+      peerRuns.push(Number(m[1]));
+    } catch (e) {
+      console.error(
+        `loader_throughput: no Python peer (${values.peer}: ${(e as Error).message}); toolkit only`,
+      );
+      havePeer = false;
+    }
+  }
   for (const nWorkers of workerCounts) {
     using loader = new BatchLoader(entries, {
       features,
@@ -95,12 +119,18 @@ console.log(
 );
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(results.get(workerCounts[0])!);
+const peer = havePeer ? median(peerRuns) : NaN;
+if (havePeer) {
+  console.log(
+    `python peer: ${peer.toFixed(0)} s audio / s (runs: ${peerRuns.map((x) => x.toFixed(0)).join(", ")})`,
+  );
+}
 for (const w of workerCounts) {
   const m = median(results.get(w)!);
   console.log(
     `${w === 0 ? "in-process " : `${w} Worker${w > 1 ? "s" : " "}  `}: ${m.toFixed(0)} s audio / s ` +
       `(runs: ${results.get(w)!.map((x) => x.toFixed(0)).join(", ")}; x${(m / base).toFixed(2)} vs ${
         workerCounts[0] === 0 ? "in-process" : `${workerCounts[0]} Workers`
-      })`,
+      }${havePeer ? `; toolkit/peer ${(m / peer).toFixed(2)}` : ""})`,
   );
 }
