@@ -31,7 +31,12 @@ import { FeatureCache, hashConfig } from "./feature_cache.ts";
 import type { FeatureWorkerRequest, FeatureWorkerResponse } from "./feature_worker.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { Rng, type RngState } from "./rng.ts";
-import { checkTranscripts, type Vocabulary } from "./vocabulary.ts";
+import {
+  checkTranscripts,
+  normalizeTranscript,
+  type TranscriptNormalizeOptions,
+  type Vocabulary,
+} from "./vocabulary.ts";
 
 /** Where a loader is in its stream; JSON-safe, store it in checkpoints. */
 export interface LoaderState {
@@ -49,6 +54,11 @@ export interface LoaderOptions extends EpochPlanOptions {
   features: FeatureConfig;
   /** Vocabulary that encodes the transcripts. */
   vocabulary: Vocabulary;
+  /**
+   * Normalise transcripts (lower-case, strip accents, drop/replace unknown characters, collapse
+   * spaces) before checking them; without it any character outside the vocabulary is an error.
+   */
+  normalizeTranscripts?: TranscriptNormalizeOptions;
   /** Pad each batch's frame count to a multiple of this (OpenSeq2Seq `pad_to`). Default 8. */
   padTo?: number;
   /** Seed of plans and augmentation. Default 0. */
@@ -141,7 +151,7 @@ class WorkerPool {
  *   batchSize: 16, nBuckets: 4, nWorkers: 2, seed: 1,
  * });
  * for (let e = 0; e < 10; e++) {
- *   for await (const batch of loader.epoch()) train(batch); // batch.features: [B, 64, Tmax]
+ *   for await (const batch of loader) train(batch); // one epoch; batch.features: [B, 64, Tmax]
  *   saveCheckpoint({ loader: loader.state() });
  * }
  * loader.close();
@@ -166,6 +176,13 @@ export class BatchLoader {
   #cacheKey: string | undefined;
 
   constructor(entries: readonly ManifestEntry[], options: LoaderOptions) {
+    const norm = options.normalizeTranscripts;
+    if (norm !== undefined) {
+      entries = entries.map((e) => ({
+        ...e,
+        transcript: normalizeTranscript(e.transcript, options.vocabulary, norm),
+      }));
+    }
     checkTranscripts(entries, options.vocabulary);
     const all = entries.map((e) => e.durationS ?? readAudioHeader(e.audioPath).durationS);
     const { kept, dropped } = filterByDuration(all, options);
@@ -265,6 +282,11 @@ export class BatchLoader {
       path: this.entries[i].audioPath,
     }));
     return padBatch(items, { padTo: this.#options.padTo ?? 8 });
+  }
+
+  /** `for await (const batch of loader)` walks the rest of the current epoch, as epoch() does. */
+  [Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    return this.epoch();
   }
 
   /** Stops the Workers. The loader can start them again on the next epoch() call. */

@@ -38,7 +38,7 @@ function makeCorpus(n: number): { dir: string; entries: ManifestEntry[] } {
 
 async function collect(loader: BatchLoader, maxBatches = Infinity): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of loader.epoch()) {
+  for await (const b of loader) {
     out.push(b);
     if (out.length >= maxBatches) break;
   }
@@ -144,6 +144,8 @@ Deno.test("BatchLoader drops utterances over maxDurationS and batches only the r
 Deno.test("BatchLoader refuses transcripts outside the vocabulary, listing the rows", () => {
   const bad = corpus.entries.map((e, i) => (i === 3 ? { ...e, transcript: "Four!" } : e));
   assert.throws(() => new BatchLoader(bad, base), /m\.csv:5: "F" "!" in "Four!"/);
+  using fixed = new BatchLoader(bad, { ...base, normalizeTranscripts: { lowerCase: true, unknown: "drop" } });
+  assert.equal(fixed.entries[3].transcript, "four");
 });
 
 Deno.test("the feature cache is filled, hit on the next epoch, and a corrupt entry is recomputed identically", async () => {
