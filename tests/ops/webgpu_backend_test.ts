@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
 import { initWebGpu, sizeClass, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
+import { collapseAxes } from "../../ops/backends/webgpu/map.ts";
 import { tensor } from "../../ops/creation.ts";
 import { add, div, mul, relu, where } from "../../ops/elementwise.ts";
 import { defineOp, getBackend, registerKernel, runOp, TensorScope, tidy } from "../../ops/engine.ts";
@@ -299,4 +300,18 @@ gpuTest("flush resolves once queued work is done", async () => {
   using c = matmul(a, a);
   await webGpuBackend()!.flush();
   assert.equal(c.shape.join(), "128,128");
+});
+
+Deno.test("collapseAxes merges axes that every input walks contiguously", () => {
+  // [2, 3, 4] + [4]: the two outer axes merge; the row input keeps stride 0 there.
+  assert.deepEqual(collapseAxes([2, 3, 4], [[12, 4, 1], [0, 0, 1]]), {
+    extents: [6, 4],
+    strides: [[4, 1], [0, 1]],
+  });
+  // A column [3, 1] against [3, 4] cannot merge; unit axes vanish.
+  assert.deepEqual(collapseAxes([1, 3, 4], [[0, 1, 0], [0, 4, 1]]), {
+    extents: [3, 4],
+    strides: [[1, 0], [4, 1]],
+  });
+  assert.deepEqual(collapseAxes([1, 1], [[0, 0]]), { extents: [], strides: [[]] });
 });

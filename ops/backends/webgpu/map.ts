@@ -96,6 +96,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`;
 }
 
+/**
+ * Merges neighbouring output axes that every input walks contiguously (or not at all), so that
+ * [B, T, C] + [C] is indexed as [B·T, C]: each remaining axis costs a division per element.
+ */
+export function collapseAxes(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { extents: number[]; strides: number[][] } {
+  const extents: number[] = [];
+  const out: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const r = extents.length - 1;
+    // Axis r (outer) and d (inner) merge when, for every input, stride_r = stride_d · extent_d.
+    if (r >= 0 && strides.every((st, i) => out[i][r] === st[d] * shape[d])) {
+      extents[r] *= shape[d];
+      strides.forEach((st, i) => (out[i][r] = st[d]));
+    } else {
+      extents.push(shape[d]);
+      strides.forEach((st, i) => out[i].push(st[d]));
+    }
+  }
+  return { extents, strides: out };
+}
+
 function accessOf(t: Tensor, shape: readonly number[]): Access {
   if (t.size === 1) return "one";
   return shapesEqual(t.shape, shape) ? "full" : "strided";
@@ -118,7 +143,8 @@ registerKernel<MapAttrs>("map", "webgpu", ({ inputs, attrs, outputs, backend }) 
     () => shaderSource(attrs, access, inTypes, outType),
   );
   const groups = gpu.grid(Math.ceil(size / WORKGROUP));
-  const rank = shape.length;
+  const { extents, strides } = collapseAxes(shape, inputs.map((t) => broadcastStrides(t.shape, shape)));
+  const rank = extents.length;
   const meta = new Uint32Array(5 + rank * (inputs.length + 1));
   const f = new Float32Array(meta.buffer, 8, 2);
   meta[0] = size;
@@ -126,9 +152,9 @@ registerKernel<MapAttrs>("map", "webgpu", ({ inputs, attrs, outputs, backend }) 
   f[0] = attrs.a;
   f[1] = attrs.b;
   meta[4] = groups[0] * WORKGROUP;
-  meta.set(shape, 5);
-  inputs.forEach((t, i) => {
-    if (access[i] === "strided") meta.set(broadcastStrides(t.shape, shape), 5 + rank * (i + 1));
+  meta.set(extents, 5);
+  strides.forEach((st, i) => {
+    if (access[i] === "strided") meta.set(st, 5 + rank * (i + 1));
   });
   gpu.dispatch(pipeline, [...inputs.map(gpuBuffer), out.buffer], { meta, workgroups: groups });
   return [out];

@@ -1,0 +1,158 @@
+/**
+ * Timings of the webgpu backend's kernels (matmul, add, relu, sum) beside the cpu backend.
+ *
+ * - `./deno run -A bench/webgpu_bench.ts [--sizes 128,256,512]` prints a table: matmul
+ *   GFLOP/s and elementwise/reduction GB/s on the adapter Deno finds (on the development
+ *   machine that is Mesa's llvmpipe, a CPU rasteriser: its figures measure the code path, not
+ *   a GPU), with the cpu backend on the same shapes for scale.
+ * - `./deno bench -A bench/webgpu_bench.ts` runs the same kernels as `Deno.bench` cases.
+ *
+ * Every timed iteration waits for the GPU (`flush`), so enqueue-only time is never reported.
+ * Without an adapter it says so and exits 0.
+ */
+import "../ops/backends/cpu/mod.ts";
+import { initWebGpu, webGpuBackend } from "../ops/backends/webgpu/mod.ts";
+import { tensor } from "../ops/creation.ts";
+import { add, relu } from "../ops/elementwise.ts";
+import { getBackend, TensorScope } from "../ops/engine.ts";
+import { matmul } from "../ops/matmul.ts";
+import { Rng } from "../ops/random.ts";
+import { sum } from "../ops/reduce_sum.ts";
+import type { Tensor } from "../ops/tensor.ts";
+
+interface Row {
+  /** What is measured, e.g. "matmul 256×256×256". */
+  name: string;
+  /** Work per call for the rate column: FLOPs (matmul) or bytes moved (others). */
+  work: number;
+  unit: "GFLOP/s" | "GB/s";
+  /** Builds inputs on `backend` and returns one call of the kernel. */
+  setup(backend: string): (() => Tensor) & Disposable;
+}
+
+function randomTensor(shape: number[], backend: string, seed: number): Tensor {
+  const rng = new Rng(seed);
+  const n = shape.reduce((p, q) => p * q, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.normal();
+  return tensor(data, shape, { backend });
+}
+
+function withInputs(inputs: Tensor[], call: () => Tensor): (() => Tensor) & Disposable {
+  return Object.assign(call, { [Symbol.dispose]: () => inputs.forEach((t) => t.dispose()) });
+}
+
+function rows(sizes: number[]): Row[] {
+  const out: Row[] = [];
+  for (const n of sizes) {
+    out.push({
+      name: `matmul ${n}×${n}×${n}`,
+      work: 2 * n * n * n,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const a = randomTensor([n, n], backend, 1), b = randomTensor([n, n], backend, 2);
+        return withInputs([a, b], () => matmul(a, b));
+      },
+    });
+  }
+  const n = Math.max(...sizes);
+  out.push({
+    name: `matmul ${n}×${n}×${n}, B transposed`,
+    work: 2 * n * n * n,
+    unit: "GFLOP/s",
+    setup(backend) {
+      const a = randomTensor([n, n], backend, 1), b = randomTensor([n, n], backend, 2);
+      return withInputs([a, b], () => matmul(a, b, { transB: true }));
+    },
+  });
+  const e = 1 << 20;
+  out.push({
+    name: `add [1024, 1024] + [1024]`,
+    work: 4 * (2 * e + 1024),
+    unit: "GB/s",
+    setup(backend) {
+      const x = randomTensor([1024, 1024], backend, 3), y = randomTensor([1024], backend, 4);
+      return withInputs([x, y], () => add(x, y));
+    },
+  });
+  out.push({
+    name: `relu [1024, 1024]`,
+    work: 4 * 2 * e,
+    unit: "GB/s",
+    setup(backend) {
+      const x = randomTensor([1024, 1024], backend, 5);
+      return withInputs([x], () => relu(x));
+    },
+  });
+  out.push({
+    name: `sum [1024, 1024] over axis 0`,
+    work: 4 * (e + 1024),
+    unit: "GB/s",
+    setup(backend) {
+      const x = randomTensor([1024, 1024], backend, 6);
+      return withInputs([x], () => sum(x, 0));
+    },
+  });
+  return out;
+}
+
+/** Median seconds per call of `row` on `backend` (each call disposed and waited for). */
+async function time(row: Row, backend: string, minSeconds: number): Promise<number> {
+  using call = row.setup(backend);
+  const b = getBackend(backend);
+  const once = async (): Promise<void> => {
+    using _scope = new TensorScope();
+    call();
+    await b.flush();
+  };
+  await once(); // compiles the pipeline
+  await once();
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < 5 || (performance.now() - start < minSeconds * 1000 && samples.length < 200)) {
+    const t0 = performance.now();
+    await once();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  samples.sort((p, q) => p - q);
+  return samples[samples.length >> 1];
+}
+
+async function main(): Promise<void> {
+  const i = Deno.args.indexOf("--sizes");
+  const sizes = i >= 0 ? Deno.args[i + 1].split(",").map(Number) : [128, 256, 512];
+  if (!(await initWebGpu())) {
+    console.log("webgpu bench: no adapter, nothing measured");
+    return;
+  }
+  console.log(`webgpu adapter: ${webGpuBackend()!.adapterDescription}`);
+  console.log("| kernel | webgpu ms | webgpu rate | cpu ms | cpu rate |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const row of rows(sizes)) {
+    const g = await time(row, "webgpu", 2);
+    const c = await time(row, "cpu", 1);
+    const rate = (s: number): string => `${(row.work / s / 1e9).toFixed(2)} ${row.unit}`;
+    console.log(
+      `| ${row.name} | ${(g * 1e3).toFixed(2)} | ${rate(g)} | ${(c * 1e3).toFixed(2)} | ${rate(c)} |`,
+    );
+  }
+}
+
+if (import.meta.main) await main();
+
+// `deno bench` cases: the same rows at the smallest size set, on webgpu only.
+const hasGpu = await initWebGpu({ quiet: true });
+for (const row of rows([256])) {
+  Deno.bench({
+    name: `webgpu ${row.name}`,
+    ignore: !hasGpu,
+    async fn(b) {
+      using call = row.setup("webgpu");
+      using _scope = new TensorScope();
+      b.start();
+      call();
+      await getBackend("webgpu").flush();
+      b.end();
+    },
+  });
+}
