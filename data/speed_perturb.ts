@@ -8,7 +8,7 @@
  * sets configs use, the drawn distribution of durations is nearly the same.
  * Not handled: tempo change without pitch change (WSOLA / phase vocoder).
  */
-import { resample } from "./resample.ts";
+import { resample, type ResampleOptions } from "./resample.ts";
 import type { Rng } from "./rng.ts";
 
 /** Where speed factors come from: a list or a [min, max] range. */
@@ -17,7 +17,15 @@ export interface SpeedPerturbConfig {
   factors?: number[];
   /** Or a range [min, max] to draw from uniformly, e.g. [0.9, 1.1]. */
   range?: [number, number];
+  /**
+   * Resampling filter: "kaiser_best" (default; 64 zero crossings, what OpenSeq2Seq's resampy call
+   * uses) or "kaiser_fast" (16 zero crossings, resampy's fast filter, about 4x cheaper).
+   */
+  filter?: "kaiser_best" | "kaiser_fast";
 }
+
+/** resampy's kaiser_fast parameters (num_zeros 16, beta 8.555, rolloff 0.85). */
+const KAISER_FAST: ResampleOptions = { zeroCrossings: 16, kaiserBeta: 8.555504641634386, rolloff: 0.85 };
 
 /** Draws one speed factor. */
 export function drawSpeedFactor(rng: Rng, config: SpeedPerturbConfig): number {
@@ -45,14 +53,18 @@ export function drawSpeedFactor(rng: Rng, config: SpeedPerturbConfig): number {
  * const faster = changeSpeed(samples, 1.1); // about samples.length / 1.1 samples
  * ```
  */
-export function changeSpeed(samples: Float32Array, factor: number): Float32Array {
+export function changeSpeed(
+  samples: Float32Array,
+  factor: number,
+  options: { filter?: "kaiser_best" | "kaiser_fast" } = {},
+): Float32Array {
   if (!(factor > 0) || !Number.isFinite(factor)) {
     throw new RangeError(`data/speed_perturb.ts: speed factor must be positive, got ${factor}`);
   }
   if (factor === 1) return samples.slice();
   // Reinterpreting the signal as recorded at 1 Hz and resampling to 1/factor Hz keeps every
   // rate-dependent detail out of this function: only the ratio matters.
-  return resample(samples, factor, 1);
+  return resample(samples, factor, 1, options.filter === "kaiser_fast" ? KAISER_FAST : {});
 }
 
 /**
@@ -69,5 +81,5 @@ export function speedPerturb(
   config: SpeedPerturbConfig,
 ): { samples: Float32Array; factor: number } {
   const factor = drawSpeedFactor(rng, config);
-  return { samples: changeSpeed(samples, factor), factor };
+  return { samples: changeSpeed(samples, factor, { filter: config.filter }), factor };
 }

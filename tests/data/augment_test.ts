@@ -24,6 +24,12 @@ Deno.test("speed perturbation by 1.1 shortens the audio to 1/1.1 and raises the 
   assert.ok(Math.abs(zeroCrossHz(y.subarray(100, y.length - 100)) / 440 - 1.1) < 0.01);
   const z = changeSpeed(x, 0.9);
   assert.ok(Math.abs(z.length - 16000 / 0.9) <= 1, `length ${z.length}`);
+  const fast = changeSpeed(x, 1.1, { filter: "kaiser_fast" });
+  assert.equal(fast.length, y.length);
+  assert.ok(Math.abs(zeroCrossHz(fast.subarray(100, fast.length - 100)) / 440 - 1.1) < 0.01);
+  let diff = 0;
+  for (let i = 100; i < y.length - 100; i++) diff = Math.max(diff, Math.abs(fast[i] - y[i]));
+  assert.ok(diff < 0.02, `fast vs best differ by ${diff}`);
 });
 
 Deno.test("speed factors are drawn from the list or the range, the same for the same seed", () => {
