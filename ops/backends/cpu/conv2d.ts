@@ -145,49 +145,149 @@ function im2col(
   }
 }
 
-/** The direct path for one input channel per group (depthwise): per tap, an axpy over each output row. */
-function directLoops(
-  g: ConvGeometry,
-  mode: 0 | 1 | 2,
-  x: Floats,
-  w: Floats,
-  y: Floats,
-): void {
-  // mode 0: y += conv(x, w); mode 1: x += convᵀ(y, w) (backward-data); mode 2: w += corr(y, x).
+/** Output columns [lo, hi) for which every tap of a kernel row reads inside [0, w). */
+function interiorColumns(g: ConvGeometry): [number, number] {
+  const { w, kw, wOut, strideW: sw, padLeft: pl, dilationW: dw } = g;
+  const lo = Math.min(wOut, Math.ceil(pl / sw));
+  const last = w - 1 + pl - (kw - 1) * dw;
+  const hi = last < 0 ? lo : Math.max(lo, Math.min(wOut, Math.floor(last / sw) + 1));
+  return [lo, hi];
+}
+
+/**
+ * Forward with one input channel per group (depthwise): each output is a dot product over
+ * the taps, four outputs at a time (independent sums, each tap weight loaded once per four).
+ */
+function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometry): void {
   const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
+  const dw = g.dilationW, pl = g.padLeft;
   const coutG = cout / g.groups;
-  const plane = h * width;
-  const outPlane = hOut * wOut;
+  const [inLo, inHi] = interiorColumns(g);
   for (let ni = 0; ni < n; ni++) {
     for (let oc = 0; oc < cout; oc++) {
-      const ic = Math.floor(oc / coutG);
-      const xOff = (ni * cin + ic) * plane;
-      const yOff = (ni * cout + oc) * outPlane;
+      const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
+      const yOff = (ni * cout + oc) * hOut * wOut;
+      for (let oh = 0; oh < hOut; oh++) {
+        const dst = yOff + oh * wOut;
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * sh + i * g.dilationH - g.padTop;
+          if (ih < 0 || ih >= h) continue;
+          const src = xOff + ih * width - pl; // x index of (ow, j): src + ow·sw + j·dw
+          const wRow = (oc * kh + i) * kw;
+          let ow = inLo;
+          for (; ow + 3 < inHi; ow += 4) {
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            let p = src + ow * sw;
+            for (let j = 0; j < kw; j++, p += dw) {
+              const wv = w[wRow + j];
+              s0 += wv * x[p];
+              s1 += wv * x[p + sw];
+              s2 += wv * x[p + 2 * sw];
+              s3 += wv * x[p + 3 * sw];
+            }
+            y[dst + ow] += s0;
+            y[dst + ow + 1] += s1;
+            y[dst + ow + 2] += s2;
+            y[dst + ow + 3] += s3;
+          }
+          for (let o = 0; o < wOut; o++) {
+            // The remainder of the interior and both edges, with a bounds check per tap.
+            if (o === inLo) o = ow;
+            if (o >= wOut) break;
+            let acc = 0;
+            for (let j = 0; j < kw; j++) {
+              const iw = o * sw - pl + j * dw;
+              if (iw >= 0 && iw < width) acc += w[wRow + j] * x[src + pl + iw];
+            }
+            y[dst + o] += acc;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Backward-filter with one input channel per group: dw[oc, i, j] = Σ dy·x. Each input row is
+ * first copied into a zero-padded row, so every tap reads in bounds; four taps are then
+ * accumulated together (each dy value loaded once per four taps, four independent sums).
+ */
+function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, g: ConvGeometry): void {
+  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
+  const dw = g.dilationW, pl = g.padLeft;
+  const coutG = cout / g.groups;
+  const span = (wOut - 1) * sw + (kw - 1) * dw + 1;
+  const row = new Float64Array(span);
+  const acc = new Float64Array(kw);
+  const copyLo = Math.min(span, pl), copyHi = Math.max(copyLo, Math.min(span, pl + width));
+  for (let oc = 0; oc < cout; oc++) {
+    for (let i = 0; i < kh; i++) {
+      acc.fill(0);
+      for (let ni = 0; ni < n; ni++) {
+        const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
+        const yOff = (ni * cout + oc) * hOut * wOut;
+        for (let oh = 0; oh < hOut; oh++) {
+          const ih = oh * sh + i * g.dilationH - g.padTop;
+          if (ih < 0 || ih >= h) continue;
+          // row[k] = x[ih, k - pl], zero outside the input.
+          const src = xOff + ih * width - pl;
+          row.fill(0, 0, copyLo);
+          for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
+          row.fill(0, copyHi);
+          const d = yOff + oh * wOut;
+          let j = 0;
+          for (; j + 3 < kw; j += 4) {
+            let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            let p = j * dw;
+            for (let ow = 0; ow < wOut; ow++, p += sw) {
+              const v = dy[d + ow];
+              a0 += v * row[p];
+              a1 += v * row[p + dw];
+              a2 += v * row[p + 2 * dw];
+              a3 += v * row[p + 3 * dw];
+            }
+            acc[j] += a0;
+            acc[j + 1] += a1;
+            acc[j + 2] += a2;
+            acc[j + 3] += a3;
+          }
+          for (; j < kw; j++) {
+            let a = 0;
+            let p = j * dw;
+            for (let ow = 0; ow < wOut; ow++, p += sw) a += dy[d + ow] * row[p];
+            acc[j] += a;
+          }
+        }
+      }
+      const wRow = (oc * kh + i) * kw;
+      for (let j = 0; j < kw; j++) dWeight[wRow + j] += acc[j];
+    }
+  }
+}
+
+/** Backward-data with one input channel per group and stride > 1: per tap, an axpy into dx. */
+function depthwiseBackwardDataStrided(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
+  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
+  const coutG = cout / g.groups;
+  for (let ni = 0; ni < n; ni++) {
+    for (let oc = 0; oc < cout; oc++) {
+      const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
+      const yOff = (ni * cout + oc) * hOut * wOut;
       for (let i = 0; i < kh; i++) {
-        const hOff = i * g.dilationH - g.padTop;
         for (let j = 0; j < kw; j++) {
-          const wIdx = (oc * kh + i) * kw + j;
           const wBase = j * g.dilationW - g.padLeft;
           let owLo = wBase >= 0 ? 0 : Math.ceil(-wBase / sw);
           let owHi = wBase > width - 1 ? 0 : Math.floor((width - 1 - wBase) / sw) + 1;
           if (owLo > wOut) owLo = wOut;
           if (owHi > wOut) owHi = wOut;
-          const wv = w[wIdx];
-          let acc = 0;
+          const wv = w[(oc * kh + i) * kw + j];
           for (let oh = 0; oh < hOut; oh++) {
-            const ih = oh * sh + hOff;
+            const ih = oh * sh + i * g.dilationH - g.padTop;
             if (ih < 0 || ih >= h) continue;
             const src = xOff + ih * width + wBase;
-            const dst = yOff + oh * wOut;
-            if (mode === 0) {
-              for (let ow = owLo; ow < owHi; ow++) y[dst + ow] += wv * x[src + ow * sw];
-            } else if (mode === 1) {
-              for (let ow = owLo; ow < owHi; ow++) x[src + ow * sw] += wv * y[dst + ow];
-            } else {
-              for (let ow = owLo; ow < owHi; ow++) acc += y[dst + ow] * x[src + ow * sw];
-            }
+            const d = yOff + oh * wOut;
+            for (let ow = owLo; ow < owHi; ow++) dx[src + ow * sw] += wv * dy[d + ow];
           }
-          if (mode === 2) w[wIdx] += acc;
         }
       }
     }
@@ -202,7 +302,7 @@ export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
   if (cinG === 1) {
-    directLoops(g, 0, x, w, y);
+    depthwiseForward(x, w, y, g);
   } else {
     const pointwise = isPointwise(g);
     const tile = tileLength(g);
@@ -279,10 +379,8 @@ function backwardDataAsForward(dy: Floats, w: Floats, dx: Floats, g: ConvGeometr
 export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
-  if (cinG === 1) return directLoops(g, 1, dx, w, dy);
-  if (g.strideH === 1 && g.strideW === 1 && coutG > 1 && !isPointwise(g)) {
-    return backwardDataAsForward(dy, w, dx, g);
-  }
+  if (g.strideH === 1 && g.strideW === 1 && !isPointwise(g)) return backwardDataAsForward(dy, w, dx, g);
+  if (cinG === 1) return depthwiseBackwardDataStrided(dy, w, dx, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
@@ -311,7 +409,7 @@ export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeome
 export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeometry): void {
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
-  if (cinG === 1) return directLoops(g, 2, x, dw, dy);
+  if (cinG === 1) return depthwiseBackwardFilter(x, dy, dw, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;

@@ -162,6 +162,16 @@ export const cases: OpCase[] = [
     padding: "same",
     groups: 3,
   }, 7041),
+  conv1dCase(
+    "depthwise with multiplier 2, stride 2, dilation 2 and kernel 6",
+    {
+      x: [2, 2, 13],
+      w: [4, 1, 6],
+      bias: false,
+    },
+    { stride: 2, padding: "same", dilation: 2, groups: 2 },
+    7045,
+  ),
   conv1dCase("a 1x1 kernel", { x: [2, 3, 5], w: [2, 3, 1], bias: true }, {}, 7051),
   conv1dCase("asymmetric padding [2, 0] and stride 3", { x: [1, 2, 10], w: [2, 2, 3], bias: false }, {
     stride: 3,
