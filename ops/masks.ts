@@ -63,10 +63,12 @@ export function sequenceMask(
   const lens = lengths instanceof Tensor
     ? lengths
     : tensor(Int32Array.from(lengths), [lengths.length], { dtype: "int32", backend: options.backend });
-  const out = runOp(sequenceMaskOp, [lens], { maxLen, dtype: options.dtype ?? "float32" })[0];
-  // Lengths made here are an intermediate: free them now rather than leave them to a scope.
-  if (lens !== lengths) lens.dispose();
-  return out;
+  try {
+    return runOp(sequenceMaskOp, [lens], { maxLen, dtype: options.dtype ?? "float32" })[0];
+  } finally {
+    // Lengths made here are an intermediate: free them now rather than leave them to a scope.
+    if (lens !== lengths) lens.dispose();
+  }
 }
 
 /**

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import "../../ops/backends/cpu/mod.ts";
+import { releaseGrad, TensorScope } from "../../ops/engine.ts";
+import { ones, tensor } from "../../ops/creation.ts";
+import { dropout } from "../../ops/dropout.ts";
+import { Rng } from "../../ops/random.ts";
+import { sum } from "../../ops/reduce_sum.ts";
+
+Deno.test("dropout drops a fraction p and keeps the mean, within four standard deviations", () => {
+  using _scope = new TensorScope();
+  const n = 100_000, p = 0.3;
+  const y = dropout(ones([n]), p, { rng: new Rng(7) }).dataSync();
+  let dropped = 0, total = 0;
+  for (let i = 0; i < n; i++) {
+    if (y[i] === 0) dropped++;
+    total += y[i];
+  }
+  const sd = Math.sqrt(p * (1 - p) / n);
+  assert.ok(Math.abs(dropped / n - p) < 4 * sd, `dropped ${dropped / n}`);
+  assert.ok(Math.abs(total / n - 1) < 4 * sd / (1 - p), `mean ${total / n}`);
+});
+
+Deno.test("dropout repeats for equal seeds and differs for other seeds", () => {
+  using _scope = new TensorScope();
+  const x = ones([64]);
+  const a = [...dropout(x, 0.5, { rng: new Rng(3) }).dataSync()];
+  const b = [...dropout(x, 0.5, { rng: new Rng(3) }).dataSync()];
+  const c = [...dropout(x, 0.5, { rng: new Rng(4) }).dataSync()];
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+Deno.test("dropout returns its input itself in evaluation mode and for p 0", () => {
+  using _scope = new TensorScope();
+  const x = ones([4]);
+  assert.equal(dropout(x, 0.5, { training: false }), x);
+  assert.equal(dropout(x, 0), x);
+});
+
+Deno.test("dropout backward reuses the forward mask", () => {
+  using _scope = new TensorScope();
+  const x = tensor(Float32Array.from({ length: 32 }, (_, i) => i + 1), [32], { requiresGrad: true });
+  const y = dropout(x, 0.25, { rng: new Rng(11) });
+  sum(y).backward();
+  const g = x.grad!.dataSync(), ys = y.dataSync(), xs = x.dataSync();
+  for (let i = 0; i < 32; i++) {
+    // The gradient is the mask: y / x, 0 or 1/(1-p).
+    assert.ok(Math.abs(g[i] - ys[i] / xs[i]) < 1e-6);
+    assert.ok(g[i] === 0 || Math.abs(g[i] - 1 / 0.75) < 1e-6);
+  }
+  releaseGrad(x);
+});
+
+Deno.test("dropout rejects a bad probability, a missing rng and int32 input", () => {
+  using _scope = new TensorScope();
+  const x = ones([2]);
+  assert.throws(() => dropout(x, 1.5, { rng: new Rng(1) }), /probability 1.5 is outside \[0, 1\]/);
+  assert.throws(() => dropout(x, NaN, { rng: new Rng(1) }), /probability NaN/);
+  assert.throws(() => dropout(x, 0.5), /needs a seeded rng/);
+  assert.throws(
+    () => dropout(tensor(Int32Array.from([1]), [1]), 0.5, { rng: new Rng(1) }),
+    /needs a float tensor/,
+  );
+});
