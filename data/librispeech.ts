@@ -27,9 +27,12 @@ export const LIBRISPEECH_SUBSETS: readonly string[] = [
   "train-other-500",
 ];
 
-/** OpenSLR's URL of a subset's tarball. */
-export function librispeechUrl(subset: string): string {
-  return `https://www.openslr.org/resources/12/${subset}.tar.gz`;
+/** OpenSLR resource 12, where the tarballs and their `md5sum.txt` live. */
+export const OPENSLR_LIBRISPEECH = "https://www.openslr.org/resources/12";
+
+/** URL of a subset's tarball on OpenSLR or on a mirror with the same layout. */
+export function librispeechUrl(subset: string, mirror: string = OPENSLR_LIBRISPEECH): string {
+  return `${mirror.replace(/\/+$/, "")}/${subset}.tar.gz`;
 }
 
 /** NFKD, drop non-ASCII, lower-case, trim: import_librivox.py's transcript normalisation. */

@@ -7,7 +7,9 @@
  *
  * Options: --out DIR (required), --wav (convert FLAC to 16-bit WAV), --subsets a,b (filter, and
  * what --download fetches), --download (fetch <subset>.tar.gz from OpenSLR into --download-dir,
- * default --out, resuming partial files and checking OpenSLR's md5sum.txt).
+ * default --out, resuming partial files and checking OpenSLR's md5sum.txt), --mirror URL (a
+ * server with OpenSLR's resources/12 layout, e.g. https://openslr.elda.org/resources/12; the
+ * task's --allow-net must then name its host).
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -18,9 +20,8 @@ import {
   LIBRISPEECH_SUBSETS,
   type LibriSpeechImportResult,
   librispeechUrl,
+  OPENSLR_LIBRISPEECH,
 } from "../data/librispeech.ts";
-
-const MD5_URL = "https://www.openslr.org/resources/12/md5sum.txt";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
       subsets: { type: "string" },
       download: { type: "boolean", default: false },
       "download-dir": { type: "string" },
+      mirror: { type: "string", default: OPENSLR_LIBRISPEECH },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -52,9 +54,11 @@ async function main(): Promise<number> {
   if (values.download) {
     const dir = values["download-dir"] ?? values.out;
     Deno.mkdirSync(dir, { recursive: true });
-    const res = await fetch(MD5_URL);
+    const md5Url = `${values.mirror.replace(/\/+$/, "")}/md5sum.txt`;
+    const res = await fetch(md5Url);
     if (!res.ok) {
-      console.error(`import_librispeech: ${MD5_URL}: HTTP ${res.status}`);
+      await res.body?.cancel();
+      console.error(`import_librispeech: ${md5Url}: HTTP ${res.status}`);
       return 1;
     }
     const md5s = parseMd5List(await res.text());
@@ -62,12 +66,13 @@ async function main(): Promise<number> {
       const dest = join(dir, `${s}.tar.gz`);
       const md5 = md5s.get(`${s}.tar.gz`);
       if (md5 === undefined) {
-        console.error(`import_librispeech: ${MD5_URL} lists no checksum for ${s}.tar.gz`);
+        console.error(`import_librispeech: ${md5Url} lists no checksum for ${s}.tar.gz`);
         return 1;
       }
-      console.error(`import_librispeech: downloading ${librispeechUrl(s)}`);
+      const url = librispeechUrl(s, values.mirror);
+      console.error(`import_librispeech: downloading ${url}`);
       let last = 0;
-      await downloadFile(librispeechUrl(s), dest, {
+      await downloadFile(url, dest, {
         md5,
         onProgress: (n, total) => {
           if (n - last >= 100e6) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readAudio } from "../../data/audio.ts";
@@ -128,4 +129,53 @@ Deno.test("scripts/import_librispeech.ts imports the fixture tarball with the ta
   }).output();
   assert.equal(bad.code, 2);
   assert.match(new TextDecoder().decode(bad.stderr), /unknown subset "dev-dirty"/);
+});
+
+Deno.test("import_librispeech.ts --download fetches from a mirror, resumes a partial file, checks MD5 and imports", async () => {
+  const tarball = Deno.readFileSync(join(fixture, "LibriSpeech.tar.gz"));
+  const md5 = createHash("md5").update(tarball).digest("hex");
+  const requests: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    const range = req.headers.get("range");
+    requests.push(`${path} ${range ?? ""}`.trim());
+    if (path === "/res12/md5sum.txt") {
+      return new Response(`${md5}  dev-clean.tar.gz\n${"0".repeat(32)}  other.tar.gz\n`);
+    }
+    if (path !== "/res12/dev-clean.tar.gz") return new Response("no", { status: 404 });
+    const from = range ? Number(/bytes=(\d+)-/.exec(range)![1]) : 0;
+    return new Response(tarball.slice(from), { status: from > 0 ? 206 : 200 });
+  });
+  try {
+    const out = Deno.makeTempDirSync();
+    Deno.writeFileSync(join(out, "dev-clean.tar.gz.part"), tarball.subarray(0, 1000));
+    const script = fileURLToPath(new URL("../../scripts/import_librispeech.ts", import.meta.url));
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1",
+        script,
+        "--out",
+        out,
+        "--download",
+        "--subsets",
+        "dev-clean",
+        "--mirror",
+        `http://127.0.0.1:${server.addr.port}/res12/`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    assert.deepEqual(requests, ["/res12/md5sum.txt", "/res12/dev-clean.tar.gz bytes=1000-"]);
+    assert.deepEqual(Deno.readFileSync(join(out, "dev-clean.tar.gz")), tarball);
+    const dev = readManifest(join(out, "librivox-dev-clean.csv"));
+    assert.deepEqual(dev.map((e) => [idOf(e.audioPath), e.transcript]), EXPECTED_DEV);
+    assert.throws(() => Deno.statSync(join(out, "librivox-test-clean.csv")));
+  } finally {
+    await server.shutdown();
+  }
 });
