@@ -18,7 +18,7 @@ import { melFilterbank, type MelFilterbankOptions } from "./mel.ts";
 import { type FeatureNormalization, normalizeFeatures, padFrames } from "./normalize.ts";
 import { type Matrix2D, withShape } from "./shaped.ts";
 import { addDither, preemphasis as preemphasize } from "./signal.ts";
-import { powerSpectrogram, type StftOptions } from "./stft.ts";
+import { powerSpectrogram, StftFrames, type StftOptions } from "./stft.ts";
 
 /** Signal conditioning and post-processing shared by every feature type. */
 export interface ConditioningOptions {
@@ -176,9 +176,24 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
     melCache.set(key, fb);
   }
   const x = conditionSignal(samples, options);
-  const power = powerSpectrogram(x, { ...options, nFft, winLength, hopLength });
-  const feats = applySparseLog(power, fb, options.logEpsilon ?? 1e-20, 0);
-  return finish(feats, options);
+  // Frame by frame: power spectrum, then straight to the mels, so the [T, K] power never exists.
+  const frames = new StftFrames(x, { ...options, nFft, winLength, hopLength });
+  const { nFrames, nBins } = frames;
+  const nM = fb.nRows;
+  const eps = options.logEpsilon ?? 1e-20;
+  const pow = new Float64Array(nBins);
+  const out = new Float32Array(nM * nFrames);
+  const { start, end, weights } = fb;
+  for (let t = 0; t < nFrames; t++) {
+    frames.power(t, pow, 0);
+    for (let m = 0; m < nM; m++) {
+      const wBase = m * nBins;
+      let acc = 0;
+      for (let k = start[m], e = end[m]; k < e; k++) acc += weights[wBase + k] * pow[k];
+      out[m * nFrames + t] = Math.log(acc + eps);
+    }
+  }
+  return finish(withShape(out, nM, nFrames), options);
 }
 
 /** Options of {@link logSpectrogram}. */

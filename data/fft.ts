@@ -110,6 +110,84 @@ export class ComplexFft {
       im.set(xi);
     }
   }
+
+  /**
+   * Transform of z[t] = x[2t] + i x[2t+1] (t < n) into re, im, reading x directly in the first
+   * radix-4 stage instead of packing it first. Returns false (doing nothing) when the first
+   * radix is not 4.
+   */
+  forwardInterleaved(x: Float64Array, re: Float64Array, im: Float64Array): boolean {
+    const stages = this.#stages;
+    if (stages.length === 0 || stages[0].radix !== 4) return false;
+    const nStages = stages.length;
+    // The last stage must land in (re, im): stage i writes there when nStages - 1 - i is even.
+    let yr = (nStages - 1) % 2 === 0 ? re : this.#workRe;
+    let yi = (nStages - 1) % 2 === 0 ? im : this.#workIm;
+    radix4FirstInterleaved(stages[0], x, yr, yi);
+    let xr = yr;
+    let xi = yi;
+    yr = xr === re ? this.#workRe : re;
+    yi = xi === im ? this.#workIm : im;
+    for (let i = 1; i < nStages; i++) {
+      const st = stages[i];
+      if (st.radix === 4) radix4(st, xr, xi, yr, yi);
+      else if (st.radix === 2) radix2(st, xr, xi, yr, yi);
+      else radixGeneric(st, xr, xi, yr, yi);
+      const tr = xr;
+      const ti = xi;
+      xr = yr;
+      xi = yi;
+      yr = tr;
+      yi = ti;
+    }
+    return true;
+  }
+}
+
+/** First radix-4 stage (s = 1) reading z[t] = x[2t] + i x[2t+1] straight from the real input. */
+function radix4FirstInterleaved(st: Stage, x: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, twRe, twIm } = st;
+  const m2 = 2 * m;
+  for (let p = 0; p < m; p++) {
+    const t = 4 * p;
+    const i0 = 2 * p;
+    const a0r = x[i0];
+    const a0i = x[i0 + 1];
+    const a1r = x[i0 + m2];
+    const a1i = x[i0 + m2 + 1];
+    const a2r = x[i0 + 2 * m2];
+    const a2i = x[i0 + 2 * m2 + 1];
+    const a3r = x[i0 + 3 * m2];
+    const a3i = x[i0 + 3 * m2 + 1];
+    const t0r = a0r + a2r;
+    const t0i = a0i + a2i;
+    const t1r = a0r - a2r;
+    const t1i = a0i - a2i;
+    const t2r = a1r + a3r;
+    const t2i = a1i + a3i;
+    const t3r = a1i - a3i;
+    const t3i = a3r - a1r;
+    yr[t] = t0r + t2r;
+    yi[t] = t0i + t2i;
+    const b1r = t1r + t3r;
+    const b1i = t1i + t3i;
+    const w1r = twRe[t + 1];
+    const w1i = twIm[t + 1];
+    yr[t + 1] = b1r * w1r - b1i * w1i;
+    yi[t + 1] = b1r * w1i + b1i * w1r;
+    const b2r = t0r - t2r;
+    const b2i = t0i - t2i;
+    const w2r = twRe[t + 2];
+    const w2i = twIm[t + 2];
+    yr[t + 2] = b2r * w2r - b2i * w2i;
+    yi[t + 2] = b2r * w2i + b2i * w2r;
+    const b3r = t1r - t3r;
+    const b3i = t1i - t3i;
+    const w3r = twRe[t + 3];
+    const w3i = twIm[t + 3];
+    yr[t + 3] = b3r * w3r - b3i * w3i;
+    yi[t + 3] = b3r * w3i + b3i * w3r;
+  }
 }
 
 // Stockham DIF stage: for p < m, q < s, inputs a_k = x[q + s (p + k m)], outputs
@@ -142,6 +220,7 @@ function radix2(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array,
 
 function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
   const { m, s, twRe, twIm } = st;
+  if (m === 1) return radix4Last(s, xr, xi, yr, yi);
   const sm = s * m;
   for (let p = 0; p < m; p++) {
     const t = 4 * p;
@@ -188,6 +267,36 @@ function radix4(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array,
       yr[o0 + 3 * s] = b3r * w3r - b3i * w3i;
       yi[o0 + 3 * s] = b3r * w3i + b3i * w3r;
     }
+  }
+}
+
+/** The last radix-4 stage (m = 1): every twiddle is 1, so the butterflies need no multiplications. */
+function radix4Last(s: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  for (let q = 0; q < s; q++) {
+    const a0r = xr[q];
+    const a0i = xi[q];
+    const a1r = xr[q + s];
+    const a1i = xi[q + s];
+    const a2r = xr[q + 2 * s];
+    const a2i = xi[q + 2 * s];
+    const a3r = xr[q + 3 * s];
+    const a3i = xi[q + 3 * s];
+    const t0r = a0r + a2r;
+    const t0i = a0i + a2i;
+    const t1r = a0r - a2r;
+    const t1i = a0i - a2i;
+    const t2r = a1r + a3r;
+    const t2i = a1i + a3i;
+    const t3r = a1i - a3i;
+    const t3i = a3r - a1r;
+    yr[q] = t0r + t2r;
+    yi[q] = t0i + t2i;
+    yr[q + s] = t1r + t3r;
+    yi[q + s] = t1i + t3i;
+    yr[q + 2 * s] = t0r - t2r;
+    yi[q + 2 * s] = t0i - t2i;
+    yr[q + 3 * s] = t1r - t3r;
+    yi[q + 3 * s] = t1i - t3i;
   }
 }
 
@@ -335,5 +444,50 @@ export class RealFft {
     this.forward(x, re, im);
     const nb = this.nBins;
     for (let k = 0; k < nb; k++) out[k] = re[k] * re[k] + im[k] * im[k];
+  }
+
+  /**
+   * Power spectrum of x written to out[offset .. offset + nBins), times `scale`; the untangling
+   * of the packed half-length transform and the squared magnitude are fused in one loop.
+   */
+  powerInto(x: Float64Array, out: Float32Array | Float64Array, offset: number, scale = 1): void {
+    const zr = this.#zr;
+    const zi = this.#zi;
+    if (!this.#isEven) {
+      zr.set(x.subarray(0, this.size));
+      zi.fill(0);
+      this.#half.forward(zr, zi);
+      for (let k = 0; k < this.nBins; k++) out[offset + k] = scale * (zr[k] * zr[k] + zi[k] * zi[k]);
+      return;
+    }
+    const h = this.size >> 1;
+    if (!this.#half.forwardInterleaved(x, zr, zi)) {
+      for (let t = 0; t < h; t++) {
+        zr[t] = x[2 * t];
+        zi[t] = x[2 * t + 1];
+      }
+      this.#half.forward(zr, zi);
+    }
+    const c = this.#cos;
+    const sn = this.#sin;
+    // Bins 0 and h: Z_0 = E + i O with E, O real.
+    out[offset] = scale * (zr[0] + zi[0]) * (zr[0] + zi[0]);
+    out[offset + h] = scale * (zr[0] - zi[0]) * (zr[0] - zi[0]);
+    for (let k = 1; k < h; k++) {
+      const ar = zr[k];
+      const ai = zi[k];
+      const br = zr[h - k];
+      const bi = -zi[h - k];
+      const er = ar + br;
+      const ei = ai + bi;
+      const or = ai - bi;
+      const oi = br - ar;
+      const wr = c[k];
+      const wi = -sn[k];
+      // Twice X[k]; the 1/4 goes into the scale.
+      const xr = er + or * wr - oi * wi;
+      const xi = ei + or * wi + oi * wr;
+      out[offset + k] = 0.25 * scale * (xr * xr + xi * xi);
+    }
   }
 }

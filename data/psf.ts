@@ -73,9 +73,6 @@ export function psfPowerSpectrogram(
   const nBins = plan.nBins;
   const used = Math.min(len, nFft);
   const frame = new Float64Array(nFft);
-  const re = new Float64Array(nBins);
-  const im = new Float64Array(nBins);
-  const pow = new Float64Array(nBins);
   const out = new Float32Array(nFrames * nBins);
   const scale = 1 / nFft;
   for (let t = 0; t < nFrames; t++) {
@@ -85,9 +82,7 @@ export function psfPowerSpectrogram(
       const v = j < n ? samples[j] : 0;
       frame[i] = win === undefined ? v : v * win[i];
     }
-    plan.power(frame, pow, re, im);
-    const base = t * nBins;
-    for (let k = 0; k < nBins; k++) out[base + k] = pow[k] * scale;
+    plan.powerInto(frame, out, t * nBins, scale);
   }
   return withShape(out, nFrames, nBins);
 }

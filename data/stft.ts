@@ -44,6 +44,98 @@ export function realFftPlan(n: number): RealFft {
 }
 
 /**
+ * Windowed frames of one signal and their power spectra, one frame at a time, so callers can
+ * reduce each spectrum (e.g. to mels) without holding the whole [T, K] matrix.
+ *
+ * @example
+ * ```ts
+ * const frames = new StftFrames(samples, { nFft: 512, winLength: 320, hopLength: 160 });
+ * const p = new Float64Array(frames.nBins);
+ * for (let t = 0; t < frames.nFrames; t++) frames.power(t, p, 0);
+ * ```
+ */
+export class StftFrames {
+  /** Number of frames. */
+  readonly nFrames: number;
+  /** Bins per spectrum, nFft/2 + 1. */
+  readonly nBins: number;
+  #samples: Float32Array;
+  #hop: number;
+  #pad: number;
+  #wStart: number;
+  #win: Float64Array;
+  #frame: Float64Array;
+  #plan: RealFft;
+  #isReflect: boolean;
+
+  /** Validates the options and prepares the window and the FFT plan. */
+  constructor(samples: Float32Array, options: StftOptions = {}) {
+    const nFft = options.nFft ?? 512;
+    const winLength = options.winLength ?? nFft;
+    const hop = options.hopLength ?? Math.floor(winLength / 4);
+    const center = options.center ?? true;
+    const padMode = options.padMode ?? "constant";
+    if (!Number.isInteger(nFft) || nFft < 2) throw new RangeError(`powerSpectrogram: bad nFft ${nFft}`);
+    if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft) {
+      throw new RangeError(`powerSpectrogram: winLength ${winLength} must be in [1, nFft=${nFft}]`);
+    }
+    if (!Number.isInteger(hop) || hop < 1) throw new RangeError(`powerSpectrogram: bad hopLength ${hop}`);
+    const n = samples.length;
+    const pad = center ? nFft >> 1 : 0;
+    if (center && padMode === "reflect" && n <= pad) {
+      throw new RangeError(`powerSpectrogram: reflect padding needs more than ${pad} samples, got ${n}`);
+    }
+    const paddedLen = n + 2 * pad;
+    if (paddedLen < nFft) {
+      throw new RangeError(
+        `powerSpectrogram: signal of ${n} samples is shorter than nFft=${nFft} without centering`,
+      );
+    }
+    this.nFrames = 1 + Math.floor((paddedLen - nFft) / hop);
+    this.#samples = samples;
+    this.#hop = hop;
+    this.#pad = pad;
+    // Window centred inside nFft (librosa util.pad_center); the frame outside it stays zero.
+    this.#wStart = (nFft - winLength) >> 1;
+    this.#win = analysisWindow(options.window ?? "hann", winLength, {
+      periodic: options.periodicWindow ?? true,
+    });
+    this.#plan = realFftPlan(nFft);
+    this.nBins = this.#plan.nBins;
+    this.#frame = new Float64Array(nFft);
+    this.#isReflect = padMode === "reflect";
+  }
+
+  /** |FFT|^2 of windowed frame t into out[offset .. offset + nBins). */
+  power(t: number, out: Float32Array | Float64Array, offset: number): void {
+    const samples = this.#samples;
+    const n = samples.length;
+    const win = this.#win;
+    const winLength = win.length;
+    const frame = this.#frame;
+    const wStart = this.#wStart;
+    // Sample index (in the unpadded signal) of frame position wStart.
+    const origin = t * this.#hop - this.#pad + wStart;
+    if (origin >= 0 && origin + winLength <= n) {
+      for (let i = 0; i < winLength; i++) frame[wStart + i] = samples[origin + i] * win[i];
+    } else {
+      for (let i = 0; i < winLength; i++) {
+        let j = origin + i;
+        if (j < 0 || j >= n) {
+          if (!this.#isReflect) {
+            frame[wStart + i] = 0;
+            continue;
+          }
+          j = j < 0 ? -j : 2 * (n - 1) - j;
+        }
+        frame[wStart + i] = samples[j] * win[i];
+      }
+    }
+    this.#plan.powerInto(frame, out, offset);
+  }
+}
+
+/**
  * |STFT|^2 of `samples` as a frame-major [nFrames, nFft/2+1] Float32Array.
  *
  * @example
@@ -53,63 +145,9 @@ export function realFftPlan(n: number): RealFft {
  * ```
  */
 export function powerSpectrogram(samples: Float32Array, options: StftOptions = {}): Matrix2D {
-  const nFft = options.nFft ?? 512;
-  const winLength = options.winLength ?? nFft;
-  const hop = options.hopLength ?? Math.floor(winLength / 4);
-  const center = options.center ?? true;
-  const padMode = options.padMode ?? "constant";
-  if (!Number.isInteger(nFft) || nFft < 2) throw new RangeError(`powerSpectrogram: bad nFft ${nFft}`);
-  if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft) {
-    throw new RangeError(`powerSpectrogram: winLength ${winLength} must be in [1, nFft=${nFft}]`);
-  }
-  if (!Number.isInteger(hop) || hop < 1) throw new RangeError(`powerSpectrogram: bad hopLength ${hop}`);
-  const n = samples.length;
-  const pad = center ? nFft >> 1 : 0;
-  if (center && padMode === "reflect" && n <= pad) {
-    throw new RangeError(`powerSpectrogram: reflect padding needs more than ${pad} samples, got ${n}`);
-  }
-  const paddedLen = n + 2 * pad;
-  if (paddedLen < nFft) {
-    throw new RangeError(
-      `powerSpectrogram: signal of ${n} samples is shorter than nFft=${nFft} without centering`,
-    );
-  }
-  const nFrames = 1 + Math.floor((paddedLen - nFft) / hop);
-  // Window centred inside nFft (librosa util.pad_center); only [wStart, wEnd) is nonzero.
-  const wStart = (nFft - winLength) >> 1;
-  const win = analysisWindow(options.window ?? "hann", winLength, {
-    periodic: options.periodicWindow ?? true,
-  });
-  const plan = realFftPlan(nFft);
-  const nBins = plan.nBins;
-  const frame = new Float64Array(nFft);
-  const re = new Float64Array(nBins);
-  const im = new Float64Array(nBins);
-  const pow = new Float64Array(nBins);
+  const frames = new StftFrames(samples, options);
+  const { nFrames, nBins } = frames;
   const out = new Float32Array(nFrames * nBins);
-  const isReflect = padMode === "reflect";
-  for (let t = 0; t < nFrames; t++) {
-    // Sample index (in the unpadded signal) of frame position wStart.
-    const origin = t * hop - pad + wStart;
-    if (origin >= 0 && origin + winLength <= n) {
-      for (let i = 0; i < winLength; i++) frame[wStart + i] = samples[origin + i] * win[i];
-    } else {
-      for (let i = 0; i < winLength; i++) {
-        let j = origin + i;
-        if (j < 0 || j >= n) {
-          if (!isReflect) {
-            frame[wStart + i] = 0;
-            continue;
-          }
-          j = j < 0 ? -j : 2 * (n - 1) - j;
-        }
-        frame[wStart + i] = samples[j] * win[i];
-      }
-    }
-    // frame outside [wStart, wStart + winLength) stays zero from allocation.
-    plan.power(frame, pow, re, im);
-    const base = t * nBins;
-    for (let k = 0; k < nBins; k++) out[base + k] = pow[k];
-  }
+  for (let t = 0; t < nFrames; t++) frames.power(t, out, t * nBins);
   return withShape(out, nFrames, nBins);
 }

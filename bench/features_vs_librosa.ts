@@ -1,0 +1,85 @@
+/**
+ * Log-mel spectrogram of 60 s of speech: data/features.ts against librosa 0.11, interleaved.
+ *
+ * Run: ./deno run --allow-read --allow-write --allow-run --allow-env bench/features_vs_librosa.ts [reps]
+ * (PYTHON overrides the interpreter, default /opt/refvenv/bin/python)
+ *
+ * Audio: the committed LJ Speech clip (tests/fixtures/features/lj002_0020.wav) tiled to 60 s at
+ * 16 kHz, written to a temporary WAV that both sides read. Each repetition times the toolkit's
+ * logMelSpectrogram (defaults: n_fft 512, win 320, hop 160, 64 mels) in this process, then asks the
+ * Python peer (bench/features_vs_librosa.py, one long-lived process) to time librosa's equivalent.
+ * Prints the medians and the ratio toolkit / librosa (below 1 means the toolkit is faster).
+ */
+import { fileURLToPath } from "node:url";
+import { readAudio } from "../data/audio.ts";
+import { logMelSpectrogram } from "../data/features.ts";
+import { writeWav } from "../data/wav.ts";
+
+const reps = Number(Deno.args[0] ?? 15);
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+const clip = readAudio(here("../tests/fixtures/features/lj002_0020.wav")).samples;
+const audio = new Float32Array(16000 * 60);
+for (let i = 0; i < audio.length; i++) audio[i] = clip[i % clip.length];
+const wav = Deno.makeTempFileSync({ suffix: ".wav" });
+writeWav(wav, audio, 16000);
+const samples = readAudio(wav).samples; // both sides see the same 16-bit-quantised signal
+
+const python = Deno.env.get("PYTHON") ?? "/opt/refvenv/bin/python";
+const child = new Deno.Command(python, {
+  args: [here("./features_vs_librosa.py")],
+  stdin: "piped",
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+const writer = child.stdin.getWriter();
+const lines = child.stdout.pipeThrough(new TextDecoderStream()).values();
+let buffered = "";
+async function readLine(): Promise<string> {
+  while (!buffered.includes("\n")) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error("bench/features_vs_librosa.py exited early");
+    buffered += value;
+  }
+  const i = buffered.indexOf("\n");
+  const line = buffered.slice(0, i);
+  buffered = buffered.slice(i + 1);
+  return line;
+}
+const send = (s: string): Promise<void> => writer.write(new TextEncoder().encode(s + "\n"));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+await send(wav);
+console.log(`peer: ${await readLine()}`);
+const ours: number[] = [];
+const theirs: number[] = [];
+let shape = "";
+// One untimed warm-up each (JIT, plan and filterbank caches; librosa's imports).
+logMelSpectrogram(samples);
+await send("run");
+await readLine();
+for (let r = 0; r < reps; r++) {
+  const t0 = performance.now();
+  const f = logMelSpectrogram(samples);
+  ours.push(performance.now() - t0);
+  shape = `[${f.shape[0]}, ${f.shape[1]}]`;
+  await send("run");
+  const [ms, rows, cols] = (await readLine()).split(" ");
+  theirs.push(Number(ms));
+  if (`[${rows}, ${cols}]` !== shape) {
+    throw new Error(`shape mismatch: ours ${shape}, librosa [${rows}, ${cols}]`);
+  }
+}
+await send("quit");
+await writer.close();
+await child.status;
+Deno.removeSync(wav);
+const a = median(ours);
+const b = median(theirs);
+console.log(`log-mel of 60 s, output ${shape}, ${reps} interleaved repetitions, medians:`);
+console.log(
+  `toolkit ${a.toFixed(1)} ms, librosa ${b.toFixed(1)} ms, ratio toolkit/librosa ${(a / b).toFixed(2)}`,
+);
