@@ -1,0 +1,55 @@
+"""Torch side of the conv family's benchmark rows (bench/ops/conv.ts has the toolkit side).
+
+Each row: name (identical to the TypeScript row), setup(threads) -> state, run(state).
+Run alone: /opt/refvenv/bin/python bench/ops/conv.py [threads...]  (median of 7 after 2 warm-ups).
+"""
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def conv1d_row(name, n, cin, cout, k, t, groups, with_backward):
+    def setup(threads):
+        torch.set_num_threads(threads)
+        g = torch.Generator().manual_seed(1)
+        x = torch.randn(n, cin, t, generator=g, requires_grad=with_backward)
+        w = (torch.randn(cout, cin // groups, k, generator=g) * 0.05).requires_grad_(with_backward)
+        dy = torch.randn(n, cout, t, generator=g)
+        return x, w, dy
+
+    def run(state):
+        x, w, dy = state
+        if with_backward:
+            y = F.conv1d(x, w, None, padding="same", groups=groups)
+            y.backward(dy)
+            x.grad = None
+            w.grad = None
+        else:
+            with torch.no_grad():
+                F.conv1d(x, w, None, padding="same", groups=groups)
+
+    return {"name": name, "setup": setup, "run": run}
+
+
+ROWS = [
+    conv1d_row("conv1d forward, Jasper [8, 256, 800] k11 256→256", 8, 256, 256, 11, 800, 1, False),
+    conv1d_row("conv1d forward+backward, Jasper [8, 256, 800] k11 256→256", 8, 256, 256, 11, 800, 1, True),
+    conv1d_row("conv1d depthwise forward+backward, QuartzNet [8, 256, 800] k33", 8, 256, 256, 33, 800, 256, True),
+]
+
+if __name__ == "__main__":
+    thread_list = [int(a) for a in sys.argv[1:]] or [1, 2]
+    for threads in thread_list:
+        for row in ROWS:
+            state = row["setup"](threads)
+            for _ in range(2):
+                row["run"](state)
+            ms = []
+            for _ in range(7):
+                t0 = time.perf_counter()
+                row["run"](state)
+                ms.append((time.perf_counter() - t0) * 1000)
+            ms.sort()
+            print(f"{row['name']} | threads {threads} | median {ms[3]:.1f} ms (min {ms[0]:.1f})")

@@ -1,0 +1,75 @@
+/**
+ * Benchmark rows of the conv family for bench/ops_vs_torch.ts: conv1d forward, and forward +
+ * backward (dx and dw), at Jasper's shapes (batch 8, 256→256 channels, kernel 11, 800 frames,
+ * padding same), plus QuartzNet's depthwise conv1d. The torch side is bench/ops/conv.py.
+ *
+ * Run alone: ./deno run -A bench/ops/conv.ts [threads...]  (median of 7 runs after 2 warm-ups).
+ * Not here: the interleaved comparison with torch (bench/ops_vs_torch.ts).
+ */
+import { conv1d, randomNormal, releaseGrad, Rng, setBlasThreads, type Tensor, tidy } from "../../ops/mod.ts";
+
+/** One benchmark row: `setup` builds the inputs for `threads` GEMM threads, `run` times one step. */
+export interface BenchRow {
+  name: string;
+  setup(threads: number): void;
+  run(): void;
+}
+
+function conv1dRow(
+  name: string,
+  shapes: { n: number; cin: number; cout: number; k: number; t: number; groups: number },
+  withBackward: boolean,
+): BenchRow {
+  let x: Tensor | null = null, w: Tensor | null = null, dy: Tensor | null = null;
+  return {
+    name,
+    setup(threads: number): void {
+      setBlasThreads(threads);
+      const rng = new Rng(1);
+      const { n, cin, cout, k, t, groups } = shapes;
+      x = randomNormal([n, cin, t], rng, { requiresGrad: withBackward });
+      w = randomNormal([cout, cin / groups, k], rng, { std: 0.05, requiresGrad: withBackward });
+      dy = randomNormal([n, cout, t], rng);
+    },
+    run(): void {
+      tidy(() => {
+        const y = conv1d(x!, w!, null, { padding: "same", groups: shapes.groups });
+        if (withBackward) {
+          y.backward(dy!);
+          releaseGrad(x!);
+          releaseGrad(w!);
+        }
+      });
+    },
+  };
+}
+
+const jasper = { n: 8, cin: 256, cout: 256, k: 11, t: 800, groups: 1 };
+const quartzDepthwise = { n: 8, cin: 256, cout: 256, k: 33, t: 800, groups: 256 };
+
+/** The conv family's rows. */
+export const rows: BenchRow[] = [
+  conv1dRow("conv1d forward, Jasper [8, 256, 800] k11 256→256", jasper, false),
+  conv1dRow("conv1d forward+backward, Jasper [8, 256, 800] k11 256→256", jasper, true),
+  conv1dRow("conv1d depthwise forward+backward, QuartzNet [8, 256, 800] k33", quartzDepthwise, true),
+];
+
+if (import.meta.main) {
+  const threadList = Deno.args.length ? Deno.args.map(Number) : [1, 2];
+  for (const threads of threadList) {
+    for (const row of rows) {
+      row.setup(threads);
+      for (let i = 0; i < 2; i++) row.run();
+      const ms: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t0 = performance.now();
+        row.run();
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      console.log(
+        `${row.name} | threads ${threads} | median ${ms[3].toFixed(1)} ms (min ${ms[0].toFixed(1)})`,
+      );
+    }
+  }
+}
