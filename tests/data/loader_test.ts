@@ -5,9 +5,11 @@ import { readAudio } from "../../data/audio.ts";
 import type { Batch } from "../../data/batches.ts";
 import { BatchLoader, type LoaderOptions } from "../../data/loader.ts";
 import type { ManifestEntry } from "../../data/manifest.ts";
+import { readManifest } from "../../data/manifest.ts";
 import { Rng } from "../../data/rng.ts";
 import { Vocabulary } from "../../data/vocabulary.ts";
 import { writeWav } from "../../data/wav.ts";
+import { testWithSharedData } from "../shared_data.ts";
 
 const FEATURES: FeatureConfig = { inputType: "logfbank", numFeatures: 40, normPerFeature: true };
 const WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "zero"];
@@ -182,3 +184,17 @@ Deno.test("an unreadable audio file fails the epoch with its path, in-process an
     await assert.rejects(() => collect(loader), /\/nonexistent\/x\.wav/, `nWorkers ${nWorkers}`);
   }
 });
+
+testWithSharedData(
+  "BatchLoader over real speech gives the same batches with 2 Workers as in-process, with augmentation",
+  "real/pocketsphinx_misc/manifest.csv",
+  async (manifest) => {
+    const entries = readManifest(manifest);
+    const opts = { ...base, augment, batchSize: 3, nBuckets: 2 };
+    using a = new BatchLoader(entries, opts);
+    using b = new BatchLoader(entries, { ...opts, nWorkers: 2 });
+    const want = await collect(a);
+    assert.equal(want.reduce((s, x) => s + x.paths.length, 0), entries.length);
+    assert.deepEqual(await collect(b), want);
+  },
+);
