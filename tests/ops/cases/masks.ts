@@ -4,7 +4,7 @@
  */
 import { applySequenceMask, maskedFill, sequenceMask } from "../../../ops/masks.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput, floatValues, intInput, unravel } from "../conformance/reference.ts";
+import { floatInput, floatValues, intInput, torchCase, unravel } from "../conformance/reference.ts";
 
 function refSequenceMask(lengths: ArrayLike<number>, maxLen: number): Float64Array {
   const out = new Float64Array(lengths.length * maxLen);
@@ -78,4 +78,5 @@ export const cases: OpCase[] = [
     run: ([x, l]) => applySequenceMask(x, sequenceMask(l, 4), { value: -1e4 }),
     expected: ([x]) => refApply(x, [1, 3], 0, 2, -1e4),
   },
+  torchCase("general.json", "masked_fill with a broadcast mask", ([x, m]) => maskedFill(x, m, -2)),
 ];

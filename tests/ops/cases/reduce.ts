@@ -5,7 +5,7 @@
 import { sum } from "../../../ops/reduce_sum.ts";
 import { logSoftmax, logsumexp, max, mean, softmax } from "../../../ops/reduce.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput, floatValues, refReduce, unravel } from "../conformance/reference.ts";
+import { floatInput, floatValues, refReduce, torchCase, unravel } from "../conformance/reference.ts";
 
 const total = (v: number[]): number => v.reduce((p, q) => p + q, 0);
 const average = (v: number[]): number => total(v) / v.length;
@@ -195,5 +195,25 @@ softmaxCases.push(
   },
 );
 
+const torchCases: OpCase[] = [
+  torchCase("general.json", "amax with two-way ties along the last axis", ([x]) => max(x, 1)),
+  torchCase(
+    "general.json",
+    "amax over axes 0 and 2 with keepdim",
+    ([x]) => max(x, [0, 2], { keepDims: true }),
+  ),
+  torchCase("general.json", "mean over axes 0 and 2", ([x]) => mean(x, [0, 2])),
+  torchCase("general.json", "logsumexp along axis 1 of large values", ([x]) => logsumexp(x, 1)),
+  torchCase("general.json", "softmax along axis 1 of [2, 3, 4]", ([x]) => softmax(x, 1)),
+  torchCase("general.json", "log_softmax along the last axis of [T, N, V]", ([x]) => logSoftmax(x, -1)),
+];
+
 /** The reduction family's cases. */
-export const cases: OpCase[] = [...sumCases, ...meanCases, ...maxCases, ...lseCases, ...softmaxCases];
+export const cases: OpCase[] = [
+  ...sumCases,
+  ...meanCases,
+  ...maxCases,
+  ...lseCases,
+  ...softmaxCases,
+  ...torchCases,
+];

@@ -8,7 +8,7 @@ import { pad } from "../../../ops/pad.ts";
 import { permute, transpose } from "../../../ops/permute.ts";
 import { narrow, slice, type SliceRange } from "../../../ops/slice.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput, intInput, ravel, refSize, unravel } from "../conformance/reference.ts";
+import { floatInput, intInput, ravel, refSize, torchCase, unravel } from "../conformance/reference.ts";
 
 function refPermute(x: CaseInput, perm: number[]): Float64Array {
   const outShape = perm.map((a) => x.shape[a]);
@@ -205,5 +205,28 @@ const gatherCases: OpCase[] = [
   },
 ];
 
+const torchCases: OpCase[] = [
+  torchCase("general.json", "permute (2, 0, 1)", ([x]) => permute(x, [2, 0, 1])),
+  torchCase(
+    "general.json",
+    "slice [1:, ::2, -3:-1]",
+    ([x]) => slice(x, [{ start: 1 }, { step: 2 }, { start: -3, end: -1 }]),
+  ),
+  torchCase("general.json", "cat along axis 1", ([a, b]) => concat([a, b], 1)),
+  torchCase(
+    "general.json",
+    "F.pad with value and a negative amount",
+    ([x]) => pad(x, [1, -1, 2, 0], { value: 0.25 }),
+  ),
+  torchCase("general.json", "gather along axis 1 with repeated indices", ([x, i]) => gather(x, 1, i)),
+];
+
 /** The layout family's cases. */
-export const cases: OpCase[] = [...permuteCases, ...sliceCases, ...concatCases, ...padCases, ...gatherCases];
+export const cases: OpCase[] = [
+  ...permuteCases,
+  ...sliceCases,
+  ...concatCases,
+  ...padCases,
+  ...gatherCases,
+  ...torchCases,
+];

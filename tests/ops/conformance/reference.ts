@@ -5,7 +5,7 @@
  *
  * Not here: op-specific references (they live with each family's cases).
  */
-import type { CaseInput } from "./case.ts";
+import type { CaseInput, OpCase } from "./case.ts";
 
 /** Row-major strides of `shape`. */
 export function refStrides(shape: readonly number[]): number[] {
@@ -148,4 +148,54 @@ export function floatValues(values: ArrayLike<number>, shape: number[], grad = f
 /** An int32 case input with explicit values. */
 export function intInput(values: ArrayLike<number>, shape: number[]): CaseInput {
   return { data: Int32Array.from(values), shape, dtype: "int32" };
+}
+
+/** One case of a PyTorch fixture file (see tests/fixtures/ops/make_general.py for the layout). */
+interface FixtureCase {
+  name: string;
+  inputs: { shape: number[]; dtype: "float" | "int32"; data: number[]; grad: boolean }[];
+  outputs: number[][];
+  grads: (number[] | null)[];
+}
+
+const fixtureCache = new Map<string, FixtureCase[]>();
+
+/**
+ * A conformance case whose inputs, expected outputs and expected gradients come from the
+ * PyTorch fixture `file` (in tests/fixtures/ops/), case `fixtureName`; `run` applies the
+ * toolkit's ops. Finite differences still run on top of the fixture's gradients.
+ *
+ * @example
+ * ```ts
+ * torchCase("general.json", "amax with two-way ties along the last axis", ([x]) => max(x, 1))
+ * ```
+ */
+export function torchCase(
+  file: string,
+  fixtureName: string,
+  run: OpCase["run"],
+  extra: Partial<OpCase> = {},
+): OpCase {
+  let all = fixtureCache.get(file);
+  if (!all) {
+    const text = Deno.readTextFileSync(new URL(`../../fixtures/ops/${file}`, import.meta.url));
+    all = (JSON.parse(text) as { cases: FixtureCase[] }).cases;
+    fixtureCache.set(file, all);
+  }
+  const fc = all.find((c) => c.name === fixtureName);
+  if (!fc) throw new Error(`tests/fixtures/ops/${file}: no case named "${fixtureName}"`);
+  return {
+    name: `PyTorch agrees: ${fixtureName}`,
+    inputs: () =>
+      fc.inputs.map((i): CaseInput => ({
+        shape: i.shape,
+        dtype: i.dtype,
+        data: i.dtype === "int32" ? Int32Array.from(i.data) : Float64Array.from(i.data),
+        grad: i.grad,
+      })),
+    run,
+    expected: () => fc.outputs.map((o) => Float64Array.from(o)),
+    expectedGrads: () => fc.grads.map((g) => (g ? Float64Array.from(g) : null)),
+    ...extra,
+  };
 }
