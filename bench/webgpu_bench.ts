@@ -96,26 +96,46 @@ function rows(sizes: number[]): Row[] {
   return out;
 }
 
-/** Median seconds per call of `row` on `backend` (each call disposed and waited for). */
+/**
+ * Median seconds per call of `row` on `backend`. Calls are queued in batches and the batch
+ * waits for the device once: a single flush costs a fixed round trip (about 10 ms with Deno's
+ * WebGPU, which polls the device on a timer) that says nothing about the kernel, and a
+ * training step queues many kernels per read anyway. The round trip is its own row.
+ */
 async function time(row: Row, backend: string, minSeconds: number): Promise<number> {
   using call = row.setup(backend);
   const b = getBackend(backend);
-  const once = async (): Promise<void> => {
-    using _scope = new TensorScope();
-    call();
+  const batch = async (n: number): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) call().dispose();
     await b.flush();
+    return (performance.now() - t0) / 1000;
   };
-  await once(); // compiles the pipeline
-  await once();
+  await batch(2); // compiles the pipeline
+  let n = 1;
+  while (n < 4096 && (await batch(n)) < 0.2) n *= 2;
   const samples: number[] = [];
   const start = performance.now();
-  while (samples.length < 5 || (performance.now() - start < minSeconds * 1000 && samples.length < 200)) {
-    const t0 = performance.now();
-    await once();
-    samples.push((performance.now() - t0) / 1000);
+  while (samples.length < 3 || (performance.now() - start < minSeconds * 1000 && samples.length < 50)) {
+    samples.push((await batch(n)) / n);
   }
   samples.sort((p, q) => p - q);
   return samples[samples.length >> 1];
+}
+
+/** Milliseconds from a flush with one tiny kernel queued to its resolution (median of 20). */
+async function roundTripMs(): Promise<number> {
+  using x = tensor([1, 2, 3, 4], [4], { backend: "webgpu" });
+  const b = getBackend("webgpu");
+  const samples: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    relu(x).dispose();
+    await b.flush();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((p, q) => p - q);
+  return samples[10];
 }
 
 async function main(): Promise<void> {
@@ -125,7 +145,14 @@ async function main(): Promise<void> {
     console.log("webgpu bench: no adapter, nothing measured");
     return;
   }
-  console.log(`webgpu adapter: ${webGpuBackend()!.adapterDescription}`);
+  const gpu = webGpuBackend()!;
+  console.log(
+    `webgpu adapter: ${gpu.adapterDescription} (${gpu.isCpuAdapter ? "CPU adapter" : "GPU"}), ` +
+      `matmul kernel: ${
+        gpu.matmulKernel === "auto" ? (gpu.isCpuAdapter ? "register" : "tiled") : gpu.matmulKernel
+      }`,
+  );
+  console.log(`flush round trip with one tiny kernel queued: ${(await roundTripMs()).toFixed(2)} ms`);
   console.log("| kernel | webgpu ms | webgpu rate | cpu ms | cpu rate |");
   console.log("| --- | --- | --- | --- | --- |");
   for (const row of rows(sizes)) {

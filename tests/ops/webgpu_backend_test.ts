@@ -225,6 +225,9 @@ gpuTest("sum reduces short and long axes like the cpu backend", async () => {
     const [g, c] = await onBoth([x], ([a]) => sum(a, axes));
     assertAllClose(g, c, 1e-4, `sum over [${axes}]`);
   }
+  // 260 column sums of 300 rows: one invocation per column (the bias-gradient shape).
+  const [g, c] = await onBoth([{ data: randomData(300 * 260, 14), shape: [300, 260] }], ([a]) => sum(a, 0));
+  assertAllClose(g, c, 1e-4, "column sums");
   const k = { data: Int32Array.from({ length: 1000 }, (_, i) => i - 300), shape: [10, 100] };
   using t = tensor(k.data, k.shape, { ...gpu, dtype: "int32" });
   using s = sum(t, 1);

@@ -83,9 +83,12 @@ export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boole
   }
   const info = adapter.info;
   const description = info.description || `${info.vendor} ${info.architecture} ${info.device}`.trim();
+  // llvmpipe reports isFallbackAdapter; older runtimes lack the field, so the name is checked too.
+  const isCpuAdapter = info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader/i.test(description);
   initialised = new WebGpuBackend(device, {
     maxPooledBytes: options.maxPooledBytes,
     adapterDescription: description,
+    isCpuAdapter,
   });
   addBackend(initialised);
   return true;

@@ -5,7 +5,8 @@
  * - one workgroup per output element: its 256 invocations stride over the reduced elements
  *   and combine their partial sums by a tree reduction in workgroup memory (long reductions), or
  * - one invocation per output element looping over the reduced elements (short reductions,
- *   such as the last axis of a [N, 8] tensor, where a workgroup each would idle).
+ *   such as the last axis of a [N, 8] tensor, where a workgroup each would idle; and column
+ *   sums with at least 256 outputs, where neighbouring invocations read neighbouring addresses).
  *
  * Accumulation is in the storage type (f32 or i32), unlike the cpu kernel's float64, so large
  * float32 sums differ from the cpu in the last bits (the tree order keeps the error ~log n).
@@ -112,7 +113,10 @@ registerKernel<ReduceAttrs>("sum", "webgpu", ({ inputs: [x], attrs, outputs, bac
   if (nOut === 0) return [out];
   const { kept, red } = collapse(x.shape, attrs.axes);
   const nRed = x.size / nOut;
-  const perWorkgroup = nRed >= SHORT;
+  // Column sums ([R, C] over R: the bias gradient) keep the innermost axis: one invocation per
+  // output then reads consecutive addresses across invocations, which beats a workgroup each.
+  const innerKept = kept.length > 0 && kept[kept.length - 1].s === 1;
+  const perWorkgroup = nRed >= SHORT && !(innerKept && nOut >= WORKGROUP);
   const t = wgslType(dtype);
   const pipeline = gpu.pipeline(
     `sum|${t}|${perWorkgroup ? "wg" : "thread"}`,
