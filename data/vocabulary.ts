@@ -116,7 +116,8 @@ export class Vocabulary {
 }
 
 /**
- * Parses OpenSeq2Seq vocabulary text: one character per line, `\r\n` accepted.
+ * Parses OpenSeq2Seq vocabulary text: one character per line (optionally followed by whitespace
+ * and a count, which is ignored, as `load_pre_existing_vocabulary` does), `\r\n` accepted.
  * A line holding only a space is the space character. An empty line anywhere but the end is
  * an error, because it is most often a space line whose space an editor stripped.
  */
@@ -137,8 +138,12 @@ export function parseVocabulary(
         }: empty line; a vocabulary line holds exactly one character (a space line may have lost its space)`,
       );
     }
-    if (cps.length > 1) {
-      throw new Error(`${path}:${i + 1}: "${lines[i]}" holds ${cps.length} characters, expected one`);
+    // OpenSeq2Seq's loader allows a token count after the token ("a 1234") and reads only the
+    // first symbol; accept exactly that, and refuse anything else longer than one character.
+    if (cps.length > 1 && !/^\s+\d+\s*$/.test(cps.slice(1).join(""))) {
+      throw new Error(
+        `${path}:${i + 1}: "${lines[i]}" holds ${cps.length} characters, expected one (optionally + a count)`,
+      );
     }
     if (chars.includes(cps[0])) throw new Error(`${path}:${i + 1}: ${JSON.stringify(cps[0])} appears twice`);
     chars.push(cps[0]);

@@ -38,6 +38,8 @@ Deno.test("a vocabulary file round-trips and an emptied space line is an error n
   assert.throws(() => parseVocabulary("\na\nb\n", path), new RegExp(`${path}:1: empty line`));
   assert.throws(() => parseVocabulary("a\nbc\n", path), /:2: "bc" holds 2 characters/);
   assert.deepEqual(parseVocabulary(" \r\na\r\n", path).chars, [" ", "a"]);
+  assert.deepEqual(parseVocabulary("  120\na 1234\nb\t7\n", path).chars, [" ", "a", "b"]);
+  assert.throws(() => parseVocabulary("a b\n", path), /:1: "a b" holds 3 characters/);
 });
 
 Deno.test("decode maps back to text and skips the blank", () => {
