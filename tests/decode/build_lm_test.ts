@@ -55,7 +55,7 @@ Deno.test("build_lm writes a gzip ARPA file and a binary that score the same", a
   }
 });
 
-Deno.test("build_lm --char builds a character LM and --vocab_size limits a word LM", async () => {
+Deno.test("build_lm --char builds a character LM; --vocab_size and --limit_vocab_file limit a word LM", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/corpus.txt`, corpus);
@@ -67,6 +67,16 @@ Deno.test("build_lm --char builds a character LM and --vocab_size limits a word 
     assert.equal((await runBuildLm([...base, "--vocab_size", "3", "--arpa", `${dir}/v3.arpa`])).code, 0);
     const limited = await loadLanguageModel(`${dir}/v3.arpa`);
     assert.deepEqual([...limited.vocabulary].sort(), ["cat", "sat", "the"]);
+    await Deno.writeTextFile(`${dir}/words.txt`, "mat\ndog on\n");
+    const r = await runBuildLm([
+      ...base,
+      "--limit_vocab_file",
+      `${dir}/words.txt`,
+      "--arpa",
+      `${dir}/w.arpa`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...(await loadLanguageModel(`${dir}/w.arpa`)).vocabulary].sort(), ["dog", "mat", "on"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

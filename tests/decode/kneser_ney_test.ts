@@ -83,6 +83,25 @@ Deno.test("a 4-gram with interpolate_unigrams 0 still sums to 1 and gives <unk> 
   assert.ok(lm.conditionalLogProb([-1]) > Math.log10(0.05));
 });
 
+Deno.test("a kept-word list drops every n-gram with another word and the model still sums to 1", () => {
+  const lines = [
+    "the cat sat on the mat",
+    "the dog sat on the log",
+    "a cat and a dog",
+    "the cat and the dog sat",
+  ];
+  const counts = countNGrams(lines, { order: 3 });
+  const keepWords = new Set(["the", "cat", "sat", "dog"]);
+  const model = estimateKneserNey(counts, { keepWords, discountFallback: DEFAULT_DISCOUNT_FALLBACK });
+  assert.deepEqual(model.arpa.words, ["<unk>", "<s>", "</s>", "the", "cat", "sat", "dog"]);
+  for (const o of model.arpa.orders) for (const id of o.ids) assert.ok(id < model.arpa.words.length);
+  assert.ok(model.arpa.orders[1].count < model.countsBeforePruning[1]);
+  const lm = NGramLM.fromArpa(parseArpa(formatArpa(model.arpa), "kept.arpa"));
+  for (const ctx of [[], [lm.wordId("the")], [lm.bosId, lm.wordId("the")], [lm.wordId("cat"), -1]]) {
+    assert.ok(Math.abs(massAfter(lm, ctx) - 1) < 1e-4, `context ${ctx}`);
+  }
+});
+
 Deno.test("discounts that cannot be estimated are an error without the fallback", () => {
   assert.throws(
     () => estimateKneserNey(countNGrams(tiny, { order: 3 }), { source: "tiny.txt" }),
