@@ -4,7 +4,9 @@
  * number of parallel processes) from configurable sets, converted to 16 kHz 16-bit mono WAV
  * (by sox, or by the toolkit's own resampler), and listed in an OpenSeq2Seq CSV manifest.
  * Re-running skips utterances whose WAV already exists; files are written under a temporary
- * name and renamed, so an interrupted run never leaves a truncated WAV behind.
+ * name and renamed, so an interrupted run never leaves a truncated WAV behind. WAVs are named
+ * by sentence index, so re-run with the same sentence list (and seed): a different list in the
+ * same folder would reuse old audio under new transcripts.
  *
  * `VOICE_SPLITS` gives disjoint voice/variant sets for training and for a held-out split
  * "spoken by voices the model never trained on".
