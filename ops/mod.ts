@@ -86,3 +86,4 @@ export { conv2d, conv2dBackwardData, conv2dBackwardFilter, type Conv2dOptions } 
 export { batchNorm, type BatchNormOptions } from "./batch_norm.ts";
 export { gruLayer, lstmLayer, type RnnDirectionWeights } from "./rnn.ts";
 export { ctcLoss, type CtcLossOptions, type CtcReduction } from "./ctc_loss.ts";
+export { initWebGpu, type InitWebGpuOptions, webGpuBackend } from "./backends/webgpu/mod.ts";
