@@ -80,3 +80,113 @@ Deno.test("decodeFlac() rejects a stream without the fLaC magic", () => {
     /ogg\.flac: not a FLAC stream/,
   );
 });
+
+/** MSB-first bit writer for hand-built FLAC streams. */
+class BitWriter {
+  bits: number[] = [];
+  put(value: number, n: number): void {
+    for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(value / 2 ** i) & 1);
+  }
+  signed(value: number, n: number): void {
+    this.put(value < 0 ? value + 2 ** n : value, n);
+  }
+  unary(q: number): void {
+    for (let i = 0; i < q; i++) this.bits.push(0);
+    this.bits.push(1);
+  }
+  alignToByte(): void {
+    while (this.bits.length % 8) this.bits.push(0);
+  }
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.bits.length >> 3);
+    for (let i = 0; i < out.length; i++) {
+      for (let b = 0; b < 8; b++) out[i] = (out[i] << 1) | this.bits[8 * i + b];
+    }
+    return out;
+  }
+}
+
+function crc(bytes: Uint8Array, poly: number, width: number): number {
+  let c = 0;
+  const top = 1 << (width - 1);
+  const mask = (1 << width) - 1;
+  for (const byte of bytes) {
+    c ^= byte << (width - 8);
+    for (let b = 0; b < 8; b++) c = c & top ? ((c << 1) ^ poly) & mask : (c << 1) & mask;
+  }
+  return c;
+}
+
+Deno.test("decodeFlac() handles side/right stereo, escaped Rice partitions, wasted bits and variable block size", () => {
+  // One 16-sample stereo frame built by hand. Side (17 bits) is FIXED order 1 with one escaped
+  // partition (raw 6-bit residuals) and one Rice partition (k = 2); right is VERBATIM with 2 wasted bits.
+  const n = 16;
+  const side = [300];
+  const residuals = [5, -7, 31, -32, 0, 1, -1, 2, -3, 4, -5, 6, 0, 1, -2];
+  for (const r of residuals) side.push(side[side.length - 1] + r);
+  const right14 = Array.from({ length: n }, (_, i) => (i * 977) % 8192 - 4096);
+  const right = right14.map((v) => v * 4);
+  const left = side.map((s, i) => s + right[i]);
+
+  const head = new BitWriter();
+  head.put(0x664c6143, 32); // "fLaC"
+  head.put(0x80, 8); // last metadata block, STREAMINFO
+  head.put(34, 24);
+  head.put(n, 16);
+  head.put(n, 16);
+  head.put(0, 24);
+  head.put(0, 24);
+  head.put(16000, 20);
+  head.put(1, 3); // 2 channels
+  head.put(15, 5); // 16 bits
+  head.put(0, 4);
+  head.put(n, 32); // total samples
+  for (let i = 0; i < 16; i++) head.put(0, 8); // no MD5
+  const frame = new BitWriter();
+  frame.put(0x3ffe, 14);
+  frame.put(0, 1);
+  frame.put(1, 1); // variable block size
+  frame.put(6, 4); // block size - 1 in 8 bits below
+  frame.put(0, 4); // rate from STREAMINFO
+  frame.put(9, 4); // side/right
+  frame.put(4, 3); // 16 bits
+  frame.put(0, 1);
+  frame.put(0, 8); // coded sample number 0
+  frame.put(n - 1, 8);
+  frame.put(crc(frame.bytes(), 0x07, 8), 8);
+  // Subframe 0: side, FIXED order 1.
+  frame.put(0, 1);
+  frame.put(9, 6);
+  frame.put(0, 1);
+  frame.signed(side[0], 17);
+  frame.put(0, 2); // 4-bit Rice parameters
+  frame.put(1, 4); // partition order 1: 2 partitions of 8 samples (first holds 7 residuals)
+  frame.put(15, 4); // escape
+  frame.put(6, 5); // 6-bit raw residuals
+  for (let i = 0; i < 7; i++) frame.signed(residuals[i], 6);
+  frame.put(2, 4); // Rice k = 2
+  for (let i = 7; i < 15; i++) {
+    const r = residuals[i];
+    const u = r >= 0 ? 2 * r : -2 * r - 1;
+    frame.unary(u >> 2);
+    frame.put(u & 3, 2);
+  }
+  // Subframe 1: right, VERBATIM with 2 wasted bits (flag, then unary 2 - 1).
+  frame.put(0, 1);
+  frame.put(1, 6);
+  frame.put(1, 1);
+  frame.unary(1);
+  for (const v of right14) frame.signed(v, 14);
+  frame.alignToByte();
+  frame.put(crc(frame.bytes(), 0x8005, 16), 16);
+  const a = head.bytes();
+  const b = frame.bytes();
+  const stream = new Uint8Array(a.length + b.length);
+  stream.set(a);
+  stream.set(b, a.length);
+
+  const d = decodeFlac(stream, "handmade.flac");
+  assert.equal(d.sampleRate, 16000);
+  assert.deepEqual(Array.from(d.channels[0], (v) => v * 32768), left);
+  assert.deepEqual(Array.from(d.channels[1], (v) => v * 32768), right);
+});
