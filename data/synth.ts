@@ -5,8 +5,8 @@
  * (by sox, or by the toolkit's own resampler), and listed in an OpenSeq2Seq CSV manifest.
  * Re-running skips utterances whose WAV already exists; files are written under a temporary
  * name and renamed, so an interrupted run never leaves a truncated WAV behind. WAVs are named
- * by sentence index, so re-run with the same sentence list (and seed): a different list in the
- * same folder would reuse old audio under new transcripts.
+ * by sentence index, so a re-run must use the same sentence list: when the folder's manifest
+ * gives another transcript for an existing WAV, synthesizeCorpus refuses to run.
  *
  * `VOICE_SPLITS` gives disjoint voice/variant sets for training and for a held-out split
  * "spoken by voices the model never trained on".
@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import { readAudio } from "./audio.ts";
 import { readAudioHeader } from "./audio_duration.ts";
-import { type ManifestEntry, writeManifest } from "./manifest.ts";
+import { type ManifestEntry, readManifest, writeManifest } from "./manifest.ts";
 import { resample } from "./resample.ts";
 import { Rng } from "./rng.ts";
 import type { Vocabulary } from "./vocabulary.ts";
@@ -242,6 +242,8 @@ export async function synthesizeCorpus(
   Deno.mkdirSync(wavDir, { recursive: true });
   const width = Math.max(5, String(sentences.length).length);
   const paths = sentences.map((_, i) => join(wavDir, `${prefix}${String(i).padStart(width, "0")}.wav`));
+  const manifestPath = join(options.outDir, options.manifestName ?? "manifest.csv");
+  checkSameSentences(manifestPath, paths, sentences);
   let next = 0;
   let done = 0;
   let nSynthesized = 0;
@@ -267,9 +269,29 @@ export async function synthesizeCorpus(
     nBytes: Deno.statSync(paths[i]).size,
     durationS: readAudioHeader(paths[i]).durationS,
   }));
-  const manifestPath = join(options.outDir, options.manifestName ?? "manifest.csv");
   writeManifest(manifestPath, entries);
   return { entries, nSynthesized, nSkipped, manifestPath };
+}
+
+/** Throws when an earlier run's manifest gives an existing WAV another transcript. */
+function checkSameSentences(manifestPath: string, paths: string[], sentences: readonly string[]): void {
+  let old: ManifestEntry[];
+  try {
+    old = readManifest(manifestPath);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  const before = new Map(old.map((e) => [e.audioPath, e.transcript]));
+  for (let i = 0; i < paths.length; i++) {
+    const t = before.get(paths[i]);
+    if (t !== undefined && t !== sentences[i] && isComplete(paths[i])) {
+      throw new Error(
+        `${manifestPath}: ${paths[i]} was made for "${t}", not "${sentences[i]}"; ` +
+          `use a new output folder for a different sentence list`,
+      );
+    }
+  }
 }
 
 /** True when espeak-ng can be started (for tests and scripts that must skip without it). */

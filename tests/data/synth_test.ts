@@ -41,6 +41,10 @@ Deno.test({
     const nemo = readManifest(join(dir, "nemo.json"));
     assert.deepEqual(nemo.map((e) => e.audioPath), entries.map((e) => e.audioPath));
     assert.ok(nemo.every((e) => e.durationS! > 0.3));
+    await assert.rejects(
+      () => synthesizeCorpus(["hello world", "something else", "one two three"], { outDir: dir, seed: 3 }),
+      /utt00001\.wav was made for "it's a test", not "something else"/,
+    );
   },
 });
 
