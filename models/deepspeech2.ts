@@ -106,8 +106,7 @@ export class DeepSpeech2Encoder extends Module {
       const inMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
       h = conv.forward(mul(h, inMask));
       lens = lens.map((l) => Math.ceil(l / this.config.convLayers[i].stride[0]));
-      const outMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
-      h = activate(this.bns[i].forward(h, outMask), this.config.activation);
+      h = activate(this.bns[i].forward(h, lens), this.config.activation);
     });
     const [, c, t2, f2] = h.shape;
     // [N, C, T', F'] → [T', N, C·F'] for the time-major GRU.

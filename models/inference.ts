@@ -6,8 +6,8 @@
 import { readAudio } from "../data/audio.ts";
 import { computeFeatures } from "../data/compute_features.ts";
 import { Vocabulary } from "../data/vocabulary.ts";
-import { writeSafetensors } from "../data/safetensors.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
+import { writeLogitsFile } from "../decode/logits_file.ts";
 import { noGrad, Rng, tensor, TensorScope } from "../ops/mod.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import type { SpeechConfig } from "./configs/types.ts";
@@ -78,21 +78,16 @@ export function transcribeFile(m: LoadedModel, path: string): { text: string; wo
   return { text: r.text.trim().replace(/ +/g, " "), words };
 }
 
-/**
- * Writes logits of many files as scripts/decode.ts reads them: one [T, V] tensor per file,
- * keyed by path, with the vocabulary and frame step in the metadata.
- */
-export async function writeLogitsFile(m: LoadedModel, paths: readonly string[], out: string): Promise<void> {
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+/** Writes logits of many files in the format scripts/decode.ts reads (decode/logits_file.ts). */
+export async function writeInferenceLogits(
+  m: LoadedModel,
+  paths: readonly string[],
+  out: string,
+): Promise<void> {
+  const utterances = new Map<string, { data: Float32Array; T: number; V: number }>();
   for (const p of paths) {
     const { logits, nFrames } = audioLogits(m, p);
-    tensors[p] = { shape: [nFrames, m.vocab.size], data: logits };
+    utterances.set(p, { data: logits, T: nFrames, V: m.vocab.size });
   }
-  await writeSafetensors(out, tensors, {
-    metadata: {
-      vocabulary: JSON.stringify(m.vocab.chars),
-      step_size: String(m.frameStepS),
-      blank_index: String(m.vocab.blankIndex),
-    },
-  });
+  await writeLogitsFile(out, utterances, { vocabulary: m.vocab.chars, stepSize: m.frameStepS });
 }

@@ -125,13 +125,13 @@ export class BatchNorm extends Module {
     this.runningVar = this.buffer("running_var", ones([channels]));
   }
 
-  /** Normalises x; `mask` ([N, T] or [N, 1, T, 1]-broadcastable, 1 = valid) keeps padded frames out of batch statistics. */
-  forward(x: Tensor, mask: Tensor | null = null): Tensor {
+  /** Normalises x [N, C, T, ...]; `lengths` (valid frames along axis 2) keep padding out of batch statistics. */
+  forward(x: Tensor, lengths: ArrayLike<number> | null = null): Tensor {
     return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.training,
       momentum: this.momentum,
       eps: this.eps,
-      mask: mask ?? undefined,
+      lengths: lengths ? Array.from(lengths) : undefined,
     });
   }
 }

@@ -4,3 +4,41 @@
  * @module
  */
 export { GRU, LSTM, type RnnOptions, type SequenceLengths } from "./rnn.ts";
+export { Module } from "./module.ts";
+export { BatchNorm, Conv1d, Conv2d, Linear } from "./layers.ts";
+export { type ConvBlockConfig, TdnnEncoder, type TdnnEncoderConfig } from "./tdnn.ts";
+export { type Conv2dLayerConfig, DeepSpeech2Encoder, type DeepSpeech2EncoderConfig } from "./deepspeech2.ts";
+export { CtcModel, type EncoderConfig } from "./ctc_model.ts";
+export { type LarcOptions, Optimizer, type OptimizerOptions } from "./optimizers/optimizer.ts";
+export { NovoGrad, type NovoGradOptions } from "./optimizers/novograd.ts";
+export { SGD, type SgdOptions } from "./optimizers/sgd.ts";
+export { AdamW, type AdamWOptions } from "./optimizers/adamw.ts";
+export { learningRate, type LrPolicy } from "./lr_policy.ts";
+export {
+  type CheckpointMeta,
+  listCheckpoints,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  loadOptimizerState,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
+export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
+export { loadUtterances, type UtteranceSet } from "./dataset.ts";
+export {
+  type EvalResult,
+  evaluate,
+  makeOptimizer,
+  type StepLog,
+  train,
+  type TrainOptions,
+  vocabularyOf,
+} from "./trainer.ts";
+export {
+  audioLogits,
+  type LoadedModel,
+  loadModel,
+  type TimedWord,
+  transcribeFile,
+  writeInferenceLogits,
+} from "./inference.ts";

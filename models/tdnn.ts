@@ -89,12 +89,12 @@ class ConvBn extends Module {
   }
 
   /** Batch norm with statistics over the valid frames of the (possibly strided) output. */
-  norm(y: Tensor, outMask: Tensor): Tensor {
-    return this.bn.forward(y, outMask);
+  norm(y: Tensor, lengths: Int32Array): Tensor {
+    return this.bn.forward(y, lengths);
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return this.norm(this.conv(x, mask), mask);
+  forward(x: Tensor, mask: Tensor, lengths: Int32Array): Tensor {
+    return this.norm(this.conv(x, mask), lengths);
   }
 }
 
@@ -165,11 +165,11 @@ export class TdnnEncoder extends Module {
     let lens = Int32Array.from(lengths);
     let h = x;
     let mask = frameMask(lens, h.shape[2], h);
-    const residualInputs: { t: Tensor; mask: Tensor }[] = [];
+    const residualInputs: { t: Tensor; mask: Tensor; lengths: Int32Array }[] = [];
     this.config.blocks.forEach((b, i) => {
       const block = this.blocks[i];
       const blockInput = h;
-      if (b.residual) residualInputs.push({ t: blockInput, mask });
+      if (b.residual) residualInputs.push({ t: blockInput, mask, lengths: lens });
       const sources = b.residual
         ? (b.residualDense ? residualInputs : [residualInputs[residualInputs.length - 1]])
         : [];
@@ -180,9 +180,9 @@ export class TdnnEncoder extends Module {
           lens = lens.map((l) => Math.ceil(l / s));
           mask = frameMask(lens, h.shape[2], h);
         }
-        h = sub.norm(h, mask);
+        h = sub.norm(h, lens);
         if (r === b.repeat - 1 && sources.length > 0) {
-          sources.forEach((src, k) => h = add(h, block.projections[k].forward(src.t, src.mask)));
+          sources.forEach((src, k) => h = add(h, block.projections[k].forward(src.t, src.mask, src.lengths)));
         }
         h = dropout(activate(h, this.config.activation), b.dropout, {
           training: this.training,
