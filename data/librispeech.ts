@@ -6,6 +6,7 @@
  * ASCII and lower-cased. Audio stays FLAC (the toolkit decodes it) or, with `toWav`, is
  * converted to 16-bit WAV in `<outDir>/<subset>-wav/<id>.wav`, as OpenSeq2Seq's sox step did.
  * Manifest paths are absolute, as OpenSeq2Seq writes them; rows are sorted by utterance id.
+ * Re-running skips WAV conversions already done (outputs are written to a temporary name first).
  *
  * Every FLAC must have a transcript line and every transcript line a FLAC; mismatches raise
  * an Error listing them. Not handled here: downloading (data/download.ts), LibriLight/MLS layouts.
@@ -175,7 +176,7 @@ export function importLibriSpeechFolder(
             let audioPath = p;
             if (options.toWav) {
               audioPath = join(options.outDir, `${s.name}-wav`, `${id}.wav`);
-              convertToWav(readAudio(p), audioPath);
+              if (!exists(audioPath)) convertToWav(readAudio(p), audioPath);
             }
             utts.push({ subset: s.name, id, audioPath });
             options.onProgress?.(s.name, ++nDone);
@@ -188,6 +189,15 @@ export function importLibriSpeechFolder(
     throw new Error(`${root}: no LibriSpeech subset folders with FLAC files found`);
   }
   return finish(utts, transcripts, transFiles, options.outDir);
+}
+
+/** True when a finished output exists (outputs are renamed into place, so never partial). */
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function convertToWav(audio: { samples: Float32Array; sampleRate: number }, path: string): void {
@@ -237,7 +247,7 @@ export async function importLibriSpeechTarballs(
         let audioPath: string;
         if (options.toWav) {
           audioPath = join(options.outDir, `${subset}-wav`, `${id}.wav`);
-          convertToWav(decodeAudio(bytes, `${tarball}:${e.name}`), audioPath);
+          if (!exists(audioPath)) convertToWav(decodeAudio(bytes, `${tarball}:${e.name}`), audioPath);
         } else {
           audioPath = join(options.outDir, ...parts);
           Deno.mkdirSync(dirname(audioPath), { recursive: true });

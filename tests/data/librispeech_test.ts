@@ -63,6 +63,14 @@ Deno.test("importLibriSpeechTarballs() on the fixture tarball matches the folder
     assert.equal(wav.sampleRate, 16000);
     assert.deepEqual(wav.samples, flac.samples); // 16-bit FLAC -> 16-bit WAV is lossless
   }
+  // A second run reuses the converted WAVs (their mtimes stay) and writes the same manifest.
+  const mtimes = dev.map((e) => Deno.statSync(e.audioPath).mtime?.getTime());
+  const again = await importLibriSpeechTarballs([join(fixture, "LibriSpeech.tar.gz")], {
+    outDir: out,
+    toWav: true,
+  });
+  assert.deepEqual(again.get("dev-clean")!.entries, dev);
+  assert.deepEqual(dev.map((e) => Deno.statSync(e.audioPath).mtime?.getTime()), mtimes);
   const kept = await importLibriSpeechTarballs([join(fixture, "LibriSpeech.tar.gz")], {
     outDir: Deno.makeTempDirSync(),
     subsets: ["test-clean"],
