@@ -36,7 +36,8 @@
  * times `frameStepSeconds`.
  *
  * Design: the beam is a prefix tree of states held in typed arrays (Baidu's PathTrie), nodes
- * recycled through a free list, children in linked lists (at most V per node). No closures or
+ * recycled through a free list, children in a dense [node, label] table that also remembers
+ * which extensions the lexicon forbids. No closures or
  * allocations per frame; one decoder object can decode many utterances.
  *
  * Not done: hot-word boosting, neural LMs, streaming (frame-by-frame) decoding.
@@ -118,6 +119,10 @@ export interface CtcHypothesis {
 }
 
 const NEG_INF = -Infinity;
+// exists[] marker of a node on the free list (0 = gone from the beam, 1 = in it).
+const FREED = 2;
+// Gone nodes are freed in one sweep once this many have queued up.
+const SWEEP_AFTER = 1 << 14;
 
 function logSumExp(a: number, b: number): number {
   if (a === NEG_INF) return b;
@@ -171,8 +176,9 @@ export class CtcBeamSearchDecoder {
   #cap = 0;
   #parent = new Int32Array(0);
   #char = new Int32Array(0);
-  #firstChild = new Int32Array(0);
-  #nextSibling = new Int32Array(0);
+  // Children as a dense [node, label] table: a child id, -1 none yet, -2 forbidden by the lexicon.
+  #kids = new Int32Array(0);
+  #nKids = new Int32Array(0);
   #exists = new Uint8Array(0);
   #dict = new Int32Array(0);
   #startFrame = new Int32Array(0);
@@ -190,6 +196,8 @@ export class CtcBeamSearchDecoder {
   #lmLog10 = new Float64Array(0);
   #nUsed = 0;
   #freeList: number[] = [];
+  #zombies: number[] = [];
+  #listed = new Uint8Array(0);
   // Per-frame scratch.
   #beam = new Int32Array(0);
   #cand = new Int32Array(0);
@@ -239,6 +247,11 @@ export class CtcBeamSearchDecoder {
           V - 1
         } without the blank, or ${V})`,
       );
+    }
+    if (V !== this.#V) {
+      // The child table's width is V: start the node pool afresh.
+      this.#nUsed = 0;
+      this.#kids = new Int32Array(this.#cap * V);
     }
     this.#V = V;
     this.#blank = blank;
@@ -296,11 +309,14 @@ export class CtcBeamSearchDecoder {
     };
     this.#parent = i32(this.#parent);
     this.#char = i32(this.#char);
-    this.#firstChild = i32(this.#firstChild);
-    this.#nextSibling = i32(this.#nextSibling);
+    this.#kids = i32(this.#kids, this.#V);
+    this.#nKids = i32(this.#nKids);
     const ex = new Uint8Array(cap);
     ex.set(this.#exists);
     this.#exists = ex;
+    const li = new Uint8Array(cap);
+    li.set(this.#listed);
+    this.#listed = li;
     this.#dict = i32(this.#dict);
     this.#startFrame = i32(this.#startFrame);
     this.#endFrame = i32(this.#endFrame);
@@ -319,9 +335,17 @@ export class CtcBeamSearchDecoder {
   }
 
   #alloc(): number {
-    if (this.#freeList.length > 0) return this.#freeList.pop()!;
-    if (this.#nUsed === this.#cap) this.#grow();
-    return this.#nUsed++;
+    let n: number;
+    if (this.#freeList.length > 0) n = this.#freeList.pop()!;
+    else {
+      if (this.#nUsed === this.#cap) this.#grow();
+      n = this.#nUsed++;
+    }
+    const V = this.#V;
+    this.#kids.fill(-1, n * V, n * V + V);
+    this.#nKids[n] = 0;
+    this.#listed[n] = 0;
+    return n;
   }
 
   #activate(n: number, t: number): void {
@@ -381,9 +405,10 @@ export class CtcBeamSearchDecoder {
 
   /** Finds or creates the child of p along label c; -1 when the lexicon forbids it. */
   #child(p: number, c: number, t: number): number {
-    for (let q = this.#firstChild[p]; q >= 0; q = this.#nextSibling[q]) {
-      if (this.#char[q] === c) return q;
-    }
+    const slot = p * this.#V + c;
+    const known = this.#kids[slot];
+    if (known >= 0) return known;
+    if (known === -2) return -1;
     const lm = this.#lm;
     let dict = -1;
     let lmStep = 0;
@@ -395,14 +420,23 @@ export class CtcBeamSearchDecoder {
       const d = this.#dict[p];
       if (c === this.#space) {
         // A word ends: it must be a whole word (or any non-empty string without the lexicon).
-        if (p === 0 || this.#char[p] === this.#space) return -1;
+        if (p === 0 || this.#char[p] === this.#space) {
+          this.#kids[slot] = -2;
+          return -1;
+        }
         wordTok = d >= 0 ? lex.wordId[d] : -1;
-        if (this.#useLexicon && wordTok < 0) return -1;
+        if (this.#useLexicon && wordTok < 0) {
+          this.#kids[slot] = -2;
+          return -1;
+        }
         dict = 0;
         scored = true;
       } else {
         dict = d >= 0 ? lex.child(d, c) : -1;
-        if (this.#useLexicon && dict < 0) return -1;
+        if (this.#useLexicon && dict < 0) {
+          this.#kids[slot] = -2;
+          return -1;
+        }
       }
     } else if (lm !== null) {
       wordTok = this.#charTok[c];
@@ -415,9 +449,8 @@ export class CtcBeamSearchDecoder {
     const q = this.#alloc();
     this.#parent[q] = p;
     this.#char[q] = c;
-    this.#firstChild[q] = -1;
-    this.#nextSibling[q] = this.#firstChild[p];
-    this.#firstChild[p] = q;
+    this.#kids[slot] = q;
+    this.#nKids[p]++;
     this.#dict[q] = dict;
     this.#exists[q] = 0;
     this.#lmStep[q] = lmStep;
@@ -431,21 +464,35 @@ export class CtcBeamSearchDecoder {
     return q;
   }
 
-  /** Baidu's PathTrie::remove: mark gone, free leaves, and free emptied gone ancestors. */
+  /**
+   * Baidu's PathTrie::remove, made lazy: the node leaves the beam now and its memory is freed
+   * by the next sweep, so removal costs O(1) per node. A returning node starts from zero
+   * (#activate), so results are the same as with eager freeing.
+   */
   #remove(n: number): void {
     this.#exists[n] = 0;
-    while (n > 0 && this.#firstChild[n] < 0 && this.#exists[n] === 0) {
-      const p = this.#parent[n];
-      // Unlink n from p's child list.
-      let q = this.#firstChild[p];
-      if (q === n) this.#firstChild[p] = this.#nextSibling[n];
-      else {
-        while (this.#nextSibling[q] !== n) q = this.#nextSibling[q];
-        this.#nextSibling[q] = this.#nextSibling[n];
-      }
-      this.#freeList.push(n);
-      n = p;
+    if (this.#listed[n] === 0) {
+      this.#listed[n] = 1;
+      this.#zombies.push(n);
     }
+  }
+
+  /** Frees every gone leaf, then its gone ancestors left without children. */
+  #sweep(): void {
+    const z = this.#zombies;
+    for (let i = 0; i < z.length; i++) {
+      let m = z[i];
+      this.#listed[m] = 0;
+      while (m > 0 && this.#nKids[m] === 0 && this.#exists[m] === 0) {
+        const p = this.#parent[m];
+        this.#kids[p * this.#V + this.#char[m]] = -1;
+        this.#nKids[p]--;
+        this.#exists[m] = FREED;
+        this.#freeList.push(m);
+        m = p;
+      }
+    }
+    z.length = 0;
   }
 
   /** Score descending, then label ascending (Baidu's prefix_compare), then node id. */
@@ -530,12 +577,11 @@ export class CtcBeamSearchDecoder {
     // Reset the pool: node 0 is the root.
     this.#nUsed = 0;
     this.#freeList.length = 0;
+    this.#zombies.length = 0;
     const root = this.#alloc();
     this.#activate(root, 0);
     this.#parent[root] = -1;
     this.#char[root] = -1;
-    this.#firstChild[root] = -1;
-    this.#nextSibling[root] = -1;
     this.#dict[root] = 0;
     this.#nCtx[root] = 0;
     this.#lmStep[root] = 0;
@@ -652,6 +698,7 @@ export class CtcBeamSearchDecoder {
         this.#selectTop(cands, nCand, beamWidth);
         for (let i = beamWidth; i < nCand; i++) this.#remove(cands[i]);
         nCand = beamWidth;
+        if (this.#zombies.length > SWEEP_AFTER) this.#sweep();
       }
       if (beam.length < nCand) beam = this.#beam = new Int32Array(nCand);
       for (let i = 0; i < nCand; i++) beam[i] = cands[i];
