@@ -73,6 +73,12 @@ interface SparseRows {
   end: Int32Array;
   weights: Float32Array;
   nCols: number;
+  /**
+   * Column form, when every column has at most two nonzero weights in adjacent rows (true of
+   * mel triangles): column k adds w0[k] p[k] to row lo[k] and w1[k] p[k] to row lo[k] + 1, one
+   * pass over the bins with no inner loops. Null otherwise.
+   */
+  cols: { lo: Int32Array; w0: Float64Array; w1: Float64Array } | null;
 }
 
 function sparseRows(m: Matrix2D): SparseRows {
@@ -87,7 +93,29 @@ function sparseRows(m: Matrix2D): SparseRows {
     start[r] = s;
     end[r] = e;
   }
-  return { nRows, start, end, weights: m, nCols };
+  return { nRows, start, end, weights: m, nCols, cols: columnForm(m, nRows, nCols) };
+}
+
+function columnForm(m: Float32Array, nRows: number, nCols: number): SparseRows["cols"] {
+  const lo = new Int32Array(nCols);
+  const w0 = new Float64Array(nCols);
+  const w1 = new Float64Array(nCols);
+  for (let k = 0; k < nCols; k++) {
+    let first = -1;
+    let count = 0;
+    for (let r = 0; r < nRows; r++) {
+      const w = m[r * nCols + k];
+      if (w === 0) continue;
+      if (first < 0) first = r;
+      else if (r !== first + 1) return null;
+      count++;
+    }
+    if (count === 0) continue;
+    lo[k] = first;
+    w0[k] = m[first * nCols + k];
+    w1[k] = count === 2 ? m[(first + 1) * nCols + k] : 0;
+  }
+  return { lo, w0, w1 };
 }
 
 const melCache = new Map<string, SparseRows>();
@@ -183,15 +211,29 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
   const eps = options.logEpsilon ?? 1e-20;
   const pow = new Float64Array(nBins);
   const out = new Float32Array(nM * nFrames);
-  const { start, end, weights } = fb;
+  const { start, end, weights, cols } = fb;
+  // One spare row absorbs w1 of the top filter's last column.
+  const mel = new Float64Array(nM + 1);
   for (let t = 0; t < nFrames; t++) {
     frames.power(t, pow, 0);
-    for (let m = 0; m < nM; m++) {
-      const wBase = m * nBins;
-      let acc = 0;
-      for (let k = start[m], e = end[m]; k < e; k++) acc += weights[wBase + k] * pow[k];
-      out[m * nFrames + t] = Math.log(acc + eps);
+    if (cols !== null) {
+      const { lo, w0, w1 } = cols;
+      mel.fill(0);
+      for (let k = 0; k < nBins; k++) {
+        const p = pow[k];
+        const j = lo[k];
+        mel[j] += w0[k] * p;
+        mel[j + 1] += w1[k] * p;
+      }
+    } else {
+      for (let m = 0; m < nM; m++) {
+        const wBase = m * nBins;
+        let acc = 0;
+        for (let k = start[m], e = end[m]; k < e; k++) acc += weights[wBase + k] * pow[k];
+        mel[m] = acc;
+      }
     }
+    for (let m = 0; m < nM; m++) out[m * nFrames + t] = Math.log(mel[m] + eps);
   }
   return finish(withShape(out, nM, nFrames), options);
 }
