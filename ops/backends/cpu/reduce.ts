@@ -1,8 +1,8 @@
 /**
  * cpu kernels of max, logsumexp, softmax and logSoftmax (declared in ops/reduce.ts).
- * Reductions over any set of axes map each input element to its output slot once
- * (`outputSlots`), then run plain passes over the typed arrays; softmax views the input as
- * [outer, n, inner] around its axis. Accumulation is in float64.
+ * Reductions over one contiguous run of axes view the input as [outer, n, inner] and read it
+ * in order; other axis sets map each input element to its output slot once (`outputSlots`).
+ * softmax views the input as [outer, n, inner] around its axis. Accumulation is in float64.
  *
  * Not here: sum (./reduce_sum.ts), gradients (composed from other ops in ops/reduce.ts).
  */
@@ -42,16 +42,45 @@ function outputSlots(shape: readonly number[], axes: readonly number[]): Int32Ar
   return slots;
 }
 
+/**
+ * [outer, n, inner] when the reduced axes are one contiguous run (the usual case), so that
+ * slot p·inner + q collects src[(p·n + k)·inner + q]; null otherwise.
+ */
+function contiguousSplit(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  if (axes.length === 0 || axes[axes.length - 1] - axes[0] !== axes.length - 1) return null;
+  let outer = 1, n = 1, inner = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (i < axes[0]) outer *= shape[i];
+    else if (i <= axes[axes.length - 1]) n *= shape[i];
+    else inner *= shape[i];
+  }
+  return [outer, n, inner];
+}
+
 registerKernel<ReduceAttrs>("max", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
   const src = cpuData(x);
   const out = cpuOutput(backend, outputs[0].dtype, sizeOf(outputs[0].shape));
+  out.fill(x.dtype === "int32" ? -2147483648 : -Infinity);
+  // NaN propagates, as in PyTorch: once a slot holds NaN, no comparison replaces it.
+  const split = contiguousSplit(x.shape, attrs.axes);
+  if (split) {
+    const [outer, n, inner] = split;
+    for (let p = 0; p < outer; p++) {
+      const row = p * inner;
+      for (let k = 0; k < n; k++) {
+        const base = (p * n + k) * inner;
+        for (let q = 0; q < inner; q++) {
+          const v = src[base + q];
+          if (v > out[row + q] || v !== v) out[row + q] = v;
+        }
+      }
+    }
+    return [out];
+  }
   const slots = outputSlots(x.shape, attrs.axes);
-  out.fill(-Infinity);
-  if (x.dtype === "int32") out.fill(-2147483648);
   for (let i = 0; i < src.length; i++) {
     const o = slots[i];
     const v = src[i];
-    // NaN propagates, as in PyTorch.
     if (v > out[o] || v !== v) out[o] = v;
   }
   return [out];
@@ -59,22 +88,39 @@ registerKernel<ReduceAttrs>("max", "cpu", ({ inputs: [x], attrs, outputs, backen
 
 registerKernel<ReduceAttrs>("logsumexp", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
   const src = cpuData(x);
-  const n = sizeOf(outputs[0].shape);
-  const out = cpuOutput(backend, outputs[0].dtype, n);
-  const slots = outputSlots(x.shape, attrs.axes);
-  const shift = new Float64Array(n).fill(-Infinity);
-  for (let i = 0; i < src.length; i++) {
-    const o = slots[i];
-    if (src[i] > shift[o]) shift[o] = src[i];
+  const size = sizeOf(outputs[0].shape);
+  const out = cpuOutput(backend, outputs[0].dtype, size);
+  // Without a contiguous run of axes, every element's slot comes from a precomputed map.
+  const split = contiguousSplit(x.shape, attrs.axes) ?? [1, src.length, 1];
+  const slots = contiguousSplit(x.shape, attrs.axes) ? null : outputSlots(x.shape, attrs.axes);
+  const [outer, n, inner] = split;
+  const shift = new Float64Array(size).fill(-Infinity);
+  for (let p = 0; p < outer; p++) {
+    for (let k = 0; k < n; k++) {
+      const base = (p * n + k) * inner;
+      for (let q = 0; q < inner; q++) {
+        const o = slots ? slots[base + q] : p * inner + q;
+        if (src[base + q] > shift[o]) shift[o] = src[base + q];
+      }
+    }
   }
   // An all -Infinity (or empty) slot keeps shift 0 so that the sum is 0 and the result -Infinity.
-  for (let o = 0; o < n; o++) if (!Number.isFinite(shift[o])) shift[o] = shift[o] === Infinity ? Infinity : 0;
-  const acc = new Float64Array(n);
-  for (let i = 0; i < src.length; i++) {
-    const o = slots[i];
-    acc[o] += Math.exp(src[i] - shift[o]);
+  for (let o = 0; o < size; o++) {
+    if (!Number.isFinite(shift[o])) {
+      shift[o] = shift[o] === Infinity ? Infinity : 0;
+    }
   }
-  for (let o = 0; o < n; o++) out[o] = shift[o] === Infinity ? Infinity : shift[o] + Math.log(acc[o]);
+  const acc = new Float64Array(size);
+  for (let p = 0; p < outer; p++) {
+    for (let k = 0; k < n; k++) {
+      const base = (p * n + k) * inner;
+      for (let q = 0; q < inner; q++) {
+        const o = slots ? slots[base + q] : p * inner + q;
+        acc[o] += Math.exp(src[base + q] - shift[o]);
+      }
+    }
+  }
+  for (let o = 0; o < size; o++) out[o] = shift[o] === Infinity ? Infinity : shift[o] + Math.log(acc[o]);
   return [out];
 });
 
@@ -101,13 +147,19 @@ function softmaxKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
         }
         if (m === -Infinity) m = 0; // all -Infinity: exp gives 0s and the result is NaN, as in PyTorch
         let total = 0;
-        for (let k = 0; k < n; k++) total += Math.exp(src[base + k * inner] - m);
         if (isLog) {
+          for (let k = 0; k < n; k++) total += Math.exp(src[base + k * inner] - m);
           const lse = m + Math.log(total);
           for (let k = 0; k < n; k++) out[base + k * inner] = src[base + k * inner] - lse;
         } else {
+          // One exp per element: the exponentials wait in the output until the total is known.
+          for (let k = 0; k < n; k++) {
+            const e = Math.exp(src[base + k * inner] - m);
+            out[base + k * inner] = e;
+            total += e;
+          }
           const inv = 1 / total;
-          for (let k = 0; k < n; k++) out[base + k * inner] = Math.exp(src[base + k * inner] - m) * inv;
+          for (let k = 0; k < n; k++) out[base + k * inner] *= inv;
         }
       }
     }

@@ -1,0 +1,114 @@
+/**
+ * Benchmark rows of the general ops for bench/ops_vs_torch.ts: logSoftmax at CTC's input shape,
+ * softmax, permute NCT→NTC, a broadcast bias + ReLU, sums over batch and time, pad + slice,
+ * concat, dropout and max, at Jasper-like activation sizes (batch 8, 256 channels, 400
+ * frames). The torch side is bench/ops/general.py (same row names).
+ *
+ * Run alone: ./deno run -A bench/ops/general.ts [threads...]  (median of 7 runs after 2 warm-ups).
+ * Not here: the interleaved comparison with torch (bench/ops/general_vs_torch.ts for these rows).
+ */
+import {
+  add,
+  concat,
+  dropout,
+  logSoftmax,
+  max,
+  pad,
+  permute,
+  randomNormal,
+  releaseGrad,
+  relu,
+  Rng,
+  slice,
+  softmax,
+  sum,
+  type Tensor,
+  tidy,
+} from "../../ops/mod.ts";
+
+/** One benchmark row: `setup` builds the inputs for `threads` threads, `run` times one step. */
+export interface BenchRow {
+  name: string;
+  setup(threads: number): void;
+  run(): void;
+}
+
+const N = 8, C = 256, T = 400;
+
+/** A row over leaves of `shapes` (drawn from Rng(1)); `step` runs inside tidy(). */
+function row(
+  name: string,
+  shapes: number[][],
+  withGrad: boolean,
+  step: (xs: Tensor[]) => Tensor,
+): BenchRow {
+  let xs: Tensor[] = [];
+  return {
+    name,
+    // Every kernel of this family is single-threaded: `threads` is accepted for the table's shape.
+    setup(_threads: number): void {
+      for (const x of xs) x.dispose();
+      const rng = new Rng(1);
+      xs = shapes.map((s) => randomNormal(s, rng, { requiresGrad: withGrad }));
+    },
+    run(): void {
+      tidy(() => {
+        const y = step(xs);
+        if (withGrad) {
+          sum(y).backward();
+          for (const x of xs) releaseGrad(x);
+        } else {
+          y.dataSync();
+        }
+      });
+    },
+  };
+}
+
+/** The general family's rows. */
+export const rows: BenchRow[] = [
+  row("logSoftmax forward+backward, [400, 8, 29] along V", [[T, N, 29]], true, ([x]) => logSoftmax(x, -1)),
+  row("softmax forward, [8, 400, 256] along the last axis", [[N, T, C]], false, ([x]) => softmax(x, -1)),
+  row(
+    "permute NCT to NTC forward+backward, [8, 256, 400]",
+    [[N, C, T]],
+    true,
+    ([x]) => permute(x, [0, 2, 1]),
+  ),
+  row(
+    "bias + relu forward+backward, [8, 256, 400] + [256, 1]",
+    [[N, C, T], [C, 1]],
+    true,
+    ([x, b]) => relu(add(x, b)),
+  ),
+  row("sum over batch and time, [8, 256, 400]", [[N, C, T]], false, ([x]) => sum(x, [0, 2])),
+  row(
+    "pad time by 16 then slice it back forward+backward, [8, 256, 400]",
+    [[N, C, T]],
+    true,
+    ([x]) => slice(pad(x, [8, 8]), [null, null, { start: 8, end: 8 + T }]),
+  ),
+  row("concat along the last axis, 2 x [8, 400, 256]", [[N, T, C], [N, T, C]], false, (xs) => concat(xs, -1)),
+  row("dropout p 0.2 forward+backward, [8, 256, 400]", [[N, C, T]], true, ([x]) => {
+    return dropout(x, 0.2, { rng: new Rng(2) });
+  }),
+  row("max over the last axis, [3200, 29]", [[N * T, 29]], false, ([x]) => max(x, -1)),
+];
+
+if (import.meta.main) {
+  const threadList = Deno.args.length ? Deno.args.map(Number) : [1];
+  for (const threads of threadList) {
+    for (const r of rows) {
+      r.setup(threads);
+      for (let i = 0; i < 2; i++) r.run();
+      const ms: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t0 = performance.now();
+        r.run();
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      console.log(`${r.name} | threads ${threads} | median ${ms[3].toFixed(2)} ms (min ${ms[0].toFixed(2)})`);
+    }
+  }
+}
