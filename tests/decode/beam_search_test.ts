@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { loadArpa } from "../../decode/arpa.ts";
 import { ctcBeamSearch, CtcBeamSearchDecoder, OOV_SCORE } from "../../decode/beam_search.ts";
 import { logSoftmaxRows } from "../../decode/ctc_logits.ts";
 import { ctcGreedyDecode } from "../../decode/greedy.ts";
@@ -319,4 +320,54 @@ Deno.test("one decoder gives identical results when reused, and honours nBest", 
   assert.deepEqual(again, first);
   for (const r of first) assert.ok(r.length <= 5);
   assert.throws(() => dec.decode({ data: new Float32Array(10), T: 2, V: 5 }), /vocabulary has 28 entries/);
+});
+
+Deno.test("beam search with a word LM matches an independent Python port of Baidu's decoder", async () => {
+  // tests/fixtures/decode/make_beam_reference.py: same n-best texts, scores and LM sums.
+  const fixtures = new URL("../fixtures/decode/", import.meta.url);
+  const ref = JSON.parse(await Deno.readTextFile(new URL("beam_reference.json", fixtures))) as {
+    V: number;
+    utterances: { T: number; logProbs: number[] }[];
+    cases: {
+      config: {
+        beamWidth: number;
+        alpha: number;
+        beta: number;
+        cutoffProb: number;
+        cutoffTopN: number;
+        lm: boolean;
+      };
+      results: { text: string; score: number; lmLog10: number; lmTokens: number }[][];
+    }[];
+  };
+  const lm = await loadArpa(new URL("tiny_bigram.arpa", fixtures).pathname);
+  let compared = 0;
+  for (const { config, results } of ref.cases) {
+    const dec = new CtcBeamSearchDecoder({
+      vocabulary: OS2S_VOCAB,
+      beamWidth: config.beamWidth,
+      alpha: config.alpha,
+      beta: config.beta,
+      cutoffProb: config.cutoffProb,
+      cutoffTopN: config.cutoffTopN,
+      lm: config.lm ? lm : null,
+      input: "logProbs",
+      nBest: 5,
+    });
+    ref.utterances.forEach((u, k) => {
+      const got = dec.decode({ data: Float32Array.from(u.logProbs), T: u.T, V: ref.V });
+      const want = results[k];
+      const what = `beam ${config.beamWidth} alpha ${config.alpha} utterance ${k}`;
+      assert.deepEqual(got.map((h) => h.text), want.map((h) => h.text), what);
+      for (let i = 0; i < want.length; i++) {
+        close(got[i].score, want[i].score, 1e-6, `${what} #${i} score`);
+        if (config.lm) {
+          close(got[i].lmLog10, want[i].lmLog10, 1e-6, `${what} #${i} lmLog10`);
+          assert.equal(got[i].lmTokens, want[i].lmTokens, `${what} #${i} lmTokens`);
+        }
+        compared++;
+      }
+    });
+  }
+  assert.ok(compared > 80, `only ${compared} hypotheses compared`);
 });
