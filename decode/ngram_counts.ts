@@ -33,6 +33,7 @@ export class NGramTable {
   #slots: Int32Array; // index + 1, 0 = empty
   #size = 0;
 
+  /** A table of `order`-tuples with room for `capacity` entries before it grows. */
   constructor(order: number, capacity = 1024) {
     this.order = order;
     const cap = Math.max(16, capacity);
