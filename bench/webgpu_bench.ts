@@ -26,6 +26,8 @@ interface Row {
   /** Work per call for the rate column: FLOPs (matmul) or bytes moved (others). */
   work: number;
   unit: "GFLOP/s" | "GB/s";
+  /** Force this webgpu matmul kernel (default: the backend's choice for the adapter). */
+  kernel?: "tiled" | "register";
   /** Builds inputs on `backend` and returns one call of the kernel. */
   setup(backend: string): (() => Tensor) & Disposable;
 }
@@ -56,6 +58,18 @@ function rows(sizes: number[]): Row[] {
     });
   }
   const n = Math.max(...sizes);
+  for (const kernel of ["tiled", "register"] as const) {
+    out.push({
+      name: `matmul ${n}×${n}×${n}, ${kernel} kernel`,
+      work: 2 * n * n * n,
+      unit: "GFLOP/s",
+      kernel,
+      setup(backend) {
+        const a = randomTensor([n, n], backend, 1), b = randomTensor([n, n], backend, 2);
+        return withInputs([a, b], () => matmul(a, b));
+      },
+    });
+  }
   out.push({
     name: `matmul ${n}×${n}×${n}, B transposed`,
     work: 2 * n * n * n,
@@ -103,6 +117,17 @@ function rows(sizes: number[]): Row[] {
  * training step queues many kernels per read anyway. The round trip is its own row.
  */
 async function time(row: Row, backend: string, minSeconds: number): Promise<number> {
+  const gpu = backend === "webgpu" ? webGpuBackend()! : null;
+  const previous = gpu?.matmulKernel ?? "auto";
+  if (gpu && row.kernel) gpu.matmulKernel = row.kernel;
+  try {
+    return await timeCalls(row, backend, minSeconds);
+  } finally {
+    if (gpu) gpu.matmulKernel = previous;
+  }
+}
+
+async function timeCalls(row: Row, backend: string, minSeconds: number): Promise<number> {
   using call = row.setup(backend);
   const b = getBackend(backend);
   const batch = async (n: number): Promise<number> => {
@@ -157,7 +182,7 @@ async function main(): Promise<void> {
   console.log("| --- | --- | --- | --- | --- |");
   for (const row of rows(sizes)) {
     const g = await time(row, "webgpu", 2);
-    const c = await time(row, "cpu", 1);
+    const c = await time(row, "cpu", row.kernel ? 0 : 1);
     const rate = (s: number): string => `${(row.work / s / 1e9).toFixed(2)} ${row.unit}`;
     console.log(
       `| ${row.name} | ${(g * 1e3).toFixed(2)} | ${rate(g)} | ${(c * 1e3).toFixed(2)} | ${rate(c)} |`,

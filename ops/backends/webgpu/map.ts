@@ -82,11 +82,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       ? `let rank = m(1u);
   ${offs}
   var rest = i;
-  for (var k = 0u; k < rank; k++) {
+  for (var k = 0u; k + 1u < rank; k++) {
     let d = rank - 1u - k;
     let extent = m(5u + d);
     let c = rest % extent;
     rest = rest / extent;
+    ${steps}
+  }
+  // The outermost index is what remains: no division for it.
+  if (rank > 0u) {
+    let d = 0u;
+    let c = rest;
     ${steps}
   }`
       : ""

@@ -24,7 +24,7 @@ export {
 
 /** Options of `initWebGpu`. */
 export interface InitWebGpuOptions {
-  /** Passed to `navigator.gpu.requestAdapter`. */
+  /** Passed to `navigator.gpu.requestAdapter`; "high-performance" (a discrete GPU over others) by default. */
   powerPreference?: "low-power" | "high-performance";
   /** Do not print the warning when no adapter is found. */
   quiet?: boolean;
@@ -62,7 +62,7 @@ export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boole
   if (!gpu) return warn("navigator.gpu does not exist in this runtime");
   let adapter: GPUAdapter | null;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? "high-performance" });
   } catch (e) {
     return warn(`requestAdapter() threw ${(e as Error).message}`);
   }

@@ -63,11 +63,14 @@ ${wgslMeta(2)}
 fn redOffset(r: u32) -> u32 {
   let nk = m(2u);
   let nr = m(3u);
+  // One run of reduced axes is the common case: no division per element.
+  if (nr == 1u) { return r * m(5u + 2u * nk + 1u); }
   ${unravel("r", "nr", "m(5u + 2u * nk + d)", "m(5u + 2u * nk + nr + d)")}
   return off_r;
 }
 fn keptOffset(o: u32) -> u32 {
   let nk = m(2u);
+  if (nk == 1u) { return o * m(6u); }
   ${unravel("o", "nk", "m(5u + d)", "m(5u + nk + d)")}
   return off_o;
 }`;
