@@ -105,6 +105,18 @@ const permuteCases: OpCase[] = [
     expected: ([x]) => refPermute(x, [1, 0, 2]),
   },
   {
+    name: "permute of [1, 40, 33] to [1, 33, 40] copies in tiles both ways and matches the reference",
+    inputs: () => [floatInput([1, 40, 33], 4005, { grad: true })],
+    run: ([x]) => permute(x, [0, 2, 1]),
+    expected: ([x]) => refPermute(x, [0, 2, 1]),
+  },
+  {
+    name: "permute [2, 0, 1] of [33, 3, 34] moves the contiguous axis to the front in tiles",
+    inputs: () => [floatInput([33, 3, 34], 4006)],
+    run: ([x]) => permute(x, [2, 0, 1]),
+    expected: ([x]) => refPermute(x, [2, 0, 1]),
+  },
+  {
     name: "permute moves int32 values unchanged",
     inputs: () => [intInput([1, 2, 3, 4, 5, 6], [2, 3])],
     run: ([x]) => permute(x, [1, 0]),
