@@ -8,7 +8,8 @@
  *   tiled along the output positions so the buffer stays under a budget (16 MB of float32) (DeepSpeech2's
  *   second conv would otherwise need ~600 MB); it is reused between calls.
  * - 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
- * - One input channel per group (depthwise, QuartzNet): direct loops, a GEMM would have M = 1.
+ * - One input channel per group and few outputs per group (depthwise, QuartzNet): direct loops,
+ *   where a GEMM would have M ≈ 1.
  *
  * Kernels are generic over Float32Array / Float64Array (float64 for gradient checks).
  * Not here: Winograd/FFT algorithms, multithreading outside of gemm.
@@ -57,22 +58,32 @@ export function setColumnTiling(elements: number, minTileWidth: number): [number
   return prev;
 }
 
-let scratch32 = new Float32Array(0);
-let scratch64 = new Float64Array(0);
+// Two reusable buffers per dtype: [0] columns, [1] the zero-padded input.
+const scratch32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+const scratch64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
 
-/** A reusable buffer of at least `size` elements of `like`'s type (contents undefined). */
-function scratchLike(like: Floats, size: number): Floats {
+/** Reusable buffer `slot` of at least `size` elements of `like`'s type (contents undefined). */
+function scratchLike(like: Floats, size: number, slot: 0 | 1): Floats {
   if (like instanceof Float32Array) {
-    if (scratch32.length < size) scratch32 = new Float32Array(size);
-    return scratch32;
+    if (scratch32[slot].length < size) scratch32[slot] = new Float32Array(size);
+    return scratch32[slot];
   }
-  if (scratch64.length < size) scratch64 = new Float64Array(size);
-  return scratch64;
+  if (scratch64[slot].length < size) scratch64[slot] = new Float64Array(size);
+  return scratch64[slot];
 }
 
 function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 &&
     g.padLeft === 0 && g.hOut === g.h && g.wOut === g.w;
+}
+
+/**
+ * Direct loops for one input channel per group with few outputs per group (depthwise): there a
+ * GEMM would have M = Cout/groups ≈ 1. A single input channel feeding many outputs (the first
+ * conv of DeepSpeech2: 1 → 32 channels) still goes through im2col + GEMM.
+ */
+function isDirect(g: ConvGeometry): boolean {
+  return g.cin === g.groups && g.cout / g.groups < 8;
 }
 
 function tileLength(g: ConvGeometry): number {
@@ -81,64 +92,90 @@ function tileLength(g: ConvGeometry): number {
   return Math.min(len, Math.max(minTile, Math.floor(tileElements / rows)));
 }
 
+/** Extent [Hp, Wp] of the padded input that the output positions read. */
+function paddedSize(g: ConvGeometry): [number, number] {
+  return [
+    (g.hOut - 1) * g.strideH + (g.kh - 1) * g.dilationH + 1,
+    (g.wOut - 1) * g.strideW + (g.kw - 1) * g.dilationW + 1,
+  ];
+}
+
 /**
- * Columns for output positions [p0, p1) (p = oh·wOut + ow) of one group of one sample:
- * cols[r·(p1-p0) + p - p0] = x[c, oh·sh - pt + i·dh, ow·sw - pl + j·dw] (0 outside), r = (c·KH + i)·KW + j.
- * With `scatter`, the reverse: x[...] += cols[...] (col2im).
+ * xp[c, a, b] = x[c, a - padTop, b - padLeft] (0 outside x) for one group of one sample, so
+ * that im2col needs no bounds checks. Negative padding (backward-data as a forward conv) crops.
+ */
+function padInput(x: Floats, xOff: number, xp: Floats, g: ConvGeometry, hp: number, wp: number): void {
+  const cinG = g.cin / g.groups;
+  const { h, w, padTop: pt, padLeft: pl } = g;
+  const bLo = Math.min(wp, Math.max(0, pl)), bHi = Math.max(bLo, Math.min(wp, pl + w));
+  for (let c = 0; c < cinG; c++) {
+    for (let a = 0; a < hp; a++) {
+      const dst = (c * hp + a) * wp;
+      const row = a - pt;
+      if (row < 0 || row >= h) {
+        xp.fill(0, dst, dst + wp);
+        continue;
+      }
+      const src = xOff + (c * h + row) * w - pl;
+      for (let b = 0; b < bLo; b++) xp[dst + b] = 0;
+      if (bHi - bLo >= 32) xp.set(x.subarray(src + bLo, src + bHi), dst + bLo);
+      else for (let b = bLo; b < bHi; b++) xp[dst + b] = x[src + b];
+      for (let b = bHi; b < wp; b++) xp[dst + b] = 0;
+    }
+  }
+}
+
+/** dx[c, y, x] += dxp[c, y + padTop, x + padLeft]: the inverse of padInput for gradients. */
+function unpadAdd(dxp: Floats, dx: Floats, xOff: number, g: ConvGeometry, hp: number, wp: number): void {
+  const cinG = g.cin / g.groups;
+  const { h, w, padTop: pt, padLeft: pl } = g;
+  const xLo = Math.max(0, -pl), xHi = Math.min(w, wp - pl);
+  for (let c = 0; c < cinG; c++) {
+    for (let row = Math.max(0, -pt); row < h && row + pt < hp; row++) {
+      const src = (c * hp + row + pt) * wp + pl;
+      const dst = xOff + (c * h + row) * w;
+      for (let k = xLo; k < xHi; k++) dx[dst + k] += dxp[src + k];
+    }
+  }
+}
+
+/**
+ * Columns for output positions [p0, p1) (p = oh·wOut + ow) from the padded input:
+ * cols[r·(p1-p0) + p - p0] = xp[c, oh·sh + i·dh, ow·sw + j·dw], r = (c·KH + i)·KW + j.
+ * With `scatter`, the reverse: xp[...] += cols[...] (col2im).
  */
 function im2col(
-  x: Floats,
-  xOff: number,
+  xp: Floats,
   cols: Floats,
   g: ConvGeometry,
-  p0: number,
-  p1: number,
+  hp: number,
+  wp: number,
+  range: [number, number],
   scatter: boolean,
 ): void {
+  const [p0, p1] = range;
   const cinG = g.cin / g.groups;
-  const { h, w, kh, kw, wOut, strideH: sh, strideW: sw } = g;
+  const { kh, kw, wOut, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw } = g;
   const ld = p1 - p0;
   const ohStart = Math.floor(p0 / wOut);
   const ohEnd = Math.floor((p1 - 1) / wOut) + 1;
   let r = 0;
   for (let c = 0; c < cinG; c++) {
-    const xc = xOff + c * h * w;
     for (let i = 0; i < kh; i++) {
-      const hOff = i * g.dilationH - g.padTop;
       for (let j = 0; j < kw; j++, r++) {
-        const wBase = j * g.dilationW - g.padLeft;
-        // Output columns whose input column ow·sw + wBase lies inside [0, w).
-        let owLo = wBase >= 0 ? 0 : Math.ceil(-wBase / sw);
-        let owHi = wBase > w - 1 ? 0 : Math.floor((w - 1 - wBase) / sw) + 1;
-        if (owLo > wOut) owLo = wOut;
-        if (owHi > wOut) owHi = wOut;
-        if (owHi < owLo) owHi = owLo;
-        const rowBase = r * ld - p0;
         for (let oh = ohStart; oh < ohEnd; oh++) {
           const pRow = oh * wOut;
           const a = p0 > pRow ? p0 - pRow : 0;
           const b = p1 - pRow < wOut ? p1 - pRow : wOut;
-          const dst = rowBase + pRow;
-          const ih = oh * sh + hOff;
-          const inside = ih >= 0 && ih < h;
-          const lo = inside ? (a > owLo ? a : owLo) : b;
-          const hi = inside ? (b < owHi ? b : owHi) : b;
-          const src = xc + ih * w + wBase;
+          const dst = r * ld - p0 + pRow;
+          let q = (c * hp + oh * sh + i * dh) * wp + j * dw + a * sw;
           if (scatter) {
-            for (let ow = lo; ow < hi; ow++) x[src + ow * sw] += cols[dst + ow];
-            continue;
-          }
-          if (lo >= hi) {
-            cols.fill(0, dst + a, dst + b);
-            continue;
-          }
-          if (a < lo) cols.fill(0, dst + a, dst + lo);
-          if (sw === 1 && hi - lo >= 32) {
-            cols.set(x.subarray(src + lo, src + hi), dst + lo);
+            for (let ow = a; ow < b; ow++, q += sw) xp[q] += cols[dst + ow];
+          } else if (sw === 1 && b - a >= 32) {
+            cols.set(xp.subarray(q, q + b - a), dst + a);
           } else {
-            for (let ow = lo; ow < hi; ow++) cols[dst + ow] = x[src + ow * sw];
+            for (let ow = a; ow < b; ow++, q += sw) cols[dst + ow] = xp[q];
           }
-          if (hi < b) cols.fill(0, dst + hi, dst + b);
         }
       }
     }
@@ -301,24 +338,27 @@ export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
-  if (cinG === 1) {
+  if (isDirect(g)) {
     depthwiseForward(x, w, y, g);
   } else {
     const pointwise = isPointwise(g);
     const tile = tileLength(g);
-    const cols = pointwise ? null : scratchLike(x, rows * tile);
+    const cols = pointwise ? null : scratchLike(x, rows * tile, 0);
+    const [hp, wp] = paddedSize(g);
+    const xp = pointwise ? null : scratchLike(x, cinG * hp * wp, 1);
     for (let ni = 0; ni < g.n; ni++) {
       for (let gi = 0; gi < g.groups; gi++) {
         const xOff = (ni * g.cin + gi * cinG) * plane;
         const yOff = (ni * g.cout + gi * coutG) * len;
         const wOff = gi * coutG * rows;
-        if (!cols) {
+        if (!cols || !xp) {
           gemm(false, false, coutG, len, rows, 1, w, wOff, rows, x, xOff, len, 0, y, yOff, len);
           continue;
         }
+        padInput(x, xOff, xp, g, hp, wp);
         for (let p0 = 0; p0 < len; p0 += tile) {
           const p1 = Math.min(len, p0 + tile);
-          im2col(x, xOff, cols, g, p0, p1, false);
+          im2col(xp, cols, g, hp, wp, [p0, p1], false);
           gemm(false, false, coutG, p1 - p0, rows, 1, w, wOff, rows, cols, 0, p1 - p0, 0, y, yOff + p0, len);
         }
       }
@@ -380,27 +420,31 @@ export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeome
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
   if (g.strideH === 1 && g.strideW === 1 && !isPointwise(g)) return backwardDataAsForward(dy, w, dx, g);
-  if (cinG === 1) return depthwiseBackwardDataStrided(dy, w, dx, g);
+  if (isDirect(g)) return depthwiseBackwardDataStrided(dy, w, dx, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
   const pointwise = isPointwise(g);
   const tile = tileLength(g);
-  const cols = pointwise ? null : scratchLike(dx, rows * tile);
+  const cols = pointwise ? null : scratchLike(dx, rows * tile, 0);
+  const [hp, wp] = paddedSize(g);
+  const dxp = pointwise ? null : scratchLike(dx, cinG * hp * wp, 1);
   for (let ni = 0; ni < g.n; ni++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const xOff = (ni * g.cin + gi * cinG) * plane;
       const yOff = (ni * g.cout + gi * coutG) * len;
       const wOff = gi * coutG * rows;
-      if (!cols) {
+      if (!cols || !dxp) {
         gemm(true, false, cinG, len, coutG, 1, w, wOff, rows, dy, yOff, len, 0, dx, xOff, len);
         continue;
       }
+      dxp.fill(0, 0, cinG * hp * wp);
       for (let p0 = 0; p0 < len; p0 += tile) {
         const p1 = Math.min(len, p0 + tile);
         gemm(true, false, rows, p1 - p0, coutG, 1, w, wOff, rows, dy, yOff + p0, len, 0, cols, 0, p1 - p0);
-        im2col(dx, xOff, cols, g, p0, p1, true);
+        im2col(dxp, cols, g, hp, wp, [p0, p1], true);
       }
+      unpadAdd(dxp, dx, xOff, g, hp, wp);
     }
   }
 }
@@ -409,25 +453,28 @@ export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeome
 export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeometry): void {
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
-  if (cinG === 1) return depthwiseBackwardFilter(x, dy, dw, g);
+  if (isDirect(g)) return depthwiseBackwardFilter(x, dy, dw, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
   const pointwise = isPointwise(g);
   const tile = tileLength(g);
-  const cols = pointwise ? null : scratchLike(x, rows * tile);
+  const cols = pointwise ? null : scratchLike(x, rows * tile, 0);
+  const [hp, wp] = paddedSize(g);
+  const xp = pointwise ? null : scratchLike(x, cinG * hp * wp, 1);
   for (let ni = 0; ni < g.n; ni++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const xOff = (ni * g.cin + gi * cinG) * plane;
       const yOff = (ni * g.cout + gi * coutG) * len;
       const wOff = gi * coutG * rows;
-      if (!cols) {
+      if (!cols || !xp) {
         gemm(false, true, coutG, cinG, len, 1, dy, yOff, len, x, xOff, len, 1, dw, wOff, rows);
         continue;
       }
+      padInput(x, xOff, xp, g, hp, wp);
       for (let p0 = 0; p0 < len; p0 += tile) {
         const p1 = Math.min(len, p0 + tile);
-        im2col(x, xOff, cols, g, p0, p1, false);
+        im2col(xp, cols, g, hp, wp, [p0, p1], false);
         gemm(false, true, coutG, rows, p1 - p0, 1, dy, yOff + p0, len, cols, 0, p1 - p0, 1, dw, wOff, rows);
       }
     }
