@@ -108,3 +108,26 @@ Deno.test("resample() rejects aliasing by at least 95 dB on a 48 kHz -> 16 kHz s
   assert.ok(r.overallDb < -95, `overall aliasing ${r.overallDb.toFixed(1)} dB`);
   assert.ok(r.worstWindowDb < -90, `worst-window aliasing ${r.worstWindowDb.toFixed(1)} dB`);
 });
+
+Deno.test("resample() by a ratio with no close fraction (the golden ratio) still keeps a sine intact", () => {
+  // The golden ratio is the worst-approximable number: no L/M with L <= 4096 is within 1e-7 of it,
+  // so this takes the per-tap prototype path.
+  const from = 16000;
+  const to = (16000 * (1 + Math.sqrt(5))) / 2;
+  const y = resample(sine(from, 1234, from), from, to);
+  assert.equal(y.length, Math.ceil(from * (to / from) - 1e-9));
+  const fit = fitSine(y, to, 1234, 200, y.length - 200);
+  assert.ok(Math.abs(fit.amp - 0.5) < 1e-4, `amplitude ${fit.amp}`);
+  assert.ok(fit.resid < 1e-4, `residual ${fit.resid}`);
+});
+
+Deno.test("resample() by a random speed factor (polyphase rows from a close fraction) keeps a sine intact", () => {
+  // 1 / 1.0731234 is replaced by a fraction L/M with L <= 4096 within 1e-7; over 1 s that moves
+  // the timing by at most 0.0016 samples, so the fitted sine stays within 3e-4 of the ideal one.
+  const factor = 1.0731234;
+  const y = resample(sine(16000, 1000, 16000), factor, 1);
+  assert.equal(y.length, Math.ceil(16000 / factor - 1e-9));
+  const fit = fitSine(y, 16000 / factor, 1000, 200, y.length - 200);
+  assert.ok(Math.abs(fit.amp - 0.5) < 1e-4, `amplitude ${fit.amp}`);
+  assert.ok(fit.resid < 3e-4, `residual ${fit.resid}`);
+});
