@@ -371,3 +371,27 @@ Deno.test("beam search with a word LM matches an independent Python port of Baid
   }
   assert.ok(compared > 80, `only ${compared} hypotheses compared`);
 });
+
+Deno.test("a character LM read from ARPA repairs a confusable letter and is scored per character", async () => {
+  const lm = await loadArpa(new URL("../fixtures/decode/char_bigram.arpa", import.meta.url).pathname);
+  assert.equal(lm.isCharacterBased, true);
+  const text = "the man said that";
+  const { data, T, V, charFrames } = spellLogits(text, { noise: 0.5, seed: 3, framesPerChar: 2 });
+  // Make the acoustics prefer "k" over the "h" of "the" (frames of character 1).
+  const h = OS2S_VOCAB.indexOf("h");
+  const k = OS2S_VOCAB.indexOf("k");
+  for (const t of [charFrames[1], charFrames[1] + 1]) {
+    data[t * V + k] = data[t * V + h] + 0.7;
+  }
+  assert.equal(ctcGreedyDecode({ data, T, V }, { vocabulary: OS2S_VOCAB }).text, "tke man said that");
+  const dec = new CtcBeamSearchDecoder({ vocabulary: OS2S_VOCAB, beamWidth: 16, lm, alpha: 1, beta: 0 });
+  assert.equal(dec.isCharacterMode, true);
+  const best = dec.decode({ data, T, V })[0];
+  assert.equal(best.text, text);
+  // Every character is scored, the spaces as "|", the first one after <s>.
+  const ids = [lm.bosId, ...Array.from(text, (c) => lm.wordId(c === " " ? "|" : c))];
+  let want = 0;
+  for (let i = 1; i < ids.length; i++) want += lm.conditionalLogProb([ids[i - 1], ids[i]]);
+  assert.equal(best.lmTokens, text.length);
+  close(best.lmLog10, want, 1e-9, "character LM sum");
+});
