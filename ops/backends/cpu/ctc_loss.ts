@@ -17,13 +17,23 @@ import { cpuData, cpuOutput } from "./backend.ts";
 type F = Float32Array | Float64Array;
 const NEG_INF = -Infinity;
 
-/** log(e^a + e^b + e^c), exact for -Infinity arguments. */
+/** log(e^a + e^b), exact for -Infinity arguments; one exp. */
+function logSumExp2(a: number, b: number): number {
+  const m = a > b ? a : b;
+  if (m === NEG_INF) return NEG_INF;
+  return m + Math.log(1 + Math.exp((a > b ? b : a) - m));
+}
+
+/** log(e^a + e^b + e^c), exact for -Infinity arguments; two exps (the largest term is 1). */
 function logSumExp3(a: number, b: number, c: number): number {
   let m = a;
   if (b > m) m = b;
   if (c > m) m = c;
   if (m === NEG_INF) return NEG_INF;
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m) + Math.exp(c - m));
+  // The largest term contributes exactly 1: only the other two need an exp.
+  if (m === a) return m + Math.log(1 + Math.exp(b - m) + Math.exp(c - m));
+  if (m === b) return m + Math.log(1 + Math.exp(a - m) + Math.exp(c - m));
+  return m + Math.log(1 + Math.exp(a - m) + Math.exp(b - m));
 }
 
 registerKernel<CtcLossAttrs>(
@@ -77,7 +87,7 @@ registerKernel<CtcLossAttrs>(
         for (let s = hi; s < S; s++) alpha[row + s] = NEG_INF;
       }
       const last = (Tn - 1) * S;
-      const logLik = S > 1 ? logSumExp3(alpha[last + S - 1], alpha[last + S - 2], NEG_INF) : alpha[last];
+      const logLik = S > 1 ? logSumExp2(alpha[last + S - 1], alpha[last + S - 2]) : alpha[last];
       const nll = -logLik;
       const infeasible = nll === Infinity;
       nllOut[n] = zeroInfinity && infeasible ? 0 : nll;
