@@ -2,11 +2,14 @@
  * cpu kernels of conv2d, conv2dBackwardData and conv2dBackwardFilter, and the convolution
  * engine they share with conv1d (ops/backends/cpu/conv1d.ts runs it with H = KH = 1).
  *
- * - General case: im2col into a column buffer [Cin/g·KH·KW, tile of output positions], then
- *   `gemm` (OpenBLAS sgemm/dgemm when present): forward W·cols, backward-data Wᵀ·dy followed
- *   by col2im (scatter-add), backward-filter dy·colsᵀ accumulated over the batch. Columns are
- *   tiled along the output positions so the buffer stays under a budget (16 MB of float32) (DeepSpeech2's
- *   second conv would otherwise need ~600 MB); it is reused between calls.
+ * - General case: the input of one group of one sample is copied once into a zero-padded
+ *   buffer, im2col copies from it into a column buffer [Cin/g·KH·KW, tile of output positions]
+ *   (no bounds checks), then `gemm` (OpenBLAS sgemm/dgemm when present): forward W·cols,
+ *   backward-filter dy·colsᵀ accumulated over the batch, backward-data Wᵀ·dy followed by col2im
+ *   (scatter-add). Columns are tiled along the output positions so the buffer stays under 16 MB
+ *   of float32 (DeepSpeech2's second conv would need ~600 MB); buffers are reused between calls.
+ * - Stride-1 backward-data is the forward conv of dy with the flipped, transposed kernel, so its
+ *   im2col is a copy instead of a scatter-add.
  * - 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
  * - One input channel per group and few outputs per group (depthwise, QuartzNet): direct loops,
  *   where a GEMM would have M ≈ 1.
@@ -22,7 +25,10 @@ import { gemm } from "./blas.ts";
 
 type Floats = Float32Array | Float64Array;
 
-/** Sizes and attributes of one convolution, as the engine reads them. */
+/**
+ * Sizes and attributes of one convolution, as the engine reads them: x [n, cin, h, w],
+ * w [cout, cin/groups, kh, kw], y [n, cout, hOut, wOut]; padBottom/padRight are implied by hOut/wOut.
+ */
 export interface ConvGeometry {
   n: number;
   cin: number;

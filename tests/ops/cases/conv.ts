@@ -173,6 +173,13 @@ export const cases: OpCase[] = [
     7045,
   ),
   conv1dCase("a 1x1 kernel", { x: [2, 3, 5], w: [2, 3, 1], bias: true }, {}, 7051),
+  conv1dCase("a 1x1 kernel with padding 2 (wider than the kernel)", {
+    x: [1, 2, 5],
+    w: [3, 2, 1],
+    bias: false,
+  }, {
+    padding: 2,
+  }, 7055),
   conv1dCase("asymmetric padding [2, 0] and stride 3", { x: [1, 2, 10], w: [2, 2, 3], bias: false }, {
     stride: 3,
     padding: [2, 0],
@@ -186,6 +193,26 @@ export const cases: OpCase[] = [
     stride: [1, 2],
     padding: [1, 2],
   }, 7121),
+  conv2dCase(
+    "one input channel into 8 outputs with stride [2, 2] and padding same (GEMM path)",
+    {
+      x: [1, 1, 6, 7],
+      w: [8, 1, 3, 4],
+      bias: true,
+    },
+    { stride: [2, 2], padding: "same" },
+    7141,
+  ),
+  conv2dCase(
+    "a 2x2 kernel with padding [2, 3] (wider than the kernel)",
+    {
+      x: [1, 2, 3, 4],
+      w: [2, 2, 2, 2],
+      bias: true,
+    },
+    { padding: [2, 3] },
+    7151,
+  ),
   conv2dCase("depthwise 3x3 with padding 1", { x: [1, 2, 4, 4], w: [2, 1, 3, 3], bias: false }, {
     padding: 1,
     groups: 2,
