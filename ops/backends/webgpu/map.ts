@@ -40,6 +40,7 @@ function shaderSource(
   access: readonly Access[],
   inTypes: readonly string[],
   outType: string,
+  rank: number,
 ): string {
   const n = attrs.vars.length;
   const name = (v: string): string => {
@@ -54,13 +55,19 @@ function shaderSource(
   const decls = attrs.vars.map((_, i) =>
     `@group(0) @binding(${i}) var<storage, read> in${i}: array<${inTypes[i]}>;`
   ).join("\n");
-  const strided = access.some((a) => a === "strided");
   // Parameter block: [size, rank, a bits, b bits, gridWidth, shape[rank], strides of input 0[rank], ...]
-  const offs = access.map((a, i) => (a === "strided" ? `var o${i} = 0u;` : "")).join(" ");
-  const steps = access.map((a, i) => (a === "strided" ? `o${i} += c * m(5u + rank * ${i + 1}u + d);` : ""))
-    .join(
-      " ",
-    );
+  // The rank is part of the kernel key, so the index arithmetic is unrolled with constant
+  // parameter offsets; the outermost index is what remains, without a division.
+  const stridedInputs = access.flatMap((a, i) => (a === "strided" ? [i] : []));
+  const unravel: string[] = [];
+  if (stridedInputs.length > 0) {
+    unravel.push(stridedInputs.map((i) => `var o${i} = 0u;`).join(" "), "var rest = i;");
+    for (let d = rank - 1; d >= 0; d--) {
+      const c = d > 0 ? `rest % m(${5 + d}u)` : "rest";
+      const adds = stridedInputs.map((i) => `o${i} += c * m(${5 + rank * (i + 1) + d}u);`).join(" ");
+      unravel.push(`{ let c = ${c}; ${adds}${d > 0 ? ` rest = rest / m(${5 + d}u);` : ""} }`);
+    }
+  }
   const loads = access.map((a, i) => {
     const at = a === "full" ? "i" : a === "one" ? "0u" : `o${i}`;
     return `let v${i} = f32(in${i}[${at}]);`;
@@ -77,26 +84,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= m(0u)) { return; }
   let p_a = bitcast<f32>(m(2u));
   let p_b = bitcast<f32>(m(3u));
-  ${
-    strided
-      ? `let rank = m(1u);
-  ${offs}
-  var rest = i;
-  for (var k = 0u; k + 1u < rank; k++) {
-    let d = rank - 1u - k;
-    let extent = m(5u + d);
-    let c = rest % extent;
-    rest = rest / extent;
-    ${steps}
-  }
-  // The outermost index is what remains: no division for it.
-  if (rank > 0u) {
-    let d = 0u;
-    let c = rest;
-    ${steps}
-  }`
-      : ""
-  }
+  ${unravel.join("\n  ")}
   ${loads}
   out[i] = ${store};
 }`;
@@ -142,15 +130,17 @@ registerKernel<MapAttrs>("map", "webgpu", ({ inputs, attrs, outputs, backend }) 
   const access = inputs.map((t) => accessOf(t, shape));
   const inTypes = inputs.map((t) => wgslType(t.dtype));
   const outType = wgslType(dtype);
-  const key = `map|${attrs.key}|${attrs.vars.join(",")}|${inTypes.join(",")}>${outType}|${access.join(",")}`;
+  const { extents, strides } = collapseAxes(shape, inputs.map((t) => broadcastStrides(t.shape, shape)));
+  const rank = extents.length;
+  const strided = access.includes("strided");
+  const key = `map|${attrs.key}|${attrs.vars.join(",")}|${inTypes.join(",")}>${outType}|${access.join(",")}` +
+    (strided ? `|rank${rank}` : "");
   const pipeline = gpu.pipeline(
     key,
     [...inputs.map(() => "read" as const), "write", "uniform"],
-    () => shaderSource(attrs, access, inTypes, outType),
+    () => shaderSource(attrs, access, inTypes, outType, rank),
   );
   const groups = gpu.grid(Math.ceil(size / WORKGROUP));
-  const { extents, strides } = collapseAxes(shape, inputs.map((t) => broadcastStrides(t.shape, shape)));
-  const rank = extents.length;
   const meta = new Uint32Array(5 + rank * (inputs.length + 1));
   const f = new Float32Array(meta.buffer, 8, 2);
   meta[0] = size;
