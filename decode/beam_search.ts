@@ -664,6 +664,7 @@ export class CtcBeamSearchDecoder {
             lp = lpc + bp;
           } else {
             lp = lpc + sp;
+            if (lp === NEG_INF) continue; // a zero probability (probs input) creates nothing
           }
           const q = this.#child(p, c, t);
           if (q < 0) continue;
