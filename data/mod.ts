@@ -11,7 +11,7 @@ export { resample, type ResampleOptions } from "./resample.ts";
 export { ComplexFft, RealFft } from "./fft.ts";
 export { analysisWindow, type WindowKind, type WindowOptions } from "./window.ts";
 export { type Matrix2D, withShape } from "./shaped.ts";
-export { powerSpectrogram, type StftOptions } from "./stft.ts";
+export { powerSpectrogram, StftFrames, type StftOptions } from "./stft.ts";
 export {
   hzToMel,
   melFilterbank,
