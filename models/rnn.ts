@@ -64,8 +64,8 @@ function hostLengths(lengths: SequenceLengths | undefined | null): number[] | nu
   return Array.from((lengths as Tensor).dataSync());
 }
 
-/** What GRU and LSTM share: parameters, layer loop, layouts. */
-abstract class RecurrentBase extends Module {
+/** What GRU and LSTM share: parameters, initialisation, layouts, states between layers. */
+export abstract class RecurrentBase extends Module {
   /** The options, with defaults filled in. */
   readonly options: Required<Omit<RnnOptions, "backend">> & { backend?: string };
   #rng: Rng;
@@ -73,6 +73,7 @@ abstract class RecurrentBase extends Module {
   /** Zero biases used when `bias` is false (not parameters). */
   #zeroBias: Tensor | null = null;
 
+  /** Registers the parameters of every layer and direction, initialised from `options.seed`. */
   constructor(kind: "GRU" | "LSTM", options: RnnOptions) {
     super();
     this.options = {

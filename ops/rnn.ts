@@ -46,9 +46,13 @@ export interface RnnLayerBackwardAttrs extends RnnLayerAttrs {
 
 /** Sizes of one RNN layer call, read from its inputs. */
 export interface RnnDims {
+  /** Frames. */
   T: number;
+  /** Sequences in the batch. */
   N: number;
+  /** Input features. */
   I: number;
+  /** Hidden features per direction. */
   H: number;
   /** Number of directions (1 or 2). */
   D: number;
@@ -56,13 +60,17 @@ export interface RnnDims {
 
 /** Per-direction weights of one layer, in PyTorch's gate order. */
 export interface RnnDirectionWeights {
+  /** weight_ih: [G·H, I], gate blocks stacked (GRU r, z, n; LSTM i, f, g, o). */
   wIh: Tensor;
+  /** weight_hh: [G·H, H]. */
   wHh: Tensor;
+  /** bias_ih: [G·H]. */
   bIh: Tensor;
+  /** bias_hh: [G·H]. */
   bHh: Tensor;
 }
 
-/** Checks the shapes of a layer call and returns its sizes; `nStates` is 1 (GRU) or 2 (LSTM). */
+/** Checks the shapes and lengths of a GRU or LSTM layer call and returns its sizes. */
 export function rnnLayerDims(
   kind: "gru" | "lstm",
   inputs: readonly Tensor[],
