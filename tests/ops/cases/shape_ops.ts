@@ -6,7 +6,9 @@ import { concat } from "../../../ops/concat.ts";
 import { gather } from "../../../ops/gather.ts";
 import { pad } from "../../../ops/pad.ts";
 import { permute, transpose } from "../../../ops/permute.ts";
+import { reshape } from "../../../ops/reshape.ts";
 import { narrow, slice, type SliceRange } from "../../../ops/slice.ts";
+import { mul } from "../../../ops/elementwise.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
 import { floatInput, intInput, ravel, refSize, torchCase, unravel } from "../conformance/reference.ts";
 
@@ -78,6 +80,21 @@ function refGather(x: CaseInput, axis: number, index: CaseInput): Float64Array {
   }
   return out;
 }
+
+const reshapeCases: OpCase[] = [
+  {
+    name: "reshape keeps row-major order and infers a -1 extent",
+    inputs: () => [floatInput([2, 3, 4], 4501, { grad: true })],
+    run: ([x]) => reshape(x, [4, -1]),
+    expected: ([x]) => Float64Array.from(x.data),
+  },
+  {
+    name: "reshape of a computed tensor passes gradients back through the shared buffer",
+    inputs: () => [floatInput([6], 4502, { grad: true })],
+    run: ([x]) => mul(reshape(mul(x, 2), [2, 3]), reshape(x, [2, 3])),
+    expected: ([x]) => Float64Array.from(x.data, (v) => 2 * v * v),
+  },
+];
 
 const permuteCases: OpCase[] = [
   {
@@ -235,6 +252,7 @@ const torchCases: OpCase[] = [
 
 /** The layout family's cases. */
 export const cases: OpCase[] = [
+  ...reshapeCases,
   ...permuteCases,
   ...sliceCases,
   ...concatCases,
