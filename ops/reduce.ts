@@ -47,7 +47,8 @@ export const maxOp: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   },
   saveInputs: [0],
   saveOutputs: [0],
-  // Like torch.amax: the gradient is shared evenly between tied maxima.
+  // Like torch.amax: the gradient is shared evenly between tied maxima. Ties are found as
+  // x - max == 0, so a maximum of ±Infinity gets a NaN gradient (PyTorch gives 1).
   backward({ grads, inputs, outputs, attrs }) {
     const x = inputs[0]!;
     const m = expandReduced(outputs[0]!, x.shape, attrs.axes);

@@ -1,5 +1,6 @@
 /**
- * Conformance cases of the layout ops: permute/transpose, slice/narrow, concat, pad, gather.
+ * Conformance cases of the layout ops: reshape, permute/transpose, slice/narrow, concat, pad,
+ * gather.
  * References map each output multi-index to the input element it must hold.
  */
 import { concat } from "../../../ops/concat.ts";
