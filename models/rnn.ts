@@ -15,15 +15,14 @@
  */
 import {
   concat,
+  dropout,
   gruLayer,
   lstmLayer,
-  mul,
   narrow,
   randomUniform,
   Rng,
   type RnnDirectionWeights,
   type Tensor,
-  tensor,
   transpose,
   zeros,
 } from "../ops/mod.ts";
@@ -150,10 +149,7 @@ export abstract class RecurrentBase extends Module {
   protected betweenLayers(y: Tensor, l: number): Tensor {
     const p = this.options.dropout;
     if (l === this.options.numLayers - 1 || p === 0 || !this.training) return y;
-    // Inverted dropout as PyTorch: kept values are scaled by 1/(1 − p).
-    const mask = new Float32Array(y.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = this.#rng.uniform() < p ? 0 : 1 / (1 - p);
-    return mul(y, tensor(mask, y.shape, { dtype: y.dtype, backend: y.backend.name }));
+    return dropout(y, p, { training: true, rng: this.#rng });
   }
 
   /** An initial state [L·D, N, H] (given, or zeros), sliced per layer. */
