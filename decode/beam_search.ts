@@ -797,6 +797,7 @@ function logOf(view: CtcLogits): Float32Array {
 
 /**
  * Decodes one utterance with a fresh decoder (build a `CtcBeamSearchDecoder` to decode many).
+ * A bare Float32Array needs `nFrames`.
  *
  * @example
  * ```ts
@@ -808,6 +809,9 @@ function logOf(view: CtcLogits): Float32Array {
  * nbest[0].text; // "a"
  * ```
  */
-export function ctcBeamSearch(logits: CtcLogits, options: CtcBeamSearchOptions): CtcHypothesis[] {
-  return new CtcBeamSearchDecoder(options).decode(logits);
+export function ctcBeamSearch(
+  logits: Float32Array | CtcLogits,
+  options: CtcBeamSearchOptions & { nFrames?: number },
+): CtcHypothesis[] {
+  return new CtcBeamSearchDecoder(options).decode(logits, options.nFrames);
 }

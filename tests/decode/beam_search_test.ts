@@ -395,3 +395,9 @@ Deno.test("a character LM read from ARPA repairs a confusable letter and is scor
   assert.equal(best.lmTokens, text.length);
   close(best.lmLog10, want, 1e-9, "character LM sum");
 });
+
+Deno.test("ctcBeamSearch() takes a bare Float32Array with nFrames", () => {
+  const { data, T } = spellLogits("ok", { noise: 0.5 });
+  assert.equal(ctcBeamSearch(data, { vocabulary: OS2S_VOCAB, nFrames: T, beamWidth: 4 })[0].text, "ok");
+  assert.throws(() => ctcBeamSearch(data, { vocabulary: OS2S_VOCAB }), /needs nFrames/);
+});
