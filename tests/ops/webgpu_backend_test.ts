@@ -228,6 +228,14 @@ gpuTest("sum reduces short and long axes like the cpu backend", async () => {
   // 260 column sums of 300 rows: one invocation per column (the bias-gradient shape).
   const [g, c] = await onBoth([{ data: randomData(300 * 260, 14), shape: [300, 260] }], ([a]) => sum(a, 0));
   assertAllClose(g, c, 1e-4, "column sums");
+  // Long reductions into few outputs run in parts, then the parts are summed.
+  const long = { data: randomData(3 * 70000, 15), shape: [3, 70000] };
+  const before = webGpuBackend()!.bytesInUse();
+  for (const axes of [[1], [0, 1]]) {
+    const [gl, cl] = await onBoth([long], ([a]) => sum(a, axes));
+    assertAllClose(gl, cl, 1e-4, `long sum over [${axes}]`);
+  }
+  assert.equal(webGpuBackend()!.bytesInUse(), before, "the partial sums went back to the pool");
   const k = { data: Int32Array.from({ length: 1000 }, (_, i) => i - 300), shape: [10, 100] };
   using t = tensor(k.data, k.shape, { ...gpu, dtype: "int32" });
   using s = sum(t, 1);

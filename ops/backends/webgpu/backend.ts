@@ -249,6 +249,15 @@ export class WebGpuBackend implements Backend, Disposable {
     return p;
   }
 
+  /**
+   * A temporary buffer for `size` elements of `dtype` between dispatches of one kernel;
+   * `using` returns it to the pool at the end of the block (safe: later uses are queue-ordered).
+   */
+  scratch(dtype: DType, size: number): Disposable & { readonly buffer: GPUBuffer } {
+    const s = this.alloc(dtype, size) as GpuStorage;
+    return { buffer: s.buffer, [Symbol.dispose]: () => this.free(s, dtype, size) };
+  }
+
   /** Keys of the pipelines compiled so far (for tests and reports). */
   pipelineKeys(): string[] {
     return [...this.#pipelines.keys()];

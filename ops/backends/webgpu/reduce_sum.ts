@@ -11,16 +11,24 @@
  * Accumulation is in the storage type (f32 or i32), unlike the cpu kernel's float64, so large
  * float32 sums differ from the cpu in the last bits (the tree order keeps the error ~log n).
  *
- * Not here: a second pass that splits one very long reduction over several workgroups.
+ * A long reduction into few outputs (the sum of a whole tensor) is split into parts of ~16K
+ * elements, one workgroup each, whose partial sums a second dispatch adds up.
+ *
+ * Not here: fusing the reduction with the elementwise op that produced its input.
  */
 import { registerKernel } from "../../engine.ts";
 import type { ReduceAttrs } from "../../reduce_sum.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
-import { gpuBackend, gpuBuffer, type GpuStorage, wgslMeta, wgslType } from "./backend.ts";
+import { gpuBackend, gpuBuffer, type GpuStorage, type WebGpuBackend, wgslMeta, wgslType } from "./backend.ts";
 
 const WORKGROUP = 256;
 /** Below this many reduced elements per output, one invocation does a whole output. */
 const SHORT = 64;
+/** Reductions into fewer outputs than this are split into parts of about PART elements... */
+const SPLIT_BELOW_OUTPUTS = 64;
+const PART = 16384;
+/** ...but at most this many parts per output. */
+const MAX_PARTS = 256;
 
 /** Runs of kept and reduced axes: extents and input strides, outermost first. */
 function collapse(shape: readonly number[], axes: readonly number[]) {
@@ -56,7 +64,8 @@ function unravel(name: string, count: string, extent: string, stride: string): s
 }
 
 function shaderSource(t: string, perWorkgroup: boolean): string {
-  // Parameter block: [nOut, nRed, nKeptAxes, nRedAxes, gridWidth, keptExt[], keptStride[], redExt[], redStride[]]
+  // Parameter block: [nOut, nRed, nKeptAxes, nRedAxes, gridWidth, parts, chunk, 0,
+  //                   keptExt[], keptStride[], redExt[], redStride[]]
   const head = `@group(0) @binding(0) var<storage, read> x: array<${t}>;
 @group(0) @binding(1) var<storage, read_write> out: array<${t}>;
 ${wgslMeta(2)}
@@ -64,14 +73,14 @@ fn redOffset(r: u32) -> u32 {
   let nk = m(2u);
   let nr = m(3u);
   // One run of reduced axes is the common case: no division per element.
-  if (nr == 1u) { return r * m(5u + 2u * nk + 1u); }
-  ${unravel("r", "nr", "m(5u + 2u * nk + d)", "m(5u + 2u * nk + nr + d)")}
+  if (nr == 1u) { return r * m(8u + 2u * nk + 1u); }
+  ${unravel("r", "nr", "m(8u + 2u * nk + d)", "m(8u + 2u * nk + nr + d)")}
   return off_r;
 }
 fn keptOffset(o: u32) -> u32 {
   let nk = m(2u);
-  if (nk == 1u) { return o * m(6u); }
-  ${unravel("o", "nk", "m(5u + d)", "m(5u + nk + d)")}
+  if (nk == 1u) { return o * m(9u); }
+  ${unravel("o", "nk", "m(8u + d)", "m(8u + nk + d)")}
   return off_o;
 }`;
   if (!perWorkgroup) {
@@ -90,13 +99,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 var<workgroup> part: array<${t}, ${WORKGROUP}>;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x + wid.y * m(4u);
+  // Workgroup g sums part g % parts (elements [p·chunk, (p+1)·chunk)) of output g / parts.
+  let g = wid.x + wid.y * m(4u);
+  let o = g / m(5u);
+  let r0 = (g % m(5u)) * m(6u);
+  let r1 = min(r0 + m(6u), m(1u));
   // No early return: every invocation must reach the barriers.
   let valid = o < m(0u);
   var acc = ${t}(0);
   if (valid) {
     let base = keptOffset(o);
-    for (var r = lid; r < m(1u); r += ${WORKGROUP}u) { acc += x[base + redOffset(r)]; }
+    for (var r = r0 + lid; r < r1; r += ${WORKGROUP}u) { acc += x[base + redOffset(r)]; }
   }
   part[lid] = acc;
   workgroupBarrier();
@@ -104,8 +117,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lid < s) { part[lid] += part[lid + s]; }
     workgroupBarrier();
   }
-  if (valid && lid == 0u) { out[o] = part[0]; }
+  if (valid && lid == 0u) { out[g] = part[0]; }
 }`;
+}
+
+/** One dispatch of a sum shader over `buffers` = [input, output]. */
+function dispatchSum(
+  gpu: WebGpuBackend,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+  o: {
+    nOut: number;
+    nRed: number;
+    kept: { e: number; s: number }[];
+    red: { e: number; s: number }[];
+    perWorkgroup: boolean;
+    parts?: number;
+    chunk?: number;
+  },
+): void {
+  const parts = o.parts ?? 1;
+  const groups = gpu.grid(o.perWorkgroup ? o.nOut * parts : Math.ceil(o.nOut / WORKGROUP));
+  const meta = new Uint32Array(8 + 2 * (o.kept.length + o.red.length));
+  meta.set([
+    o.nOut,
+    o.nRed,
+    o.kept.length,
+    o.red.length,
+    o.perWorkgroup ? groups[0] : groups[0] * WORKGROUP,
+    parts,
+    o.chunk ?? o.nRed,
+  ]);
+  let p = 8;
+  for (const a of o.kept) meta[p++] = a.e;
+  for (const a of o.kept) meta[p++] = a.s;
+  for (const a of o.red) meta[p++] = a.e;
+  for (const a of o.red) meta[p++] = a.s;
+  gpu.dispatch(pipeline, buffers, { meta, workgroups: groups });
 }
 
 registerKernel<ReduceAttrs>("sum", "webgpu", ({ inputs: [x], attrs, outputs, backend }) => {
@@ -126,18 +174,33 @@ registerKernel<ReduceAttrs>("sum", "webgpu", ({ inputs: [x], attrs, outputs, bac
     ["read", "write", "uniform"],
     () => shaderSource(t, perWorkgroup),
   );
-  const groups = gpu.grid(perWorkgroup ? nOut : Math.ceil(nOut / WORKGROUP));
-  const meta = new Uint32Array(5 + 2 * (kept.length + red.length));
-  meta[0] = nOut;
-  meta[1] = x.size === 0 ? 0 : nRed;
-  meta[2] = kept.length;
-  meta[3] = red.length;
-  meta[4] = perWorkgroup ? groups[0] : groups[0] * WORKGROUP;
-  let p = 5;
-  for (const a of kept) meta[p++] = a.e;
-  for (const a of kept) meta[p++] = a.s;
-  for (const a of red) meta[p++] = a.e;
-  for (const a of red) meta[p++] = a.s;
-  gpu.dispatch(pipeline, [gpuBuffer(x), out.buffer], { meta, workgroups: groups });
+  const nRedSafe = x.size === 0 ? 0 : nRed;
+  // A long reduction into few outputs is split over several workgroups per output (the sum
+  // over a whole tensor would otherwise run on one workgroup), then the parts are summed.
+  const parts = perWorkgroup && nOut < SPLIT_BELOW_OUTPUTS ? Math.min(MAX_PARTS, Math.ceil(nRed / PART)) : 1;
+  if (parts <= 1) {
+    dispatchSum(gpu, pipeline, [gpuBuffer(x), out.buffer], { nOut, nRed: nRedSafe, kept, red, perWorkgroup });
+    return [out];
+  }
+  using partial = gpu.scratch(dtype, nOut * parts);
+  const chunk = Math.ceil(nRed / parts);
+  dispatchSum(gpu, pipeline, [gpuBuffer(x), partial.buffer], {
+    nOut,
+    nRed: nRedSafe,
+    kept,
+    red,
+    perWorkgroup,
+    parts,
+    chunk,
+  });
+  // partial is [nOut, parts]: sum its rows.
+  const wg = gpu.pipeline(`sum|${t}|wg`, ["read", "write", "uniform"], () => shaderSource(t, true));
+  dispatchSum(gpu, wg, [partial.buffer, out.buffer], {
+    nOut,
+    nRed: parts,
+    kept: [{ e: nOut, s: parts }],
+    red: [{ e: parts, s: 1 }],
+    perWorkgroup: true,
+  });
   return [out];
 });
