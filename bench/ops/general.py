@@ -3,7 +3,7 @@
 Each row: name (identical to the TypeScript row), setup(threads) -> state, run(state).
 Run alone: /opt/refvenv/bin/python bench/ops/general.py [threads...]  (median of 7 after 2 warm-ups).
 Serve mode for bench/ops/general_vs_torch.ts: `general.py --serve` reads "setup <row> <threads>"
-and "run <row>" lines and answers each with the milliseconds it took.
+and "run <row>" lines and answers each with the wall and CPU milliseconds it took.
 """
 import sys
 import time
@@ -58,9 +58,10 @@ def serve():
             states[name] = BY_NAME[name]["setup"](int(threads))
             print("ok", flush=True)
         elif cmd == "run":
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             BY_NAME[rest]["run"](states[rest])
-            print(f"{(time.perf_counter() - t0) * 1000:.4f}", flush=True)
+            t1, c1 = time.perf_counter(), time.process_time()
+            print(f"{(t1 - t0) * 1000:.4f} {(c1 - c0) * 1000:.4f}", flush=True)
         elif cmd == "quit":
             return
 

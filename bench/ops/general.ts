@@ -53,12 +53,12 @@ function row(
     },
     run(): void {
       tidy(() => {
+        // cpu kernels run synchronously: the forward is done when step returns (no read-back,
+        // which torch's side does not do either).
         const y = step(xs);
         if (withGrad) {
           sum(y).backward();
           for (const x of xs) releaseGrad(x);
-        } else {
-          y.dataSync();
         }
       });
     },

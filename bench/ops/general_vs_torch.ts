@@ -2,11 +2,12 @@
  * The general family's rows against PyTorch CPU, interleaved in one process pair: this Deno
  * process times a row, then asks the torch process (bench/ops/general.py --serve) to time the
  * same row, alternating for each repetition, so both see the same machine load.
- * Prints, per row, the median and minimum times of each side and the toolkit/torch ratios.
+ * Prints, per row, the median wall and CPU times of each side and the toolkit/torch ratios.
  *
  * Run: ./deno run -A bench/ops/general_vs_torch.ts [threads] [repetitions]
  * Not here: the rows themselves (bench/ops/general.ts, bench/ops/general.py).
  */
+import process from "node:process";
 import { rows } from "./general.ts";
 
 const threads = Number(Deno.args[0] ?? 1);
@@ -42,8 +43,9 @@ async function ask(line: string): Promise<string> {
 }
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-console.log(`threads ${threads}, ${reps} interleaved repetitions after 2 warm-ups each`);
-console.log("row | toolkit median (min) ms | torch median (min) ms | ratio of medians | ratio of mins");
+const fmt = (v: number): string => v.toFixed(2);
+console.log(`threads ${threads}, ${reps} interleaved repetitions after 2 warm-ups each; medians in ms`);
+console.log("row | toolkit wall | torch wall | wall ratio | toolkit CPU | torch CPU | CPU ratio");
 for (const row of rows) {
   row.setup(threads);
   await ask(`setup ${row.name} ${threads}`);
@@ -51,18 +53,24 @@ for (const row of rows) {
     row.run();
     await ask(`run ${row.name}`);
   }
-  const ours: number[] = [], theirs: number[] = [];
+  const wall: number[] = [], cpu: number[] = [], peerWall: number[] = [], peerCpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    // CPU time as well as wall time: on a shared machine it is the steadier of the two.
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     row.run();
-    ours.push(performance.now() - t0);
-    theirs.push(Number(await ask(`run ${row.name}`)));
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+    const [w, pc] = (await ask(`run ${row.name}`)).split(" ").map(Number);
+    peerWall.push(w);
+    peerCpu.push(pc);
   }
-  const [mo, mt] = [median(ours), median(theirs)];
-  const [lo, lt] = [Math.min(...ours), Math.min(...theirs)];
+  const [w, pw, c, pc] = [median(wall), median(peerWall), median(cpu), median(peerCpu)];
   console.log(
-    `${row.name} | ${mo.toFixed(2)} (${lo.toFixed(2)}) | ${mt.toFixed(2)} (${lt.toFixed(2)}) | ` +
-      `${(mo / mt).toFixed(1)} | ${(lo / lt).toFixed(1)}`,
+    `${row.name} | ${fmt(w)} | ${fmt(pw)} | ${(w / pw).toFixed(1)} | ${fmt(c)} | ${fmt(pc)} | ${
+      (c / pc).toFixed(1)
+    }`,
   );
 }
 await ask("quit").catch(() => "");

@@ -154,6 +154,25 @@ const otherCases: OpCase[] = [
       refElementwise(inputs, (x, y) => Math.tanh((1 / (1 + Math.exp(-x))) * y + Math.exp(-x))),
   },
   {
+    name: "pow of negative bases by integer exponents matches Math.pow",
+    inputs: () => [floatValues([-2, -1.5, -0.5, 3], [4], true), floatValues([3, 2, -1, 0], [4])],
+    run: ([x, y]) => pow(x, y),
+    expected: (inputs) => refElementwise(inputs, (x, y) => x ** y),
+  },
+  {
+    name: "binary ops broadcast two rank-4 tensors that both expand",
+    inputs:
+      () => [floatInput([2, 1, 3, 1], 2013, { grad: true }), floatInput([1, 4, 1, 5], 2014, { grad: true })],
+    run: ([x, y]) => sub(mul(x, y), y),
+    expected: (inputs) => refElementwise(inputs, (x, y) => x * y - y),
+  },
+  {
+    name: "where takes numbers for both branches",
+    inputs: () => [floatValues([0, 1, 1, 0, 0, 1], [2, 3])],
+    run: ([c]) => where(c, 2.5, -1),
+    expected: (inputs) => refElementwise(inputs, (c) => (c !== 0 ? 2.5 : -1)),
+  },
+  {
     name: "onesLike and zerosLike take the shape of their argument",
     inputs: () => [floatInput([2, 3], 2010)],
     run: ([x]) => [onesLike(x), zerosLike(x)],
