@@ -8,8 +8,11 @@
  * 16 kHz, written to a temporary WAV that both sides read. Each repetition times the toolkit's
  * logMelSpectrogram (defaults: n_fft 512, win 320, hop 160, 64 mels) in this process, then asks the
  * Python peer (bench/features_vs_librosa.py, one long-lived process) to time librosa's equivalent.
- * Prints the medians and the ratio toolkit / librosa (below 1 means the toolkit is faster).
+ * Prints the medians and the ratio toolkit / librosa (below 1 means the toolkit is faster), for
+ * wall-clock time and for process CPU time (all threads; millisecond resolution on Linux), which
+ * is steadier when other work shares the machine.
  */
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { readAudio } from "../data/audio.ts";
 import { logMelSpectrogram } from "../data/features.ts";
@@ -56,6 +59,12 @@ await send(wav);
 console.log(`peer: ${await readLine()}`);
 const ours: number[] = [];
 const theirs: number[] = [];
+const oursCpu: number[] = [];
+const theirsCpu: number[] = [];
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 let shape = "";
 // One untimed warm-up each (JIT, plan and filterbank caches; librosa's imports).
 logMelSpectrogram(samples);
@@ -63,12 +72,15 @@ await send("run");
 await readLine();
 for (let r = 0; r < reps; r++) {
   const t0 = performance.now();
+  const c0 = cpuMs();
   const f = logMelSpectrogram(samples);
   ours.push(performance.now() - t0);
+  oursCpu.push(cpuMs() - c0);
   shape = `[${f.shape[0]}, ${f.shape[1]}]`;
   await send("run");
-  const [ms, rows, cols] = (await readLine()).split(" ");
+  const [ms, cpu, rows, cols] = (await readLine()).split(" ");
   theirs.push(Number(ms));
+  theirsCpu.push(Number(cpu));
   if (`[${rows}, ${cols}]` !== shape) {
     throw new Error(`shape mismatch: ours ${shape}, librosa [${rows}, ${cols}]`);
   }
@@ -80,6 +92,11 @@ Deno.removeSync(wav);
 const a = median(ours);
 const b = median(theirs);
 console.log(`log-mel of 60 s, output ${shape}, ${reps} interleaved repetitions, medians:`);
+const c = median(oursCpu);
+const d = median(theirsCpu);
 console.log(
-  `toolkit ${a.toFixed(1)} ms, librosa ${b.toFixed(1)} ms, ratio toolkit/librosa ${(a / b).toFixed(2)}`,
+  `wall: toolkit ${a.toFixed(1)} ms, librosa ${b.toFixed(1)} ms, ratio toolkit/librosa ${(a / b).toFixed(2)}`,
+);
+console.log(
+  `cpu:  toolkit ${c.toFixed(1)} ms, librosa ${d.toFixed(1)} ms, ratio toolkit/librosa ${(c / d).toFixed(2)}`,
 );
