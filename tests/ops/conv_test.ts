@@ -15,7 +15,7 @@ import {
   type Tensor,
   tensor,
 } from "../../ops/mod.ts";
-import { setColumnTiling } from "../../ops/backends/cpu/conv2d.ts";
+import { setColumnTiling } from "../../ops/backends/cpu/conv_buffers.ts";
 import { useTypeScriptGemm } from "../../ops/backends/cpu/blas.ts";
 
 interface Arr {

@@ -22,61 +22,18 @@ import type { Conv2dAttrs, Conv2dBackwardDataAttrs, Conv2dBackwardFilterAttrs } 
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 import { gemm } from "./blas.ts";
+import {
+  columnTiling,
+  type ConvGeometry,
+  type Floats,
+  paddedSize,
+  padInput,
+  scratchLike,
+  unpadAdd,
+} from "./conv_buffers.ts";
+import { depthwiseBackwardDataStrided, depthwiseBackwardFilter, depthwiseForward } from "./conv_depthwise.ts";
 
-type Floats = Float32Array | Float64Array;
-
-/**
- * Sizes and attributes of one convolution, as the engine reads them: x [n, cin, h, w],
- * w [cout, cin/groups, kh, kw], y [n, cout, hOut, wOut]; padBottom/padRight are implied by hOut/wOut.
- */
-export interface ConvGeometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  hOut: number;
-  wOut: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
-  dilationH: number;
-  dilationW: number;
-  groups: number;
-}
-
-/** Column-buffer budget in elements (16 MB of float32). */
-let tileElements = 1 << 22;
-/** Smallest tile width, so that GEMMs stay efficient for very deep columns. */
-let minTile = 256;
-
-/**
- * @internal Sets the column-buffer budget (elements) and the smallest tile width, returning
- * the previous pair. Tests use tiny values to force tiling through partial rows.
- */
-export function setColumnTiling(elements: number, minTileWidth: number): [number, number] {
-  const prev: [number, number] = [tileElements, minTile];
-  tileElements = elements;
-  minTile = minTileWidth;
-  return prev;
-}
-
-// Two reusable buffers per dtype: [0] columns, [1] the zero-padded input.
-const scratch32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
-const scratch64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
-
-/** Reusable buffer `slot` of at least `size` elements of `like`'s type (contents undefined). */
-function scratchLike(like: Floats, size: number, slot: 0 | 1): Floats {
-  if (like instanceof Float32Array) {
-    if (scratch32[slot].length < size) scratch32[slot] = new Float32Array(size);
-    return scratch32[slot];
-  }
-  if (scratch64[slot].length < size) scratch64[slot] = new Float64Array(size);
-  return scratch64[slot];
-}
+export type { ConvGeometry } from "./conv_buffers.ts";
 
 function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 &&
@@ -95,54 +52,8 @@ function isDirect(g: ConvGeometry): boolean {
 function tileLength(g: ConvGeometry): number {
   const rows = (g.cin / g.groups) * g.kh * g.kw;
   const len = g.hOut * g.wOut;
-  return Math.min(len, Math.max(minTile, Math.floor(tileElements / rows)));
-}
-
-/** Extent [Hp, Wp] of the padded input that the output positions read. */
-function paddedSize(g: ConvGeometry): [number, number] {
-  return [
-    (g.hOut - 1) * g.strideH + (g.kh - 1) * g.dilationH + 1,
-    (g.wOut - 1) * g.strideW + (g.kw - 1) * g.dilationW + 1,
-  ];
-}
-
-/**
- * xp[c, a, b] = x[c, a - padTop, b - padLeft] (0 outside x) for one group of one sample, so
- * that im2col needs no bounds checks. Negative padding (backward-data as a forward conv) crops.
- */
-function padInput(x: Floats, xOff: number, xp: Floats, g: ConvGeometry, hp: number, wp: number): void {
-  const cinG = g.cin / g.groups;
-  const { h, w, padTop: pt, padLeft: pl } = g;
-  const bLo = Math.min(wp, Math.max(0, pl)), bHi = Math.max(bLo, Math.min(wp, pl + w));
-  for (let c = 0; c < cinG; c++) {
-    for (let a = 0; a < hp; a++) {
-      const dst = (c * hp + a) * wp;
-      const row = a - pt;
-      if (row < 0 || row >= h) {
-        xp.fill(0, dst, dst + wp);
-        continue;
-      }
-      const src = xOff + (c * h + row) * w - pl;
-      for (let b = 0; b < bLo; b++) xp[dst + b] = 0;
-      if (bHi - bLo >= 32) xp.set(x.subarray(src + bLo, src + bHi), dst + bLo);
-      else for (let b = bLo; b < bHi; b++) xp[dst + b] = x[src + b];
-      for (let b = bHi; b < wp; b++) xp[dst + b] = 0;
-    }
-  }
-}
-
-/** dx[c, y, x] += dxp[c, y + padTop, x + padLeft]: the inverse of padInput for gradients. */
-function unpadAdd(dxp: Floats, dx: Floats, xOff: number, g: ConvGeometry, hp: number, wp: number): void {
-  const cinG = g.cin / g.groups;
-  const { h, w, padTop: pt, padLeft: pl } = g;
-  const xLo = Math.max(0, -pl), xHi = Math.min(w, wp - pl);
-  for (let c = 0; c < cinG; c++) {
-    for (let row = Math.max(0, -pt); row < h && row + pt < hp; row++) {
-      const src = (c * hp + row + pt) * wp + pl;
-      const dst = xOff + (c * h + row) * w;
-      for (let k = xLo; k < xHi; k++) dx[dst + k] += dxp[src + k];
-    }
-  }
+  const [elements, minTile] = columnTiling();
+  return Math.min(len, Math.max(minTile, Math.floor(elements / rows)));
 }
 
 /**
@@ -181,155 +92,6 @@ function im2col(
             cols.set(xp.subarray(q, q + b - a), dst + a);
           } else {
             for (let ow = a; ow < b; ow++, q += sw) cols[dst + ow] = xp[q];
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Output columns [lo, hi) for which every tap of a kernel row reads inside [0, w). */
-function interiorColumns(g: ConvGeometry): [number, number] {
-  const { w, kw, wOut, strideW: sw, padLeft: pl, dilationW: dw } = g;
-  const lo = Math.min(wOut, Math.ceil(pl / sw));
-  const last = w - 1 + pl - (kw - 1) * dw;
-  const hi = last < 0 ? lo : Math.max(lo, Math.min(wOut, Math.floor(last / sw) + 1));
-  return [lo, hi];
-}
-
-/**
- * Forward with one input channel per group (depthwise): each output is a dot product over
- * the taps, four outputs at a time (independent sums, each tap weight loaded once per four).
- */
-function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometry): void {
-  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
-  const dw = g.dilationW, pl = g.padLeft;
-  const coutG = cout / g.groups;
-  const [inLo, inHi] = interiorColumns(g);
-  for (let ni = 0; ni < n; ni++) {
-    for (let oc = 0; oc < cout; oc++) {
-      const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
-      const yOff = (ni * cout + oc) * hOut * wOut;
-      for (let oh = 0; oh < hOut; oh++) {
-        const dst = yOff + oh * wOut;
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * sh + i * g.dilationH - g.padTop;
-          if (ih < 0 || ih >= h) continue;
-          const src = xOff + ih * width - pl; // x index of (ow, j): src + ow·sw + j·dw
-          const wRow = (oc * kh + i) * kw;
-          let ow = inLo;
-          for (; ow + 3 < inHi; ow += 4) {
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            let p = src + ow * sw;
-            for (let j = 0; j < kw; j++, p += dw) {
-              const wv = w[wRow + j];
-              s0 += wv * x[p];
-              s1 += wv * x[p + sw];
-              s2 += wv * x[p + 2 * sw];
-              s3 += wv * x[p + 3 * sw];
-            }
-            y[dst + ow] += s0;
-            y[dst + ow + 1] += s1;
-            y[dst + ow + 2] += s2;
-            y[dst + ow + 3] += s3;
-          }
-          for (let o = 0; o < wOut; o++) {
-            // The remainder of the interior and both edges, with a bounds check per tap.
-            if (o === inLo) o = ow;
-            if (o >= wOut) break;
-            let acc = 0;
-            for (let j = 0; j < kw; j++) {
-              const iw = o * sw - pl + j * dw;
-              if (iw >= 0 && iw < width) acc += w[wRow + j] * x[src + pl + iw];
-            }
-            y[dst + o] += acc;
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * Backward-filter with one input channel per group: dw[oc, i, j] = Σ dy·x. Each input row is
- * first copied into a zero-padded row, so every tap reads in bounds; four taps are then
- * accumulated together (each dy value loaded once per four taps, four independent sums).
- */
-function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, g: ConvGeometry): void {
-  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
-  const dw = g.dilationW, pl = g.padLeft;
-  const coutG = cout / g.groups;
-  const span = (wOut - 1) * sw + (kw - 1) * dw + 1;
-  const row = new Float64Array(span);
-  const acc = new Float64Array(kw);
-  const copyLo = Math.min(span, pl), copyHi = Math.max(copyLo, Math.min(span, pl + width));
-  for (let oc = 0; oc < cout; oc++) {
-    for (let i = 0; i < kh; i++) {
-      acc.fill(0);
-      for (let ni = 0; ni < n; ni++) {
-        const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
-        const yOff = (ni * cout + oc) * hOut * wOut;
-        for (let oh = 0; oh < hOut; oh++) {
-          const ih = oh * sh + i * g.dilationH - g.padTop;
-          if (ih < 0 || ih >= h) continue;
-          // row[k] = x[ih, k - pl], zero outside the input.
-          const src = xOff + ih * width - pl;
-          row.fill(0, 0, copyLo);
-          for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
-          row.fill(0, copyHi);
-          const d = yOff + oh * wOut;
-          let j = 0;
-          for (; j + 3 < kw; j += 4) {
-            let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            let p = j * dw;
-            for (let ow = 0; ow < wOut; ow++, p += sw) {
-              const v = dy[d + ow];
-              a0 += v * row[p];
-              a1 += v * row[p + dw];
-              a2 += v * row[p + 2 * dw];
-              a3 += v * row[p + 3 * dw];
-            }
-            acc[j] += a0;
-            acc[j + 1] += a1;
-            acc[j + 2] += a2;
-            acc[j + 3] += a3;
-          }
-          for (; j < kw; j++) {
-            let a = 0;
-            let p = j * dw;
-            for (let ow = 0; ow < wOut; ow++, p += sw) a += dy[d + ow] * row[p];
-            acc[j] += a;
-          }
-        }
-      }
-      const wRow = (oc * kh + i) * kw;
-      for (let j = 0; j < kw; j++) dWeight[wRow + j] += acc[j];
-    }
-  }
-}
-
-/** Backward-data with one input channel per group and stride > 1: per tap, an axpy into dx. */
-function depthwiseBackwardDataStrided(dy: Floats, w: Floats, dx: Floats, g: ConvGeometry): void {
-  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
-  const coutG = cout / g.groups;
-  for (let ni = 0; ni < n; ni++) {
-    for (let oc = 0; oc < cout; oc++) {
-      const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
-      const yOff = (ni * cout + oc) * hOut * wOut;
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          const wBase = j * g.dilationW - g.padLeft;
-          let owLo = wBase >= 0 ? 0 : Math.ceil(-wBase / sw);
-          let owHi = wBase > width - 1 ? 0 : Math.floor((width - 1 - wBase) / sw) + 1;
-          if (owLo > wOut) owLo = wOut;
-          if (owHi > wOut) owHi = wOut;
-          const wv = w[(oc * kh + i) * kw + j];
-          for (let oh = 0; oh < hOut; oh++) {
-            const ih = oh * sh + i * g.dilationH - g.padTop;
-            if (ih < 0 || ih >= h) continue;
-            const src = xOff + ih * width + wBase;
-            const d = yOff + oh * wOut;
-            for (let ow = owLo; ow < owHi; ow++) dx[src + ow * sw] += wv * dy[d + ow];
           }
         }
       }
