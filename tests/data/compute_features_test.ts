@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readAudio } from "../../data/audio.ts";
 import { computeFeatures, type FeatureConfig } from "../../data/compute_features.ts";
+import { sharedDataPath, testWithSharedData } from "../shared_data.ts";
 import { featureCase, fixturePath, relErrToMax } from "./front_end_fixtures.ts";
 
 // References follow OpenSeq2Seq's speech_utils.py pipelines (librosa 0.11 and the NumPy psf
@@ -87,3 +88,26 @@ Deno.test("computeFeatures() rejects unknown types, backends and too many spectr
   assert.throws(bad({ inputType: "spectrogram", numFeatures: 200 }), /exceeds 161 bins/);
   assert.throws(bad({ inputType: "logfbank", numFeatures: 0 }), /numFeatures must be >= 1/);
 });
+
+testWithSharedData(
+  "computeFeatures() gives finite, normalised features for every real clip in misc_clips and ljspeech",
+  "real/misc_clips/wav",
+  (dir) => {
+    const files = [...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`);
+    const lj = sharedDataPath("real/ljspeech/wav");
+    if (lj !== null) { for (const e of Deno.readDirSync(lj)) files.push(`${lj}/${e.name}`); }
+    assert.ok(files.length >= 4);
+    for (const path of files) {
+      const { samples, sampleRate } = readAudio(path);
+      for (const backend of ["librosa", "psf"] as const) {
+        const f = computeFeatures(samples, { inputType: "logfbank", numFeatures: 64, backend, sampleRate });
+        let sum = 0;
+        for (const v of f.data) {
+          assert.ok(Number.isFinite(v), `${path} (${backend}) gave ${v}`);
+          sum += v;
+        }
+        assert.ok(Math.abs(sum / f.data.length) < 1e-3, `${path} (${backend}) mean ${sum / f.data.length}`);
+      }
+    }
+  },
+);
