@@ -53,11 +53,16 @@ async function gpuTargets(): Promise<Target[]> {
   return found;
 }
 
-const targets: Target[] = [
+// CONFORMANCE_BACKENDS=webgpu (a comma-separated list) runs only those backends, e.g. for a
+// quick pass on a GPU machine; cpu float64 stays the reference the others are compared with.
+const only = Deno.env.get("CONFORMANCE_BACKENDS")?.split(",").map((s) => s.trim()).filter(Boolean);
+const allTargets: Target[] = [
   { backend: "cpu", dtype: "float64" },
   { backend: "cpu", dtype: "float32" },
   ...await gpuTargets(),
 ];
+const targets = allTargets.filter((t) => !only || only.includes(t.backend));
+if (only) console.warn(`conformance: CONFORMANCE_BACKENDS limits the run to ${only.join(", ")}`);
 const report = new CoverageReport();
 
 Deno.test("conformance case names are unique sentences", () => {

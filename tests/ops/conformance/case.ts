@@ -3,6 +3,19 @@
  * every backend present. Op families list their cases in tests/ops/cases/<family>.ts
  * (`export const cases: OpCase[]`) and add one export line to tests/ops/cases/mod.ts.
  *
+ * Adding a case (inputs from reference.ts helpers; the reference must not call the kernels):
+ * ```ts
+ * {
+ *   name: "relu matches the reference on a [2, 3] tensor",
+ *   inputs: () => [floatInput([2, 3], 1, { grad: true, awayFrom: [0] })],
+ *   run: ([x]) => relu(x),
+ *   expected: (inputs) => refElementwise(inputs, (x) => Math.max(x, 0)),
+ * }
+ * ```
+ * For PyTorch fixtures use `torchCase(file, name, run)` (reference.ts); fixture scripts get
+ * the gradient-check weights from finite_diff.ts's formula. Run one backend only with
+ * `CONFORMANCE_BACKENDS=webgpu ./deno test -A tests/ops/conformance_test.ts`.
+ *
  * Not here: running cases (harness.ts), references (reference.ts), finite differences
  * (finite_diff.ts).
  */
