@@ -203,6 +203,13 @@ export class CtcBeamSearchDecoder {
   #cand = new Int32Array(0);
   #labelOrder = new Int32Array(0);
   #labelLogP = new Float64Array(0);
+  // Extensions to prefixes that do not exist yet, decided after each frame.
+  #pendParent = new Int32Array(0);
+  #pendLabel = new Int32Array(0);
+  #pendLogP = new Float64Array(0);
+  // Labels whose extension may earn LM terms, and the most those terms can add.
+  #mayScore = new Uint8Array(0);
+  #lmBound = 0;
 
   constructor(options: CtcBeamSearchOptions) {
     this.#vocab = options.vocabulary;
@@ -265,6 +272,10 @@ export class CtcBeamSearchDecoder {
     this.#labelOrder = new Int32Array(V);
     this.#labelLogP = new Float64Array(V);
     this.#cand = new Int32Array(this.#beamWidth * (V + 1));
+    this.#pendParent = new Int32Array(this.#beamWidth * V);
+    this.#pendLabel = new Int32Array(this.#beamWidth * V);
+    this.#pendLogP = new Float64Array(this.#beamWidth * V);
+    this.#mayScore = new Uint8Array(V);
     const lm = this.#lm;
     this.#lexicon = null;
     if (lm !== null) {
@@ -279,6 +290,7 @@ export class CtcBeamSearchDecoder {
             const id = lm.wordId(CHAR_LM_SPACE);
             this.#charTok[l] = id >= 0 ? id : -2;
           } else this.#charTok[l] = lm.wordId(this.#labelText[l]);
+          this.#mayScore[l] = this.#charTok[l] === -2 ? 0 : 1;
         }
       } else {
         const labelOf = new Map<string, number>();
@@ -291,6 +303,7 @@ export class CtcBeamSearchDecoder {
         const ids = new Int32Array(words.length);
         for (let i = 0; i < words.length; i++) ids[i] = lm.wordId(words[i]);
         this.#lexicon = LexiconTrie.build(words, ids, (ch) => labelOf.get(ch) ?? -1);
+        if (this.#space >= 0) this.#mayScore[this.#space] = 1;
       }
     }
   }
@@ -593,6 +606,8 @@ export class CtcBeamSearchDecoder {
 
     const beamWidth = this.#beamWidth;
     const blank = this.#blank;
+    // LM terms are alpha·log10 p + beta with log10 p <= 0, so at most max(0, beta) when alpha >= 0.
+    this.#lmBound = this.alpha >= 0 ? Math.max(0, this.beta) : Infinity;
     const hasLm = this.#lm !== null;
     const order = this.#labelOrder;
     const lpl = this.#labelLogP;
@@ -641,6 +656,7 @@ export class CtcBeamSearchDecoder {
       // Candidates for the next beam: the current beam plus prefixes that come into being now.
       const cand = this.#cand;
       let nCand = 0;
+      let nPend = 0;
       for (let i = 0; i < nBeam; i++) cand[nCand++] = beam[i];
 
       for (let li = 0; li < nLabels; li++) {
@@ -666,8 +682,17 @@ export class CtcBeamSearchDecoder {
             lp = lpc + sp;
             if (lp === NEG_INF) continue; // a zero probability (probs input) creates nothing
           }
-          const q = this.#child(p, c, t);
-          if (q < 0) continue;
+          const known = this.#kids[p * V + c];
+          if (known === -2) continue; // the lexicon forbids it
+          if (known === -1) {
+            // A prefix that does not exist yet gets exactly one contribution this frame (its
+            // parent is unique), so it is created after the frame only if it can make the beam.
+            this.#pendParent[nPend] = p;
+            this.#pendLabel[nPend] = c;
+            this.#pendLogP[nPend++] = lp;
+            continue;
+          }
+          const q = known;
           if (this.#exists[q] === 0) {
             this.#activate(q, t);
             // cand holds beamWidth·V entries: the beam plus at most V−1 new children each.
@@ -694,6 +719,26 @@ export class CtcBeamSearchDecoder {
         this.#bCur[n] = NEG_INF;
         this.#nbCur[n] = NEG_INF;
         this.#score[n] = logSumExp(b, nb);
+      }
+      // With a full beam, the worst beam prefix's new score bounds the beam's last place from
+      // below: a new prefix whose best possible score is lower cannot enter, so it is never
+      // created (Baidu creates it and removes it at once; the result is the same).
+      let floor = NEG_INF;
+      if (nBeam === beamWidth) {
+        floor = Infinity;
+        for (let i = 0; i < nBeam; i++) if (this.#score[beam[i]] < floor) floor = this.#score[beam[i]];
+      }
+      for (let k = 0; k < nPend; k++) {
+        const c = this.#pendLabel[k];
+        const lp = this.#pendLogP[k];
+        if (lp + (this.#mayScore[c] === 1 ? this.#lmBound : 0) < floor) continue;
+        const q = this.#child(this.#pendParent[k], c, t);
+        if (q < 0) continue;
+        this.#activate(q, t);
+        const v = lp + this.#lmStep[q];
+        this.#nbPrev[q] = v;
+        this.#score[q] = v;
+        cands[nCand++] = q;
       }
       if (nCand > beamWidth) {
         this.#selectTop(cands, nCand, beamWidth);
