@@ -37,7 +37,8 @@
  *
  * Design: the beam is a prefix tree of states held in typed arrays (Baidu's PathTrie), nodes
  * recycled through a free list, children in a dense [node, label] table that also remembers
- * which extensions the lexicon forbids. No closures or
+ * which extensions the lexicon forbids. A prefix that does not exist yet is created only after
+ * the frame, and only if its score can reach the beam (same results as creating and dropping it). No closures or
  * allocations per frame; one decoder object can decode many utterances.
  *
  * Not done: hot-word boosting, neural LMs, streaming (frame-by-frame) decoding.
