@@ -59,6 +59,7 @@ function num(value: string | undefined, name: string, fallback?: number): number
 /** grid(a, b, s): a, a+s, … ≤ b (with decode.py's s/10 slack so b itself is included). */
 function grid(lo: number, hi: number, step: number): number[] {
   if (!(step > 0)) fail(`grid steps must be positive, got ${step}`, 2);
+  if (hi < lo) fail(`a grid's maximum (${hi}) is below its start (${lo})`, 2);
   const out: number[] = [];
   for (let k = 0; lo + k * step <= hi + step / 10; k++) out.push(Number((lo + k * step).toFixed(10)));
   return out;
