@@ -2,13 +2,14 @@
  * Reductions and normalisations over axes: mean, max (values only, like torch.amax),
  * logsumexp, softmax and logSoftmax. max, logsumexp, softmax and logSoftmax are ops with
  * their own kernels (ops/backends/<name>/reduce.ts), numerically stable by subtracting the
- * maximum; their backward passes are written with elementwise ops and `sum`, so a backend
- * needs no extra kernels for gradients. mean is sum times 1/count.
+ * maximum. softmax and logSoftmax have one-pass backward ops (like cudnnSoftmaxBackward)
+ * that fall back to elementwise ops and `sum` on a backend without their kernels; max and
+ * logsumexp backward are always written that way. mean is sum times 1/count.
  *
  * Not here: sum (ops/reduce_sum.ts, which the elementwise gradients need), argmax/indices
  * (decoders read logits on the host), min/prod (nothing in the toolkit uses them).
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, hasKernel, type OpDef, runOp } from "./engine.ts";
 import { broadcastTo, div, exp, mul, sub, where } from "./elementwise.ts";
 import { type ReduceAttrs, reduceAxes, reducedShape, sum } from "./reduce_sum.ts";
 import { reshape } from "./reshape.ts";
@@ -83,11 +84,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     return [{ shape: x.shape, dtype: x.dtype }];
   },
   saveOutputs: [0],
-  // dx = y · (g - Σ_axis g·y)
-  backward({ grads, outputs, attrs }) {
-    const y = outputs[0]!, g = grads[0]!;
-    return [mul(y, sub(g, sum(mul(g, y), attrs.axis, { keepDims: true })))];
-  },
+  backward: ({ grads, outputs, attrs }) => [softmaxBackward(grads[0]!, outputs[0]!, attrs.axis, false)],
 });
 
 /** Declaration of `logSoftmax`. Kernels: ops/backends/<name>/reduce.ts. */
@@ -98,12 +95,41 @@ export const logSoftmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     return [{ shape: x.shape, dtype: x.dtype }];
   },
   saveOutputs: [0],
-  // dx = g - exp(y) · Σ_axis g
-  backward({ grads, outputs, attrs }) {
-    const y = outputs[0]!, g = grads[0]!;
-    return [sub(g, mul(exp(y), sum(g, attrs.axis, { keepDims: true })))];
-  },
+  backward: ({ grads, outputs, attrs }) => [softmaxBackward(grads[0]!, outputs[0]!, attrs.axis, true)],
 });
+
+/**
+ * Declaration of `softmaxBackward` (inputs: output gradient g, forward output y), one pass
+ * per line like cudnnSoftmaxBackward: dx = y·(g - Σ g·y). Kernels: ops/backends/<name>/reduce.ts.
+ */
+export const softmaxBackwardOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
+  name: "softmaxBackward",
+  outputs: ([g]) => [{ shape: g.shape, dtype: g.dtype }],
+});
+
+/** Declaration of `logSoftmaxBackward` (inputs g, y): dx = g - exp(y)·Σ g. Kernels: ops/backends/<name>/reduce.ts. */
+export const logSoftmaxBackwardOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
+  name: "logSoftmaxBackward",
+  outputs: ([g]) => [{ shape: g.shape, dtype: g.dtype }],
+});
+
+/**
+ * Gradient of softmax (or logSoftmax, `isLog`) along `axis` from the output gradient `g` and
+ * the forward output `y`: the one-pass backward op where the backend has its kernel, else
+ * the same formula written with elementwise ops and `sum` (so a backend needs no extra kernel).
+ */
+export function softmaxBackward(g: Tensor, y: Tensor, axis: number, isLog: boolean): Tensor {
+  const op = isLog ? logSoftmaxBackwardOp : softmaxBackwardOp;
+  if (hasKernel(op.name, g.backend.name)) return runOp(op, [g, y], { axis })[0];
+  return softmaxBackwardComposite(g, y, axis, isLog);
+}
+
+/** @internal The composite form of `softmaxBackward` (exported for tests). */
+export function softmaxBackwardComposite(g: Tensor, y: Tensor, axis: number, isLog: boolean): Tensor {
+  return isLog
+    ? sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))
+    : mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })));
+}
 
 /**
  * Mean over `axis` (one axis, a list, or all when omitted), like `torch.mean`. The mean over

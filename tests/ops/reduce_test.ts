@@ -74,3 +74,19 @@ Deno.test("softmax rejects an axis outside the tensor", () => {
   using _scope = new TensorScope();
   assert.throws(() => softmax(tensor([1, 2], [2]), 1), /Axis 1 is out of range for rank 1/);
 });
+
+Deno.test("the one-pass softmax backward kernels agree with the composite formula", () => {
+  using _scope = new TensorScope();
+  const g = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.cos(i)), [2, 3, 4]);
+  const x = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3), [2, 3, 4]);
+  for (const axis of [0, 1, 2]) {
+    for (const isLog of [false, true]) {
+      const y = isLog ? logSoftmax(x, axis) : softmax(x, axis);
+      const fused = softmaxBackward(g, y, axis, isLog).dataSync();
+      const composite = softmaxBackwardComposite(g, y, axis, isLog).dataSync();
+      for (let i = 0; i < 24; i++) {
+        assert.ok(Math.abs(fused[i] - composite[i]) < 1e-12, `axis ${axis} log ${isLog} at ${i}`);
+      }
+    }
+  }
+});

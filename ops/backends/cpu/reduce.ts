@@ -1,10 +1,12 @@
 /**
- * cpu kernels of max, logsumexp, softmax and logSoftmax (declared in ops/reduce.ts).
+ * cpu kernels of max, logsumexp, softmax, logSoftmax and their one-pass backward ops
+ * (declared in ops/reduce.ts).
  * Reductions over one contiguous run of axes view the input as [outer, n, inner] and read it
  * in order; other axis sets map each input element to its output slot once (`outputSlots`).
  * softmax views the input as [outer, n, inner] around its axis. Accumulation is in float64.
  *
- * Not here: sum (./reduce_sum.ts), gradients (composed from other ops in ops/reduce.ts).
+ * Not here: sum (./reduce_sum.ts); the gradients of max and logsumexp (composed from other
+ * ops in ops/reduce.ts).
  */
 import { type Kernel, registerKernel } from "../../engine.ts";
 import type { ReduceAttrs } from "../../reduce_sum.ts";
@@ -169,3 +171,35 @@ function softmaxKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
 
 registerKernel<SoftmaxAttrs>("softmax", "cpu", softmaxKernel(false));
 registerKernel<SoftmaxAttrs>("logSoftmax", "cpu", softmaxKernel(true));
+
+/** One pass per line: s = Σ g·y (softmax) or Σ g (log-softmax), then dx from s. */
+function softmaxBackwardKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
+  return ({ inputs: [gt, yt], attrs, outputs, backend }) => {
+    const g = cpuData(gt), y = cpuData(yt);
+    const out = cpuOutput(backend, outputs[0].dtype, g.length);
+    const [outer, n, inner] = aroundAxis(gt.shape, attrs.axis);
+    for (let p = 0; p < outer; p++) {
+      for (let q = 0; q < inner; q++) {
+        const base = p * n * inner + q;
+        let s = 0;
+        if (isLog) {
+          for (let k = 0; k < n; k++) s += g[base + k * inner];
+          for (let k = 0; k < n; k++) {
+            const i = base + k * inner;
+            out[i] = g[i] - Math.exp(y[i]) * s;
+          }
+        } else {
+          for (let k = 0; k < n; k++) s += g[base + k * inner] * y[base + k * inner];
+          for (let k = 0; k < n; k++) {
+            const i = base + k * inner;
+            out[i] = y[i] * (g[i] - s);
+          }
+        }
+      }
+    }
+    return [out];
+  };
+}
+
+registerKernel<SoftmaxAttrs>("softmaxBackward", "cpu", softmaxBackwardKernel(false));
+registerKernel<SoftmaxAttrs>("logSoftmaxBackward", "cpu", softmaxBackwardKernel(true));
