@@ -190,3 +190,23 @@ Deno.test("decodeFlac() handles side/right stereo, escaped Rice partitions, wast
   assert.deepEqual(Array.from(d.channels[0], (v) => v * 32768), left);
   assert.deepEqual(Array.from(d.channels[1], (v) => v * 32768), right);
 });
+
+Deno.test("decodeFlac() decodes a stream whose STREAMINFO leaves the sample count unknown (0)", () => {
+  const bytes = read("stereo16_c5.flac").slice();
+  // Total samples: the low 4 bits of STREAMINFO byte 13 and bytes 14-17 (body starts at byte 8).
+  bytes[8 + 13] &= 0xf0;
+  bytes.fill(0, 8 + 14, 8 + 18);
+  const got = decodeFlac(bytes, "unknown_length.flac");
+  const ref = decodeWav(read("stereo16.wav"), "stereo16.wav");
+  assert.deepEqual(got.channels[1], ref.channels[1]);
+});
+
+Deno.test("decodeFlac() skips an ID3v2 tag in front of the stream", () => {
+  const flac = read("mono16_c5.flac");
+  const tag = new Uint8Array(10 + 20);
+  tag.set([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 20]);
+  const bytes = new Uint8Array(tag.length + flac.length);
+  bytes.set(tag);
+  bytes.set(flac, tag.length);
+  assert.deepEqual(decodeFlac(bytes, "id3.flac").channels[0], decodeFlac(flac, "plain.flac").channels[0]);
+});

@@ -107,3 +107,9 @@ Deno.test("decodeWav() skips unknown chunks, including odd-sized ones with a pad
   bytes.set(plain.subarray(36), 36 + extra.length);
   assert.deepEqual(decodeWav(bytes, "list.wav").channels[0], Float32Array.of(0.5, -0.25));
 });
+
+Deno.test("decodeWav() reads a streamed WAV whose data size was left at 0xFFFFFFFF", () => {
+  const bytes = encodeWav(Float32Array.of(0.25, -0.5, 0.75), 16000);
+  new DataView(bytes.buffer).setUint32(40, 0xffffffff, true);
+  assert.deepEqual(decodeWav(bytes, "stream.wav").channels[0], Float32Array.of(0.25, -0.5, 0.75));
+});
