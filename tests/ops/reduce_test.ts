@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
 import { releaseGrad, TensorScope } from "../../ops/engine.ts";
 import { tensor } from "../../ops/creation.ts";
-import { logSoftmax, logsumexp, max, mean, softmax } from "../../ops/reduce.ts";
+import {
+  logSoftmax,
+  logsumexp,
+  max,
+  mean,
+  softmax,
+  softmaxBackward,
+  softmaxBackwardComposite,
+} from "../../ops/reduce.ts";
 import { sum } from "../../ops/reduce_sum.ts";
 
 Deno.test("max shares the gradient evenly between tied maxima, like torch.amax", () => {
