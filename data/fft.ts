@@ -95,9 +95,7 @@ export class ComplexFft {
     let yr = this.#workRe;
     let yi = this.#workIm;
     for (const st of this.#stages) {
-      if (st.radix === 4) radix4(st, xr, xi, yr, yi);
-      else if (st.radix === 2) radix2(st, xr, xi, yr, yi);
-      else radixGeneric(st, xr, xi, yr, yi);
+      runStage(st, xr, xi, yr, yi);
       const tr = xr;
       const ti = xi;
       xr = yr;
@@ -130,9 +128,7 @@ export class ComplexFft {
     yi = xi === im ? this.#workIm : im;
     for (let i = 1; i < nStages; i++) {
       const st = stages[i];
-      if (st.radix === 4) radix4(st, xr, xi, yr, yi);
-      else if (st.radix === 2) radix2(st, xr, xi, yr, yi);
-      else radixGeneric(st, xr, xi, yr, yi);
+      runStage(st, xr, xi, yr, yi);
       const tr = xr;
       const ti = xi;
       xr = yr;
@@ -187,6 +183,121 @@ function radix4FirstInterleaved(st: Stage, x: Float64Array, yr: Float64Array, yi
     const w3i = twIm[t + 3];
     yr[t + 3] = b3r * w3r - b3i * w3i;
     yi[t + 3] = b3r * w3i + b3i * w3r;
+  }
+}
+
+function runStage(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  if (st.radix === 4) radix4(st, xr, xi, yr, yi);
+  else if (st.radix === 2) radix2(st, xr, xi, yr, yi);
+  else if (st.radix === 5) radix5(st, xr, xi, yr, yi);
+  else if (st.radix === 3) radix3(st, xr, xi, yr, yi);
+  else radixGeneric(st, xr, xi, yr, yi);
+}
+
+const SIN_3 = Math.sqrt(3) / 2;
+const C1_5 = Math.cos((2 * Math.PI) / 5);
+const C2_5 = Math.cos((4 * Math.PI) / 5);
+const S1_5 = Math.sin((2 * Math.PI) / 5);
+const S2_5 = Math.sin((4 * Math.PI) / 5);
+
+/** Radix-3 stage: y1,2 = a0 - (a1 + a2)/2 -/+ i (sqrt 3 / 2)(a1 - a2), then twiddles. */
+function radix3(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const w1r = twRe[3 * p + 1];
+    const w1i = twIm[3 * p + 1];
+    const w2r = twRe[3 * p + 2];
+    const w2i = twIm[3 * p + 2];
+    for (let q = 0; q < s; q++) {
+      const i0 = s * p + q;
+      const a0r = xr[i0];
+      const a0i = xi[i0];
+      const a1r = xr[i0 + sm];
+      const a1i = xi[i0 + sm];
+      const a2r = xr[i0 + 2 * sm];
+      const a2i = xi[i0 + 2 * sm];
+      const br = a1r + a2r;
+      const bi = a1i + a2i;
+      const mr = a0r - 0.5 * br;
+      const mi = a0i - 0.5 * bi;
+      // -i sqrt(3)/2 (a1 - a2)
+      const rr = SIN_3 * (a1i - a2i);
+      const ri = -SIN_3 * (a1r - a2r);
+      const o = 3 * s * p + q;
+      yr[o] = a0r + br;
+      yi[o] = a0i + bi;
+      const y1r = mr + rr;
+      const y1i = mi + ri;
+      yr[o + s] = y1r * w1r - y1i * w1i;
+      yi[o + s] = y1r * w1i + y1i * w1r;
+      const y2r = mr - rr;
+      const y2i = mi - ri;
+      yr[o + 2 * s] = y2r * w2r - y2i * w2i;
+      yi[o + 2 * s] = y2r * w2i + y2i * w2r;
+    }
+  }
+}
+
+/**
+ * Radix-5 stage with the symmetric form of the 5-point DFT: with b1 = a1 + a4, b2 = a2 + a3,
+ * d1 = a1 - a4, d2 = a2 - a3: y1,4 = a0 + c1 b1 + c2 b2 -/+ i (s1 d1 + s2 d2) and
+ * y2,3 = a0 + c2 b1 + c1 b2 -/+ i (s2 d1 - s1 d2), then twiddles.
+ */
+function radix5(st: Stage, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array): void {
+  const { m, s, twRe, twIm } = st;
+  const sm = s * m;
+  for (let p = 0; p < m; p++) {
+    const t = 5 * p;
+    for (let q = 0; q < s; q++) {
+      const i0 = s * p + q;
+      const a0r = xr[i0];
+      const a0i = xi[i0];
+      const a1r = xr[i0 + sm];
+      const a1i = xi[i0 + sm];
+      const a2r = xr[i0 + 2 * sm];
+      const a2i = xi[i0 + 2 * sm];
+      const a3r = xr[i0 + 3 * sm];
+      const a3i = xi[i0 + 3 * sm];
+      const a4r = xr[i0 + 4 * sm];
+      const a4i = xi[i0 + 4 * sm];
+      const b1r = a1r + a4r;
+      const b1i = a1i + a4i;
+      const b2r = a2r + a3r;
+      const b2i = a2i + a3i;
+      const d1r = a1r - a4r;
+      const d1i = a1i - a4i;
+      const d2r = a2r - a3r;
+      const d2i = a2i - a3i;
+      const m1r = a0r + C1_5 * b1r + C2_5 * b2r;
+      const m1i = a0i + C1_5 * b1i + C2_5 * b2i;
+      const m2r = a0r + C2_5 * b1r + C1_5 * b2r;
+      const m2i = a0i + C2_5 * b1i + C1_5 * b2i;
+      // -i X = (X.im, -X.re)
+      const e1r = S1_5 * d1i + S2_5 * d2i;
+      const e1i = -(S1_5 * d1r + S2_5 * d2r);
+      const e2r = S2_5 * d1i - S1_5 * d2i;
+      const e2i = -(S2_5 * d1r - S1_5 * d2r);
+      const o = 5 * s * p + q;
+      yr[o] = a0r + b1r + b2r;
+      yi[o] = a0i + b1i + b2i;
+      let zr = m1r + e1r;
+      let zi = m1i + e1i;
+      yr[o + s] = zr * twRe[t + 1] - zi * twIm[t + 1];
+      yi[o + s] = zr * twIm[t + 1] + zi * twRe[t + 1];
+      zr = m2r + e2r;
+      zi = m2i + e2i;
+      yr[o + 2 * s] = zr * twRe[t + 2] - zi * twIm[t + 2];
+      yi[o + 2 * s] = zr * twIm[t + 2] + zi * twRe[t + 2];
+      zr = m2r - e2r;
+      zi = m2i - e2i;
+      yr[o + 3 * s] = zr * twRe[t + 3] - zi * twIm[t + 3];
+      yi[o + 3 * s] = zr * twIm[t + 3] + zi * twRe[t + 3];
+      zr = m1r - e1r;
+      zi = m1i - e1i;
+      yr[o + 4 * s] = zr * twRe[t + 4] - zi * twIm[t + 4];
+      yi[o + 4 * s] = zr * twIm[t + 4] + zi * twRe[t + 4];
+    }
   }
 }
 
@@ -300,7 +411,10 @@ function radix4Last(s: number, xr: Float64Array, xi: Float64Array, yr: Float64Ar
   }
 }
 
-const smallDft = new Map<number, { re: Float64Array; im: Float64Array }>();
+const smallDft = new Map<
+  number,
+  { re: Float64Array; im: Float64Array; scratchRe: Float64Array; scratchIm: Float64Array }
+>();
 
 function radixGeneric(
   st: Stage,
@@ -312,7 +426,12 @@ function radixGeneric(
   const { radix: r, m, s, twRe, twIm } = st;
   let dft = smallDft.get(r);
   if (dft === undefined) {
-    dft = { re: new Float64Array(r * r), im: new Float64Array(r * r) };
+    dft = {
+      re: new Float64Array(r * r),
+      im: new Float64Array(r * r),
+      scratchRe: new Float64Array(r),
+      scratchIm: new Float64Array(r),
+    };
     for (let j = 0; j < r; j++) {
       for (let k = 0; k < r; k++) {
         const a = (-2 * Math.PI * ((j * k) % r)) / r;
@@ -325,8 +444,8 @@ function radixGeneric(
   const dr = dft.re;
   const di = dft.im;
   const sm = s * m;
-  const ar = new Float64Array(r);
-  const ai = new Float64Array(r);
+  const ar = dft.scratchRe;
+  const ai = dft.scratchIm;
   for (let p = 0; p < m; p++) {
     const inBase = s * p;
     const outBase = r * s * p;
