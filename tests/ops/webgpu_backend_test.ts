@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { initWebGpu, sizeClass, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
+import { initWebGpu, sizeClass, WebGpuBackend, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
 import { collapseAxes } from "../../ops/backends/webgpu/map.ts";
 import { tensor } from "../../ops/creation.ts";
 import { add, div, mul, relu, where } from "../../ops/elementwise.ts";
@@ -170,6 +170,23 @@ gpuTest("use after dispose and a double free are errors", async () => {
   assert.throws(() => relu(x), /used after dispose/);
   await assert.rejects(b.read(storage, "float32", 2), /already freed/);
   assert.throws(() => b.free(storage, "float32", 2), /already freed/);
+});
+
+gpuTest("disposing a backend destroys its buffers and device and refuses further work", async () => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const b = new WebGpuBackend(await adapter!.requestDevice(), { name: "webgpu-disposable" });
+  const kept = b.upload(new Float32Array([1, 2, 3]));
+  const pooled = b.upload(new Float32Array(100));
+  b.free(pooled, "float32", 100);
+  assert.deepEqual(await b.read(kept, "float32", 3), new Float32Array([1, 2, 3]));
+  assert.equal(b.stats().bytesPooled, sizeClass(400));
+  b[Symbol.dispose]();
+  assert.equal(b.isDisposed, true);
+  assert.equal(b.stats().bytesPooled, 0);
+  assert.throws(() => b.upload(new Float32Array(1)), /after the backend was disposed/);
+  await assert.rejects(b.read(kept, "float32", 3), /after the backend was disposed/);
+  b.free(kept, "float32", 3); // late frees of live tensors are still accepted
+  assert.equal(b.bytesInUse(), 0);
 });
 
 gpuTest("float64 cannot be uploaded or allocated on webgpu, and says why", () => {

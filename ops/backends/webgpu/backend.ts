@@ -211,6 +211,11 @@ export class WebGpuBackend implements Backend, Disposable {
     this.#bytesPooled = 0;
   }
 
+  /** True once the backend (and its device) was disposed. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
   /** Destroys the pools and the device; the backend cannot be used afterwards. */
   [Symbol.dispose](): void {
     if (this.#disposed) return;

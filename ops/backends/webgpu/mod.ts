@@ -47,7 +47,7 @@ let initialised: WebGpuBackend | null = null;
  * ```
  */
 export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boolean> {
-  if (initialised) return true;
+  if (initialised && !initialised.isDisposed) return true;
   const warn = (why: string): false => {
     if (!options.quiet) {
       console.warn(
@@ -96,5 +96,7 @@ export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boole
 
 /** The registered webgpu backend, or null before a successful `initWebGpu()`. */
 export function webGpuBackend(): WebGpuBackend | null {
-  return initialised && getBackend(initialised.name) === initialised ? initialised : null;
+  return initialised && !initialised.isDisposed && getBackend(initialised.name) === initialised
+    ? initialised
+    : null;
 }
