@@ -8,6 +8,8 @@
  *   backward-filter dy·colsᵀ accumulated over the batch, backward-data Wᵀ·dy followed by col2im
  *   (scatter-add). Columns are tiled along the output positions so the buffer stays under 16 MB
  *   of float32 (DeepSpeech2's second conv would need ~600 MB); buffers are reused between calls.
+ * - Stride 1 along H with KH > 1 (DeepSpeech2's [11×21] convs): kernel rows as separate GEMMs
+ *   over row columns, unfolding each input row KW instead of KH·KW times (conv_rows.ts).
  * - Stride-1 backward-data is the forward conv of dy with the flipped, transposed kernel, so its
  *   im2col is a copy instead of a scatter-add.
  * - 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
@@ -32,6 +34,12 @@ import {
   unpadAdd,
 } from "./conv_buffers.ts";
 import { depthwiseBackwardDataStrided, depthwiseBackwardFilter, depthwiseForward } from "./conv_depthwise.ts";
+import {
+  convBackwardDataRows,
+  convBackwardFilterRows,
+  convForwardRows,
+  isRowDecomposable,
+} from "./conv_rows.ts";
 
 export type { ConvGeometry } from "./conv_buffers.ts";
 
@@ -108,6 +116,8 @@ export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g
   const plane = g.h * g.w;
   if (isDirect(g)) {
     depthwiseForward(x, w, y, g);
+  } else if (!isPointwise(g) && isRowDecomposable(g)) {
+    convForwardRows(x, w, y, g);
   } else {
     const pointwise = isPointwise(g);
     const tile = tileLength(g);
@@ -189,6 +199,7 @@ export function convBackwardData(dy: Floats, w: Floats, dx: Floats, g: ConvGeome
   const coutG = g.cout / g.groups;
   if (g.strideH === 1 && g.strideW === 1 && !isPointwise(g)) return backwardDataAsForward(dy, w, dx, g);
   if (isDirect(g)) return depthwiseBackwardDataStrided(dy, w, dx, g);
+  if (isRowDecomposable(g)) return convBackwardDataRows(dy, w, dx, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
@@ -222,6 +233,7 @@ export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeo
   const cinG = g.cin / g.groups;
   const coutG = g.cout / g.groups;
   if (isDirect(g)) return depthwiseBackwardFilter(x, dy, dw, g);
+  if (isRowDecomposable(g)) return convBackwardFilterRows(x, dy, dw, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
   const plane = g.h * g.w;

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the cpu convolution kernels (ops/backends/cpu/conv2d.ts,
+ * Shared pieces of the cpu convolution kernels (ops/backends/cpu/conv2d.ts, conv_rows.ts,
  * conv_depthwise.ts): the geometry record, reusable scratch buffers, the column-buffer budget,
  * and the zero-padded copy of the input that lets column builders skip bounds checks.
  * Not here: any arithmetic of the convolution itself.
