@@ -1,6 +1,6 @@
 /**
  * The demo's small model: a residual TDNN (Jasper-style, 64 log-mel features, stride 2),
- * about 1.9 M parameters, sized to train from scratch on 2 CPU cores on synthetic
+ * 2,326,365 parameters, sized to train from scratch on 2 CPU cores on synthetic
  * espeak-ng speech made by scripts/synth_speech.ts (work/synth/).
  */
 import type { SpeechConfig } from "./types.ts";
@@ -41,9 +41,9 @@ export const config: SpeechConfig = {
     timeMasks: { count: 2, width: 10 },
   },
   optimizer: { kind: "novograd", beta1: 0.95, beta2: 0.5, weightDecay: 0.001 },
-  lrPolicy: { kind: "cosine", lr: 0.02, warmupSteps: 200, decaySteps: 6000, minLr: 1e-5 },
+  lrPolicy: { kind: "cosine", lr: 0.02, warmupSteps: 200, decaySteps: 3000, minLr: 1e-5 },
   training: {
-    maxSteps: 6000,
+    maxSteps: 3000,
     iterSize: 1,
     logEvery: 10,
     evalEvery: 500,
