@@ -283,6 +283,7 @@ for (const kernel of ["tiled", "register"] as const) {
         // [37, 44, 72] fits both vec4 layouts: the register kernels really ran.
         assert.ok(b.pipelineKeys().includes("matmul|f32|NN|register"));
         assert.ok(b.pipelineKeys().includes("matmul|f32|NT|register"));
+        assert.ok(b.pipelineKeys().includes("matmul|f32|TN|register"));
       }
     } finally {
       b.matmulKernel = "auto";

@@ -12,8 +12,9 @@
  *
  * On CPU adapters (llvmpipe, SwiftShader), where workgroup memory and barriers cost more than
  * they save, a register-blocked kernel without workgroup memory is used instead when the
- * layout allows vec4 loads (measured 3-7× faster there; see BENCHMARKS.md):
- * - A·B with N % 4 = 0: each invocation owns 4 rows × 8 columns of C and reads B as vec4 rows;
+ * layout allows vec4 loads (about 3× faster there: bench/webgpu_bench.ts, BENCHMARKS.md):
+ * - A·B or Aᵀ·B with N % 4 = 0: each invocation owns 4 rows × 8 columns of C and reads B as
+ *   vec4 rows (Aᵀ·B is the weight gradient of a linear layer);
  * - A·Bᵀ with K % 4 = 0 (linear layers): each invocation owns 4 × 4 outputs and reads A and B
  *   as vec4 along K, finishing each output with a horizontal add.
  * `WebGpuBackend.matmulKernel` ("auto", "tiled", "register") overrides the choice.
@@ -117,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 
 /** Register-blocked kernel for A·B (vec4 along N) or A·Bᵀ (vec4 along K); see the file comment. */
-function registerSource(t: string, transB: boolean): string {
+function registerSource(t: string, transA: boolean, transB: boolean): string {
   const rows = [0, 1, 2, 3];
   const cols = transB ? [0, 1, 2, 3] : [0, 1];
   const acc = rows.flatMap((i) => cols.map((j) => `var c${i}_${j} = vec4<${t}>();`)).join(" ");
@@ -149,13 +150,19 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   if (c4 >= n4 || row >= M) { return; }
   let off = batchOffsets(g.z);
   let offC = g.z * M * n4;
-  ${rows.map((i) => `let ar${i} = off.x + min(row + ${i}u, M - 1u) * K;`).join(" ")}
+  ${
+      rows.map((i) =>
+        transA
+          ? `let ar${i} = off.x + min(row + ${i}u, M - 1u);` // A is [K, M]: row i of op(A) is column i
+          : `let ar${i} = off.x + min(row + ${i}u, M - 1u) * K;`
+      ).join(" ")
+    }
   let bc1 = min(c4 + 1u, n4 - 1u);
   let offB = off.y / 4u;
   ${acc}
   for (var k = 0u; k < K; k++) {
     let kb = offB + k * n4;
-    ${rows.map((i) => `let a${i} = a[ar${i} + k];`).join(" ")}
+    ${rows.map((i) => `let a${i} = a[ar${i} + ${transA ? "k * M" : "k"}];`).join(" ")}
     let b0 = b[kb + c4];
     let b1 = b[kb + bc1];
     ${fma}
@@ -207,12 +214,12 @@ registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, output
   const layout = `${attrs.transA ? "T" : "N"}${attrs.transB ? "T" : "N"}`;
   const choice = gpu.matmulKernel === "auto" ? (gpu.isCpuAdapter ? "register" : "tiled") : gpu.matmulKernel;
   const register = choice === "register" &&
-    (layout === "NN" && n % 4 === 0 || layout === "NT" && k % 4 === 0);
+    ((layout === "NN" || layout === "TN") && n % 4 === 0 || layout === "NT" && k % 4 === 0);
   const pipeline = register
     ? gpu.pipeline(
       `matmul|${t}|${layout}|register`,
       ["read", "read", "write", "uniform"],
-      () => registerSource(t, attrs.transB),
+      () => registerSource(t, attrs.transA, attrs.transB),
     )
     : gpu.pipeline(
       `matmul|${t}|${layout}`,
