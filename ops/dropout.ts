@@ -27,7 +27,7 @@ export interface DropoutOptions {
  * The dropout mask for `shape`: 0 for dropped elements and 1/(1-p) for kept ones, drawn
  * from `rng` (one uniform per element in row-major order; dropped when u < p).
  */
-export function dropoutMask(shape: readonly number[], p: number, rng: Rng, like: Tensor): Tensor {
+function dropoutMask(shape: readonly number[], p: number, rng: Rng, like: Tensor): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   const host = allocHost(like.dtype, size);

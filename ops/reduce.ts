@@ -84,7 +84,7 @@ export const softmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     return [{ shape: x.shape, dtype: x.dtype }];
   },
   saveOutputs: [0],
-  backward: ({ grads, outputs, attrs }) => [softmaxBackward(grads[0]!, outputs[0]!, attrs.axis, false)],
+  backward: ({ grads, outputs, attrs }) => [softmaxBackward(grads[0]!, outputs[0]!, { axis: attrs.axis })],
 });
 
 /** Declaration of `logSoftmax`. Kernels: ops/backends/<name>/reduce.ts. */
@@ -95,7 +95,9 @@ export const logSoftmaxOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>({
     return [{ shape: x.shape, dtype: x.dtype }];
   },
   saveOutputs: [0],
-  backward: ({ grads, outputs, attrs }) => [softmaxBackward(grads[0]!, outputs[0]!, attrs.axis, true)],
+  backward: (
+    { grads, outputs, attrs },
+  ) => [softmaxBackward(grads[0]!, outputs[0]!, { axis: attrs.axis, isLog: true })],
 });
 
 /**
@@ -113,20 +115,29 @@ export const logSoftmaxBackwardOp: OpDef<SoftmaxAttrs> = defineOp<SoftmaxAttrs>(
   outputs: ([g]) => [{ shape: g.shape, dtype: g.dtype }],
 });
 
+/** Options of `softmaxBackward`. */
+export interface SoftmaxBackwardOptions {
+  /** Non-negative axis the softmax ran along. */
+  axis: number;
+  /** The forward was logSoftmax (default false: softmax). */
+  isLog?: boolean;
+}
+
 /**
  * Gradient of softmax (or logSoftmax, `isLog`) along `axis` from the output gradient `g` and
  * the forward output `y`: the one-pass backward op where the backend has its kernel, else
  * the same formula written with elementwise ops and `sum` (so a backend needs no extra kernel).
  */
-export function softmaxBackward(g: Tensor, y: Tensor, axis: number, isLog: boolean): Tensor {
-  const op = isLog ? logSoftmaxBackwardOp : softmaxBackwardOp;
-  if (hasKernel(op.name, g.backend.name)) return runOp(op, [g, y], { axis })[0];
-  return softmaxBackwardComposite(g, y, axis, isLog);
+export function softmaxBackward(g: Tensor, y: Tensor, options: SoftmaxBackwardOptions): Tensor {
+  const op = options.isLog ? logSoftmaxBackwardOp : softmaxBackwardOp;
+  if (hasKernel(op.name, g.backend.name)) return runOp(op, [g, y], { axis: options.axis })[0];
+  return softmaxBackwardComposite(g, y, options);
 }
 
 /** @internal The composite form of `softmaxBackward` (exported for tests). */
-export function softmaxBackwardComposite(g: Tensor, y: Tensor, axis: number, isLog: boolean): Tensor {
-  return isLog
+export function softmaxBackwardComposite(g: Tensor, y: Tensor, options: SoftmaxBackwardOptions): Tensor {
+  const axis = options.axis;
+  return options.isLog
     ? sub(g, mul(exp(y), sum(g, axis, { keepDims: true })))
     : mul(y, sub(g, sum(mul(g, y), axis, { keepDims: true })));
 }

@@ -90,8 +90,8 @@ Deno.test("the one-pass softmax backward kernels agree with the composite formul
   for (const axis of [0, 1, 2]) {
     for (const isLog of [false, true]) {
       const y = isLog ? logSoftmax(x, axis) : softmax(x, axis);
-      const fused = softmaxBackward(g, y, axis, isLog).dataSync();
-      const composite = softmaxBackwardComposite(g, y, axis, isLog).dataSync();
+      const fused = softmaxBackward(g, y, { axis, isLog }).dataSync();
+      const composite = softmaxBackwardComposite(g, y, { axis, isLog }).dataSync();
       for (let i = 0; i < 24; i++) {
         assert.ok(Math.abs(fused[i] - composite[i]) < 1e-12, `axis ${axis} log ${isLog} at ${i}`);
       }

@@ -138,7 +138,7 @@ const otherCases: OpCase[] = [
     name: "broadcastTo copies a [3, 1] tensor to [2, 3, 4] and sums the gradient back",
     inputs: () => [floatInput([3, 1], 2006, { grad: true })],
     run: ([x]) => broadcastTo(x, [2, 3, 4]),
-    expected: (inputs) => refElementwise(inputs, (x) => x, [2, 3, 4]),
+    expected: (inputs) => refElementwise(inputs, (x) => x, { outShape: [2, 3, 4] }),
   },
   {
     name: "mul of a tensor by itself accumulates both gradient paths",
@@ -155,7 +155,7 @@ const otherCases: OpCase[] = [
   },
   {
     name: "pow of negative bases by integer exponents matches Math.pow",
-    inputs: () => [floatValues([-2, -1.5, -0.5, 3], [4], true), floatValues([3, 2, -1, 0], [4])],
+    inputs: () => [floatValues([-2, -1.5, -0.5, 3], [4], { grad: true }), floatValues([3, 2, -1, 0], [4])],
     run: ([x, y]) => pow(x, y),
     expected: (inputs) => refElementwise(inputs, (x, y) => x ** y),
   },

@@ -78,5 +78,5 @@ export const cases: OpCase[] = [
     run: ([x, l]) => applySequenceMask(x, sequenceMask(l, 4), { value: -1e4 }),
     expected: ([x]) => refApply(x, [1, 3], 0, 2, -1e4),
   },
-  torchCase("general.json", "masked_fill with a broadcast mask", ([x, m]) => maskedFill(x, m, -2)),
+  torchCase("general.json", "masked_fill with a broadcast mask", { run: ([x, m]) => maskedFill(x, m, -2) }),
 ];

@@ -236,19 +236,21 @@ const gatherCases: OpCase[] = [
 ];
 
 const torchCases: OpCase[] = [
-  torchCase("general.json", "permute (2, 0, 1)", ([x]) => permute(x, [2, 0, 1])),
+  torchCase("general.json", "permute (2, 0, 1)", { run: ([x]) => permute(x, [2, 0, 1]) }),
   torchCase(
     "general.json",
     "slice [1:, ::2, -3:-1]",
-    ([x]) => slice(x, [{ start: 1 }, { step: 2 }, { start: -3, end: -1 }]),
+    { run: ([x]) => slice(x, [{ start: 1 }, { step: 2 }, { start: -3, end: -1 }]) },
   ),
-  torchCase("general.json", "cat along axis 1", ([a, b]) => concat([a, b], 1)),
+  torchCase("general.json", "cat along axis 1", { run: ([a, b]) => concat([a, b], 1) }),
   torchCase(
     "general.json",
     "F.pad with value and a negative amount",
-    ([x]) => pad(x, [1, -1, 2, 0], { value: 0.25 }),
+    { run: ([x]) => pad(x, [1, -1, 2, 0], { value: 0.25 }) },
   ),
-  torchCase("general.json", "gather along axis 1 with repeated indices", ([x, i]) => gather(x, 1, i)),
+  torchCase("general.json", "gather along axis 1 with repeated indices", {
+    run: ([x, i]) => gather(x, 1, i),
+  }),
 ];
 
 /** The layout family's cases. */

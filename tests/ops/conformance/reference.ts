@@ -65,12 +65,13 @@ export function broadcastRead(input: CaseInput, outIdx: readonly number[]): numb
   return data[flat];
 }
 
-/** Elementwise reference: `fn` applied at every position of the broadcast shape. */
+/** Elementwise reference: `fn` applied at every position of the broadcast shape (and `options.outShape`). */
 export function refElementwise(
   inputs: readonly CaseInput[],
   fn: (...v: number[]) => number,
-  outShape?: readonly number[],
+  options: { outShape?: readonly number[] } = {},
 ): Float64Array {
+  const outShape = options.outShape;
   const shape = refBroadcastShape(...inputs.map((t) => t.shape), ...(outShape ? [outShape] : []));
   const out = new Float64Array(refSize(shape));
   for (let f = 0; f < out.length; f++) {
@@ -102,7 +103,12 @@ export function refReduce(
 }
 
 /** Deterministic pseudo-random floats in [low, high) from a 32-bit seed (mulberry32). */
-export function seededValues(seed: number, size: number, low = -1, high = 1): Float64Array {
+export function seededValues(
+  seed: number,
+  size: number,
+  options: { low?: number; high?: number } = {},
+): Float64Array {
+  const low = options.low ?? -1, high = options.high ?? 1;
   let s = seed >>> 0;
   const out = new Float64Array(size);
   for (let i = 0; i < size; i++) {
@@ -129,7 +135,7 @@ export function floatInput(
   seed: number,
   options: { low?: number; high?: number; grad?: boolean; awayFrom?: number[]; gap?: number } = {},
 ): CaseInput {
-  const data = seededValues(seed, refSize(shape), options.low ?? -1, options.high ?? 1);
+  const data = seededValues(seed, refSize(shape), options);
   // Keep values away from kinks (e.g. 0 for relu/abs) so finite differences are meaningful.
   const gap = options.gap ?? 0.05;
   for (const k of options.awayFrom ?? []) {
@@ -141,8 +147,12 @@ export function floatInput(
 }
 
 /** A float case input with explicit values. */
-export function floatValues(values: ArrayLike<number>, shape: number[], grad = false): CaseInput {
-  return { data: Float64Array.from(values), shape, dtype: "float", grad };
+export function floatValues(
+  values: ArrayLike<number>,
+  shape: number[],
+  options: { grad?: boolean } = {},
+): CaseInput {
+  return { data: Float64Array.from(values), shape, dtype: "float", grad: options.grad ?? false };
 }
 
 /** An int32 case input with explicit values. */
@@ -163,18 +173,18 @@ const fixtureCache = new Map<string, FixtureCase[]>();
 /**
  * A conformance case whose inputs, expected outputs and expected gradients come from the
  * PyTorch fixture `file` (in tests/fixtures/ops/), case `fixtureName`; `run` applies the
- * toolkit's ops. Finite differences still run on top of the fixture's gradients.
+ * toolkit's ops (`options.run`; other OpCase fields override). Finite differences still run
+ * on top of the fixture's gradients.
  *
  * @example
  * ```ts
- * torchCase("general.json", "amax with two-way ties along the last axis", ([x]) => max(x, 1))
+ * torchCase("general.json", "amax with two-way ties along the last axis", { run: ([x]) => max(x, 1))
  * ```
  */
 export function torchCase(
   file: string,
   fixtureName: string,
-  run: OpCase["run"],
-  extra: Partial<OpCase> = {},
+  options: Pick<OpCase, "run"> & Partial<OpCase>,
 ): OpCase {
   let all = fixtureCache.get(file);
   if (!all) {
@@ -193,9 +203,8 @@ export function torchCase(
         data: i.dtype === "int32" ? Int32Array.from(i.data) : Float64Array.from(i.data),
         grad: i.grad,
       })),
-    run,
     expected: () => fc.outputs.map((o) => Float64Array.from(o)),
     expectedGrads: () => fc.grads.map((g) => (g ? Float64Array.from(g) : null)),
-    ...extra,
+    ...options,
   };
 }
