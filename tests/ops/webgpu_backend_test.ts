@@ -11,8 +11,18 @@ import "../../ops/backends/cpu/mod.ts";
 import { initWebGpu, sizeClass, WebGpuBackend, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
 import { collapseAxes } from "../../ops/backends/webgpu/map.ts";
 import { tensor } from "../../ops/creation.ts";
-import { add, div, mul, relu, where } from "../../ops/elementwise.ts";
-import { defineOp, getBackend, registerKernel, runOp, TensorScope, tidy } from "../../ops/engine.ts";
+import { add, div, mul, relu, sub, where } from "../../ops/elementwise.ts";
+import {
+  assign,
+  defineOp,
+  getBackend,
+  noGrad,
+  registerKernel,
+  releaseGrad,
+  runOp,
+  TensorScope,
+  tidy,
+} from "../../ops/engine.ts";
 import { matmul } from "../../ops/matmul.ts";
 import { Rng } from "../../ops/random.ts";
 import { sum } from "../../ops/reduce_sum.ts";
@@ -322,6 +332,31 @@ gpuTest("gradients of a small layer computed on webgpu match the cpu", async () 
   const [g, c] = [await grads("webgpu"), await grads("cpu")];
   ["x", "w", "b"].forEach((name, i) => assertAllClose(g[i], c[i], 1e-5, `d/d${name}`));
   assert.equal(webGpuBackend()!.bytesInUse(), before, "backward released everything on webgpu");
+});
+
+gpuTest("SGD on webgpu lowers the loss, reads only the loss and holds memory steady", async () => {
+  const b = webGpuBackend()!;
+  const before = b.bytesInUse();
+  const x = tensor(randomData(32 * 8, 16), [32, 8], gpu);
+  const y = tidy(() => matmul(x, tensor(randomData(8, 17), [8, 1], gpu)));
+  const w = tensor(new Float32Array(8), [8, 1], { ...gpu, requiresGrad: true });
+  const losses: number[] = [];
+  const held: number[] = [];
+  for (let step = 0; step < 30; step++) {
+    using _scope = new TensorScope();
+    const d = sub(matmul(x, w), y);
+    const loss = div(sum(mul(d, d)), 32);
+    loss.backward();
+    noGrad(() => assign(w, sub(w, mul(w.grad!, 0.2))));
+    releaseGrad(w);
+    if (step % 10 === 0 || step === 29) losses.push(await loss.item());
+    held.push(b.bytesInUse());
+  }
+  for (let i = 1; i < losses.length; i++) assert.ok(losses[i] < losses[i - 1], `losses ${losses}`);
+  assert.ok(losses[losses.length - 1] < 0.01 * losses[0], `losses ${losses}`);
+  assert.ok(held.every((h) => h === held[0]), `bytes in use per step: ${held}`);
+  for (const t of [x, y, w]) t.dispose();
+  assert.equal(b.bytesInUse(), before);
 });
 
 gpuTest("flush resolves once queued work is done", async () => {
