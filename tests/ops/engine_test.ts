@@ -5,6 +5,11 @@ import { scalar, tensor, zeros } from "../../ops/creation.ts";
 import { add, exp, mul, sigmoid, tanh } from "../../ops/elementwise.ts";
 import { sum } from "../../ops/reduce_sum.ts";
 import { logSoftmax } from "../../ops/reduce.ts";
+import { reshape } from "../../ops/reshape.ts";
+import { dropout } from "../../ops/dropout.ts";
+import { applySequenceMask, sequenceMask } from "../../ops/masks.ts";
+import { permute } from "../../ops/permute.ts";
+import { Rng } from "../../ops/random.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 const cpu = getBackend("cpu");
@@ -171,4 +176,27 @@ Deno.test("backward of a non-scalar needs an explicit gradient", () => {
   y.backward(tensor([1, 10], [2]));
   assert.deepEqual(values(x.grad!), [3, 30]);
   releaseGrad(x);
+});
+
+Deno.test("fifty training-like steps leave memory exactly where the first step left it", () => {
+  const rng = new Rng(5);
+  const w = tensor(Float32Array.from({ length: 6 * 4 }, (_, i) => Math.sin(i)), [6, 4], {
+    requiresGrad: true,
+  });
+  const x = tensor(Float32Array.from({ length: 2 * 6 * 5 }, (_, i) => Math.cos(i)), [2, 6, 5]);
+  const step = (): void => {
+    tidy(() => {
+      const h = dropout(tanh(permute(x, [0, 2, 1])), 0.1, { rng }); // [2, 5, 6]
+      const logits = sum(mul(reshape(h, [2, 5, 6, 1]), w), 2); // [2, 5, 4]
+      const masked = applySequenceMask(logSoftmax(logits, -1), sequenceMask([5, 3], 5), { timeAxis: 1 });
+      sum(masked).backward();
+    });
+    releaseGrad(w); // what an optimizer does after its update
+  };
+  step();
+  const after1 = cpu.bytesInUse();
+  for (let i = 0; i < 49; i++) step();
+  assert.equal(cpu.bytesInUse(), after1);
+  w.dispose();
+  x.dispose();
 });
