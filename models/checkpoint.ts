@@ -27,6 +27,12 @@ export interface CheckpointMeta {
   /** Data-order and dropout random states, so `--continue` repeats the uninterrupted run. */
   rngState: number[];
   dataRngState: number[];
+  /**
+   * The data rng mid-epoch, after the SpecAugment draws of the batches already consumed
+   * (the epoch's plan is redrawn from `dataRngState`, then this state is restored). Absent at
+   * an epoch boundary and in checkpoints written before it existed.
+   */
+  augmentRngState?: number[];
   /** Batches of the current epoch already consumed. */
   batchInEpoch: number;
 }

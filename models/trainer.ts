@@ -178,6 +178,8 @@ export async function train(
   const dataRng = new DataRng(t.seed + 1);
   let step = 0, epoch = 0, batchInEpoch = 0;
   let epochStartState = dataRng.state();
+  // Set on resume mid-epoch: the data rng after the SpecAugment draws already made this epoch.
+  let resumeAugmentState: number[] | null = null;
   if (options.resume) {
     const last = listCheckpoints(t.logDir).at(-1);
     if (last) {
@@ -187,6 +189,7 @@ export async function train(
       ({ step, epoch, batchInEpoch } = ckpt.meta);
       rng.setState(ckpt.meta.rngState);
       epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
+      resumeAugmentState = ckpt.meta.augmentRngState ?? null;
       console.error(`[deno-ctc] resumed from ${last} at step ${step}`);
     }
   }
@@ -209,12 +212,18 @@ export async function train(
       rngState: rng.getState(),
       dataRngState: [...epochStartState],
     };
+    if (batchInEpoch > 0) meta.augmentRngState = dataRng.state();
     await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints });
   };
   try {
     while (step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs)) {
       dataRng.setState(epochStartState);
       const plan = planEpoch(trainSet.durations, dataRng, { batchSize: config.data.batchSize, nBuckets: 4 });
+      if (resumeAugmentState) {
+        // The plan above repeats the interrupted epoch's; SpecAugment continues where it stopped.
+        dataRng.setState(resumeAugmentState as typeof epochStartState);
+        resumeAugmentState = null;
+      }
       for (; batchInEpoch < plan.length && step < t.maxSteps; batchInEpoch++) {
         const started = performance.now();
         const items = plan[batchInEpoch].map((i) => trainSet.items[i]);
