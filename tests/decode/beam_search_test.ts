@@ -3,9 +3,14 @@ import { loadArpa } from "../../decode/arpa.ts";
 import { ctcBeamSearch, CtcBeamSearchDecoder, OOV_SCORE } from "../../decode/beam_search.ts";
 import { logSoftmaxRows } from "../../decode/ctc_logits.ts";
 import { ctcGreedyDecode } from "../../decode/greedy.ts";
-import { editOps } from "../../decode/metrics.ts";
+import { estimateKneserNey } from "../../decode/kneser_ney.ts";
+import { editOps, wordErrorRate } from "../../decode/metrics.ts";
+import { countNGrams } from "../../decode/ngram_counts.ts";
+import { NGramLM } from "../../decode/ngram_lm.ts";
+import { testWithSharedData } from "../shared_data.ts";
 import {
   ctcForwardLogProb,
+  noisyChannelLogits,
   OS2S_VOCAB,
   randomLogits,
   referencePrefixBeamSearch,
@@ -401,3 +406,23 @@ Deno.test("ctcBeamSearch() takes a bare Float32Array with nFrames", () => {
   assert.equal(ctcBeamSearch(data, { vocabulary: OS2S_VOCAB, nFrames: T, beamWidth: 4 })[0].text, "ok");
   assert.throws(() => ctcBeamSearch(data, { vocabulary: OS2S_VOCAB }), /needs nFrames/);
 });
+
+testWithSharedData(
+  "a 3-gram LM from the shared Gutenberg text repairs noisy logits of held-out sentences",
+  "text/lm_gutenberg_8books.txt",
+  async (path) => {
+    const lines = (await Deno.readTextFile(path)).split("\n");
+    const model = estimateKneserNey(countNGrams(lines.slice(0, 45000), { order: 3 }));
+    const lm = NGramLM.fromArpa(model.arpa);
+    const rand = seededRandom(5);
+    const refs = lines.slice(45000).filter((s) => /^[a-z' ]{30,160}$/.test(s)).slice(0, 15);
+    const utts = refs.map((s) => noisyChannelLogits(s, rand));
+    const greedy = utts.map((u) => ctcGreedyDecode(u, { vocabulary: OS2S_VOCAB }).text);
+    const dec = new CtcBeamSearchDecoder({ vocabulary: OS2S_VOCAB, beamWidth: 32, lm, alpha: 1.5, beta: 1 });
+    const beam = utts.map((u) => dec.decode(u)[0].text);
+    const g = wordErrorRate(refs, greedy).rate;
+    const b = wordErrorRate(refs, beam).rate;
+    assert.ok(g > 0.1, `greedy WER ${g} is too low for the test to mean anything`);
+    assert.ok(b < g / 2, `beam+LM WER ${b} vs greedy ${g}`);
+  },
+);

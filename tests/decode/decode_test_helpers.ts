@@ -208,3 +208,39 @@ export function referencePrefixBeamSearch(
   return [...beam.values()].map((e) => ({ labels: e.labels, score: lse(e.b, e.nb) }))
     .sort((x, y) => y.score - x.score);
 }
+
+/**
+ * Acoustic-model-like logits for `text` (the channel of bench/decode_throughput.ts): 2-4
+ * frames per character then a blank, a peaked softmax of varying height, and on a fraction
+ * `confuseRate` of characters a random confusable label that takes part (often most) of the mass.
+ */
+export function noisyChannelLogits(
+  text: string,
+  rand: () => number,
+  confuseRate = 0.06,
+): { data: Float32Array; T: number; V: number } {
+  const V = OS2S_VOCAB.length + 1;
+  const blank = V - 1;
+  const frames: [number, number][] = [[blank, -1]];
+  for (const ch of text) {
+    const l = OS2S_VOCAB.indexOf(ch);
+    const n = 2 + Math.floor(rand() * 3);
+    const confuse = rand() < confuseRate ? Math.floor(rand() * (V - 1)) : -1;
+    for (let k = 0; k < n; k++) frames.push([l, confuse]);
+    frames.push([blank, -1]);
+  }
+  const T = frames.length;
+  const data = new Float32Array(T * V);
+  for (let t = 0; t < T; t++) {
+    const row = t * V;
+    for (let v = 0; v < V; v++) data[row + v] = 1.5 * (rand() + rand() + rand() - 1.5);
+    const peak = 4 + 6 * rand();
+    const [label, confuse] = frames[t];
+    if (confuse >= 0) {
+      const share = rand();
+      data[row + label] += peak * (0.4 + 0.6 * share);
+      data[row + confuse] += peak * (1 - 0.6 * share);
+    } else data[row + label] += peak;
+  }
+  return { data, T, V };
+}
