@@ -34,13 +34,28 @@ function lengthsOf(attrs: RnnLayerAttrs, N: number, T: number): Int32Array {
 }
 
 /**
+ * tanh through one exp: about twice as fast as Math.tanh in V8, within a few 1e-16 absolute
+ * (near 0 its relative error grows, but no gate value depends on that).
+ */
+function tanh(x: number): number {
+  return 2 / (1 + Math.exp(-2 * x)) - 1;
+}
+
+/**
  * out [cols, rows] = m [rows, cols]ᵀ. The step GEMMs read W_hh transposed; OpenBLAS is
  * measurably faster on [N, H]×[H, G·H] with B stored row-major than with B transposed.
  */
 function transposeInto(out: F, m: F, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = m[o + c];
+  // 32×32 tiles keep both the strided reads and the strided writes in cache.
+  for (let r0 = 0; r0 < rows; r0 += 32) {
+    const r1 = Math.min(rows, r0 + 32);
+    for (let c0 = 0; c0 < cols; c0 += 32) {
+      const c1 = Math.min(cols, c0 + 32);
+      for (let r = r0; r < r1; r++) {
+        const o = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = m[o + c];
+      }
+    }
   }
 }
 
@@ -77,7 +92,7 @@ registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, back
           const r = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
           const z = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
           const hn = gh[gho + 2 * H + j] + bHh[2 * H + j];
-          const n = Math.tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + r * hn);
+          const n = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + r * hn);
           const hv = (1 - z) * n + z * h[ho + j];
           h[ho + j] = hv;
           y[yo + j] = hv;
@@ -229,11 +244,11 @@ registerKernel<RnnLayerAttrs>("lstmLayer", "cpu", ({ inputs, attrs, outputs, bac
         for (let j = 0; j < H; j++) {
           const ig = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
           const fg = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
-          const gg = Math.tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[gho + 2 * H + j] + bHh[2 * H + j]);
+          const gg = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[gho + 2 * H + j] + bHh[2 * H + j]);
           const og = 1 /
             (1 + Math.exp(-(gi[gio + 3 * H + j] + bIh[3 * H + j] + gh[gho + 3 * H + j] + bHh[3 * H + j])));
           const cv = fg * c[ho + j] + ig * gg;
-          const hv = og * Math.tanh(cv);
+          const hv = og * tanh(cv);
           c[ho + j] = cv;
           h[ho + j] = hv;
           y[yo + j] = hv;
@@ -288,7 +303,7 @@ registerKernel<RnnLayerBackwardAttrs>("lstmLayerBackward", "cpu", ({ inputs, att
         const cpo = first ? (d * N + b) * H : ((d * T + (reverse ? t + 1 : t - 1)) * N + b) * W + 4 * H;
         for (let j = 0; j < H; j++) {
           const ig = ws[wo + j], fg = ws[wo + H + j], gg = ws[wo + 2 * H + j], og = ws[wo + 3 * H + j];
-          const tc = Math.tanh(ws[wo + 4 * H + j]);
+          const tc = tanh(ws[wo + 4 * H + j]);
           const gH = dh[ho + j] + dy[yo + j];
           const gC = dc[ho + j] + gH * og * (1 - tc * tc);
           dg[go + j] = gC * gg * ig * (1 - ig);
