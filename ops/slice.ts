@@ -7,7 +7,7 @@
  * Not here: negative steps (PyTorch has none either), indexing by tensors (ops/gather.ts).
  */
 import { defineOp, type OpDef, runOp } from "./engine.ts";
-import type { Shape } from "./shape.ts";
+import { type Shape, shapesEqual } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** One axis of a slice; omitted fields take the whole axis. */
@@ -33,14 +33,26 @@ export interface SliceAttrs {
 /** Declaration of `slice`. Kernels: ops/backends/<name>/slice.ts. */
 export const sliceOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
   name: "slice",
-  outputs: ([x], attrs) => [{ shape: attrs.sliceShape, dtype: x.dtype }],
+  outputs([x], attrs) {
+    if (!shapesEqual(x.shape, attrs.fullShape)) {
+      throw new RangeError(
+        `slice: input [${x.shape}] is not the [${attrs.fullShape}] the ranges were resolved for`,
+      );
+    }
+    return [{ shape: attrs.sliceShape, dtype: x.dtype }];
+  },
   backward: ({ grads, attrs }) => [runOp(sliceBackwardOp, [grads[0]!], attrs)[0]],
 });
 
 /** Declaration of `sliceBackward`: the slice's values placed into zeros of the full shape. */
 export const sliceBackwardOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
   name: "sliceBackward",
-  outputs: ([g], attrs) => [{ shape: attrs.fullShape, dtype: g.dtype }],
+  outputs([g], attrs) {
+    if (!shapesEqual(g.shape, attrs.sliceShape)) {
+      throw new RangeError(`sliceBackward: gradient [${g.shape}] is not the slice's [${attrs.sliceShape}]`);
+    }
+    return [{ shape: attrs.fullShape, dtype: g.dtype }];
+  },
   backward: ({ grads, attrs }) => [runOp(sliceOp, [grads[0]!], attrs)[0]],
 });
 
