@@ -162,3 +162,39 @@ Deno.test("deno task decode runs infer mode, and the script refuses to write whe
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("scripts/decode.ts takes the alphabet from --vocab and evaluates without an LM", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const utts = { "x.wav": spellLogits("ab ba", { vocab: [" ", "a", "b"], noise: 1 }) };
+    const logits = `${dir}/l.safetensors`;
+    await writeLogitsFile(logits, utts); // no vocab metadata
+    await Deno.writeTextFile(`${dir}/vocab.txt`, " \na\nb\n");
+    await Deno.writeTextFile(`${dir}/l.csv`, "wav_filename,wav_filesize,transcript\nx.wav,1,AB BA\n");
+    const base = ["run", `--allow-read=${dir},${repo}`, "scripts/decode.ts", "--logits", logits];
+    const r = await run([
+      ...base,
+      "--labels",
+      `${dir}/l.csv`,
+      "--vocab",
+      `${dir}/vocab.txt`,
+      "--workers",
+      "0",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    // References are lower-cased as decode.py does.
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "Greedy WER = 0.0000",
+      "alpha=0.00, beta=0.00: WER=0.0000",
+      "BEST: alpha=0.00, beta=0.00, WER=0.0000",
+    ]);
+    const noVocab = await run([...base, "--labels", `${dir}/l.csv`]);
+    assert.equal(noVocab.code, 1);
+    assert.match(noVocab.stderr, /no "vocab" metadata; give --vocab/);
+    const wrong = await run([...base, "--mode", "infer", "--vocab", `${dir}/vocab.txt`, "--lm", arpa]);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--alpha is required/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
