@@ -19,6 +19,9 @@ export interface PadAttrs {
 export const padOp: OpDef<PadAttrs> = defineOp<PadAttrs>({
   name: "pad",
   outputs([x], { before, after }) {
+    if (before.length !== x.rank || after.length !== x.rank) {
+      throw new RangeError(`pad: amounts for ${before.length}/${after.length} axes given for [${x.shape}]`);
+    }
     const shape = x.shape.map((n, d) => n + before[d] + after[d]);
     if (shape.some((n) => n < 0)) {
       throw new RangeError(`pad: cropping [${before}]/[${after}] leaves a negative extent for [${x.shape}]`);
