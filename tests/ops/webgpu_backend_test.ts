@@ -199,6 +199,24 @@ gpuTest("disposing a backend destroys its buffers and device and refuses further
   assert.equal(b.bytesInUse(), 0);
 });
 
+gpuTest("a shader error surfaces as a rejected flush naming the kernel", async () => {
+  const b = webGpuBackend()!;
+  const p = b.pipeline(
+    "test|broken",
+    ["uniform"],
+    () => "@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }",
+  );
+  b.dispatch(p, [], { meta: new Uint32Array(1), workgroups: [1, 1, 1] });
+  await assert.rejects(b.flush(), /GPU error reported before this flush:.*test\|broken/s);
+  await b.flush(); // the error was reported once
+});
+
+gpuTest("a tensor larger than the device can bind is refused up front", () => {
+  const b = webGpuBackend()!;
+  const limit = Math.min(b.device.limits.maxStorageBufferBindingSize, b.device.limits.maxBufferSize);
+  assert.throws(() => b.alloc("float32", limit / 4 + 1), /exceeds the largest buffer/);
+});
+
 gpuTest("float64 cannot be uploaded or allocated on webgpu, and says why", () => {
   assert.throws(() => tensor(new Float64Array(3), [3], gpu), /float64.*WGSL has no f64/);
   assert.throws(() => webGpuBackend()!.alloc("float64", 3), /float64/);

@@ -317,7 +317,14 @@ export class WebGpuBackend implements Backend, Disposable {
   }
 
   #take(nBytes: number): GpuStorage {
-    const cls = sizeClass(nBytes);
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (nBytes > limit) {
+      throw new RangeError(
+        `${FILE}: a ${nBytes}-byte tensor exceeds the largest buffer a ${this.name} kernel can bind ` +
+          `(${limit} bytes on ${this.adapterDescription}); split the batch`,
+      );
+    }
+    const cls = Math.min(sizeClass(nBytes), limit);
     const list = this.#pool.get(cls);
     let buffer = list?.pop();
     if (buffer) {
