@@ -137,7 +137,6 @@ function parseStreamInfo(r: BitReader, name: string, off: number): StreamInfo {
 
 const BLOCK_SIZES = [0, 192, 576, 1152, 2304, 4608, -8, -16, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
 const SAMPLE_SIZES = [0, 8, 12, 0, 16, 20, 24, 32];
-const FIXED_COEFS = [[], [1], [2, -1], [3, -3, 1], [4, -6, 4, -1]];
 
 /**
  * Decodes a native FLAC stream held in memory, bit-exactly.
@@ -231,11 +230,22 @@ function md5OfSamples(chans: Int32Array[], n: number, bps: number): Uint8Array {
   const bytesPer = (bps + 7) >> 3;
   const nCh = chans.length;
   const buf = new Uint8Array(n * nCh * bytesPer);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < nCh; c++) {
-      let v = chans[c][i];
-      for (let k = 0; k < bytesPer; k++, v >>= 8) buf[p++] = v & 0xff;
+  // One channel at a time with a fixed stride keeps the inner loops monomorphic and simple.
+  const stride = nCh * bytesPer;
+  for (let c = 0; c < nCh; c++) {
+    const ch = chans[c];
+    let p = c * bytesPer;
+    if (bytesPer === 2) {
+      for (let i = 0; i < n; i++, p += stride) {
+        const v = ch[i];
+        buf[p] = v;
+        buf[p + 1] = v >> 8;
+      }
+    } else {
+      for (let i = 0; i < n; i++, p += stride) {
+        let v = ch[i];
+        for (let k = 0; k < bytesPer; k++, v >>= 8) buf[p + k] = v;
+      }
     }
   }
   return new Uint8Array(createHash("md5").update(buf).digest());
@@ -372,7 +382,7 @@ function decodeSubframe(
     }
     for (let i = 0; i < order; i++) dst[i] = r.signed(sbps);
     decodeResidual(r, dst, n, order, name, start);
-    restoreLpc(dst, n, FIXED_COEFS[order], 0);
+    restoreFixed(dst, n, order);
   } else if (type >= 32) {
     const order = type - 31;
     if (order > n) {
@@ -386,7 +396,10 @@ function decodeSubframe(
     const coefs: number[] = [];
     for (let i = 0; i < order; i++) coefs.push(r.signed(precision));
     decodeResidual(r, dst, n, order, name, start);
-    restoreLpc(dst, n, coefs, shift);
+    // libFLAC's rule: when bits + precision + ceil(log2(order)) <= 32 no partial sum leaves int32.
+    const isInt32Safe = sbps + precision + Math.ceil(Math.log2(order)) <= 32;
+    if (isInt32Safe && order <= 12) restoreLpcInt32(dst, n, coefs, shift);
+    else restoreLpc(dst, n, coefs, shift);
   } else {
     throw new Error(`${name}: reserved FLAC subframe type ${type} at byte ${start}`);
   }
@@ -421,15 +434,128 @@ function decodeResidual(
     if (k === escape) {
       const rawBits = r.bits(5);
       for (; i < end; i++) dst[i] = r.signed(rawBits);
+    } else if (k <= 24) {
+      r.pos = riceRun(r.buf, r.pos, r.endBits, dst, i, end, k);
+      i = end;
     } else {
+      // Parameters above 24 bits only occur on pathological input: the slow, general path.
       for (; i < end; i++) {
-        const q = r.unary();
-        // Parameters above 24 bits only occur on pathological input; keep the fast path narrow.
-        const u = (q << k) | (k <= 24 ? r.bits(k) : r.bitsLong(k));
+        const u = (r.unary() << k) | r.bitsLong(k);
         dst[i] = (u >>> 1) ^ -(u & 1);
       }
     }
     if (r.pos > r.endBits) throw new Error(`${name}: truncated FLAC residual at byte ${start}`);
+  }
+}
+
+/**
+ * Decodes Rice codes with parameter k <= 24 into dst[from..to) starting at bit `pos`; returns
+ * the new bit position. The bit reads are inlined on local variables because this loop is where
+ * decoding spends most of its time: each code is a unary quotient (counted with clz32 on a 32-bit
+ * window) followed by k low bits, zigzag-mapped to a signed residual.
+ */
+function riceRun(
+  buf: Uint8Array,
+  pos: number,
+  endBits: number,
+  dst: Int32Array,
+  from: number,
+  to: number,
+  k: number,
+): number {
+  // Keep the bit position an int32 for the optimiser (a double-typed argument deoptimises this loop).
+  pos |= 0;
+  k |= 0;
+  for (let i = from | 0; i < (to | 0); i++) {
+    // Fast path: quotient, stop bit and k low bits all inside one 32-bit window.
+    const b0 = pos >>> 3;
+    const sh0 = pos & 7;
+    const w0 = ((buf[b0] << 24) | (buf[b0 + 1] << 16) | (buf[b0 + 2] << 8) | buf[b0 + 3]) << sh0;
+    if (w0 !== 0) {
+      const z = Math.clz32(w0);
+      if (z + 1 + k <= 32 - sh0) {
+        const u = (z << k) | (k === 0 ? 0 : (w0 << (z + 1)) >>> (32 - k));
+        pos += z + 1 + k;
+        dst[i] = (u >>> 1) ^ -(u & 1);
+        continue;
+      }
+    }
+    let q = 0;
+    for (;;) {
+      const b = pos >>> 3;
+      const sh = pos & 7;
+      // Signed int32 window (no >>> 0, whose uint32 results would deoptimise); clz32 reads the bits.
+      const w = ((buf[b] << 24) | (buf[b + 1] << 16) | (buf[b + 2] << 8) | buf[b + 3]) << sh;
+      if (w !== 0) {
+        const z = Math.clz32(w);
+        q += z;
+        pos += z + 1;
+        break;
+      }
+      q += 32 - sh;
+      pos += 32 - sh;
+      if (pos > endBits) return pos;
+    }
+    let low = 0;
+    if (k > 0) {
+      const b = pos >>> 3;
+      const w = ((buf[b] << 24) | (buf[b + 1] << 16) | (buf[b + 2] << 8) | buf[b + 3]) << (pos & 7);
+      low = w >>> (32 - k);
+      pos += k;
+    }
+    const u = (q << k) | low;
+    dst[i] = (u >>> 1) ^ -(u & 1);
+  }
+  return pos;
+}
+
+/**
+ * FIXED predictors (orders 0-4, coefficients 1; 2,-1; 3,-3,1; 4,-6,4,-1), unrolled per order. The
+ * arithmetic is exact in doubles and the result of a valid stream fits the Int32Array.
+ */
+function restoreFixed(dst: Int32Array, n: number, order: number): void {
+  if (order === 1) {
+    for (let i = 1; i < n; i++) dst[i] += dst[i - 1];
+  } else if (order === 2) {
+    for (let i = 2; i < n; i++) dst[i] += 2 * dst[i - 1] - dst[i - 2];
+  } else if (order === 3) {
+    for (let i = 3; i < n; i++) dst[i] += 3 * (dst[i - 1] - dst[i - 2]) + dst[i - 3];
+  } else if (order === 4) {
+    for (let i = 4; i < n; i++) dst[i] += 4 * (dst[i - 1] + dst[i - 3]) - 6 * dst[i - 2] - dst[i - 4];
+  }
+}
+
+/**
+ * restoreLpc for streams whose sums provably fit int32 (16-bit audio with libFLAC's presets):
+ * Math.imul products, int32 sums and an arithmetic shift, unrolled for orders up to 12 with
+ * zero-padded coefficients.
+ */
+function restoreLpcInt32(dst: Int32Array, n: number, coefs: number[], shift: number): void {
+  const order = coefs.length;
+  const head = Math.min(n, 12);
+  for (let i = order; i < head; i++) {
+    let sum = 0;
+    for (let j = 0; j < order; j++) sum = (sum + Math.imul(coefs[j], dst[i - 1 - j])) | 0;
+    dst[i] += sum >> shift;
+  }
+  const c = new Int32Array(12);
+  c.set(coefs);
+  const [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11] = c;
+  if (order <= 8) {
+    for (let i = head; i < n; i++) {
+      const sum = (Math.imul(c0, dst[i - 1]) + Math.imul(c1, dst[i - 2]) + Math.imul(c2, dst[i - 3]) +
+        Math.imul(c3, dst[i - 4]) + Math.imul(c4, dst[i - 5]) + Math.imul(c5, dst[i - 6]) +
+        Math.imul(c6, dst[i - 7]) + Math.imul(c7, dst[i - 8])) | 0;
+      dst[i] += sum >> shift;
+    }
+    return;
+  }
+  for (let i = head; i < n; i++) {
+    const sum = (Math.imul(c0, dst[i - 1]) + Math.imul(c1, dst[i - 2]) + Math.imul(c2, dst[i - 3]) +
+      Math.imul(c3, dst[i - 4]) + Math.imul(c4, dst[i - 5]) + Math.imul(c5, dst[i - 6]) +
+      Math.imul(c6, dst[i - 7]) + Math.imul(c7, dst[i - 8]) + Math.imul(c8, dst[i - 9]) +
+      Math.imul(c9, dst[i - 10]) + Math.imul(c10, dst[i - 11]) + Math.imul(c11, dst[i - 12])) | 0;
+    dst[i] += sum >> shift;
   }
 }
 
@@ -438,11 +564,41 @@ function restoreLpc(dst: Int32Array, n: number, coefs: number[], shift: number):
   const order = coefs.length;
   if (order === 0) return;
   const c = Float64Array.from(coefs);
-  const div = 2 ** shift;
-  for (let i = order; i < n; i++) {
+  // Sums reach ~2^50 for 24-bit audio, past int32, so they are kept in doubles (exact below 2^53)
+  // and shifted by an exact multiplication with 2^-shift and a floor (an arithmetic shift).
+  const inv = 2 ** -shift;
+  // Orders up to 12 (every libFLAC preset) run unrolled with zero-padded coefficients: a few
+  // wasted multiplies cost less than the inner loop. The first 12 samples take the general loop.
+  const head = order <= 12 ? Math.min(n, 12) : n;
+  for (let i = order; i < head; i++) {
     let sum = 0;
     for (let j = 0; j < order; j++) sum += c[j] * dst[i - 1 - j];
-    // Sums reach ~2^50 for 24-bit audio, past int32, so shift by flooring division (exact in doubles).
-    dst[i] += Math.floor(sum / div);
+    dst[i] += Math.floor(sum * inv);
+  }
+  if (head >= n) return;
+  const [c0, c1, c2, c3, c4, c5, c6, c7] = [
+    c[0],
+    c[1] ?? 0,
+    c[2] ?? 0,
+    c[3] ?? 0,
+    c[4] ?? 0,
+    c[5] ?? 0,
+    c[6] ?? 0,
+    c[7] ?? 0,
+  ];
+  if (order <= 8) {
+    for (let i = head; i < n; i++) {
+      const sum = c0 * dst[i - 1] + c1 * dst[i - 2] + c2 * dst[i - 3] + c3 * dst[i - 4] +
+        c4 * dst[i - 5] + c5 * dst[i - 6] + c6 * dst[i - 7] + c7 * dst[i - 8];
+      dst[i] += Math.floor(sum * inv);
+    }
+    return;
+  }
+  const [c8, c9, c10, c11] = [c[8] ?? 0, c[9] ?? 0, c[10] ?? 0, c[11] ?? 0];
+  for (let i = head; i < n; i++) {
+    const sum = c0 * dst[i - 1] + c1 * dst[i - 2] + c2 * dst[i - 3] + c3 * dst[i - 4] +
+      c4 * dst[i - 5] + c5 * dst[i - 6] + c6 * dst[i - 7] + c7 * dst[i - 8] +
+      c8 * dst[i - 9] + c9 * dst[i - 10] + c10 * dst[i - 11] + c11 * dst[i - 12];
+    dst[i] += Math.floor(sum * inv);
   }
 }
