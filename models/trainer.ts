@@ -5,7 +5,8 @@
  * loss and gradient norm → backward → optimizer update every iterSize batches. A non-finite
  * loss or gradient skips the update and is logged; `maxNonFiniteSteps` in a row stop the
  * run with an error (the last good checkpoint stays on disk). Each logged step is one JSON
- * line in <logDir>/log.jsonl; eval WER is logged on a schedule; checkpoints are atomic and
+ * line in <logDir>/log.jsonl (and a progress bar with ETA goes to stderr when it is a terminal,
+ * models/progress.ts); eval WER is logged on a schedule; checkpoints are atomic and
  * resumable exactly (same data order, same random state).
  */
 import { applySpecAugment } from "../data/spec_augment.ts";
@@ -14,7 +15,7 @@ import { Rng as DataRng } from "../data/rng.ts";
 import { readVocabulary, Vocabulary } from "../data/vocabulary.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
-import { noGrad, Rng, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
+import { assign, mul, noGrad, Rng, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
 import {
   type CheckpointMeta,
   listCheckpoints,
@@ -31,6 +32,7 @@ import { NovoGrad } from "./optimizers/novograd.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import { SGD } from "./optimizers/sgd.ts";
 import { writeTrainingPlot } from "./plot.ts";
+import { ProgressBar } from "./progress.ts";
 
 /** One logged training step. */
 export interface StepLog {
@@ -175,6 +177,9 @@ export async function train(
   const model = new CtcModel(trainSet.items[0].nFeatures, vocab.size, config.encoder, rng);
   console.error(`[deno-ctc] ${config.name}: ${model.parameterCount().toLocaleString("en-US")} parameters`);
   const optimizer = makeOptimizer(config, model.parameters());
+  // Running statistics: a training forward updates them, so a skipped step must put them back.
+  const params = model.parameters();
+  const buffers = [...model.stateDict()].filter(([k]) => !params.has(k)).map(([, b]) => b);
   const dataRng = new DataRng(t.seed + 1);
   let step = 0, epoch = 0, batchInEpoch = 0;
   let epochStartState = dataRng.state();
@@ -200,6 +205,8 @@ export async function train(
   const evals: { step: number; wer: number }[] = [];
   let lastEval: EvalResult | null = null;
   let nonFinite = 0;
+  // A bar with ETA only for a person watching; logs and pipes get the JSON lines alone.
+  const progress = Deno.stderr.isTerminal() ? new ProgressBar(t.maxSteps, { startStep: step }) : null;
   const padTo = config.features.padTo ?? 8;
   const save = async () => {
     const meta: CheckpointMeta = {
@@ -247,11 +254,16 @@ export async function train(
         let lossValue: number, gradNorm: number;
         {
           using _scope = new TensorScope();
+          const savedBuffers = noGrad(() => buffers.map((b) => mul(b, 1)));
           const { logits, lengths } = model.forward(batchTensors(batch), batch.featureLengths);
           const loss = model.loss(logits, lengths, batch.targets, batch.targetLengths);
           lossValue = await loss.item();
           if (Number.isFinite(lossValue)) loss.backward();
           gradNorm = Number.isFinite(lossValue) ? await optimizer.gradNorm().item() : NaN;
+          if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
+            // A NaN in the batch reaches the running statistics through the batch mean.
+            noGrad(() => buffers.forEach((b, i) => assign(b, savedBuffers[i])));
+          }
         }
         const lr = learningRate(config.lrPolicy, step);
         const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
@@ -284,10 +296,12 @@ export async function train(
         if (!finite) entry.skipped = true;
         if (step % t.logEvery === 0 || !finite) {
           await log.write(enc.encode(JSON.stringify(entry) + "\n"));
+          progress?.clear();
           options.onLog?.(entry);
           history.push({ step, loss: lossValue });
         }
         step++;
+        progress?.update(step, { loss: lossValue });
         if (evalSet && step % t.evalEvery === 0) {
           lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
           evals.push({ step, wer: lastEval.wer });
@@ -301,6 +315,7 @@ export async function train(
               }) + "\n",
             ),
           );
+          progress?.clear();
           options.onEval?.(step, lastEval);
         }
         if (step % t.saveEvery === 0) {
@@ -315,6 +330,7 @@ export async function train(
         epochStartState = dataRng.state();
       }
     }
+    progress?.done();
     await save();
     if (evalSet && (!lastEval || step % t.evalEvery !== 0)) {
       lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
@@ -322,6 +338,7 @@ export async function train(
       options.onEval?.(step, lastEval);
     }
   } finally {
+    progress?.done();
     log.close();
     if (history.length > 1) {
       await writeTrainingPlot(`${t.logDir}/training.svg`, history, evals).catch(() => {});
