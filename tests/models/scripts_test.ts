@@ -1,0 +1,153 @@
+/**
+ * End to end through the command-line scripts, each spawned as its own Deno process: 4 tiny
+ * espeak-ng utterances → scripts/train.ts (train, then eval, then infer with logits) →
+ * scripts/decode.ts reads the logits → scripts/transcribe.ts prints text. Skips loudly
+ * without espeak-ng. The model is tiny and trains 20 steps: this checks the plumbing and the
+ * agreement between the paths (eval WER = decode's greedy WER, infer CSV = transcribe), not
+ * recognition quality (tests/slow/convergence_test.ts does that).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { hasEspeak, synthesizeCorpus } from "../../data/synth.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const espeak = hasEspeak();
+if (!espeak) {
+  console.warn("SKIPPED: tests/models/scripts_test.ts needs espeak-ng (apt-get install espeak-ng sox)");
+}
+
+const sentences = ["go left", "stop now", "turn right", "go back"];
+
+/** Runs `deno run -A <script> ...args` from the repository root; returns stdout, stderr, code. */
+async function runScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function assertOk(r: { code: number; stdout: string; stderr: string }, what: string): void {
+  assert.equal(r.code, 0, `${what} exited with ${r.code}:\n${r.stderr}\n${r.stdout}`);
+}
+
+Deno.test({
+  name: "train, eval, infer, decode and transcribe work end to end through the scripts",
+  ignore: !espeak,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "scripts_test_" });
+    try {
+      const synth = await synthesizeCorpus(sentences, { outDir: `${dir}/data`, seed: 3, concurrency: 2 });
+      const manifest = synth.manifestPath;
+      const logDir = `${dir}/run`;
+      // A config file, as users write them: --config takes a .ts path exporting `config`.
+      const config = {
+        name: "scripts-test",
+        vocabulary: "english",
+        features: {
+          inputType: "logfbank",
+          numFeatures: 32,
+          backend: "librosa",
+          windowSize: 0.02,
+          windowStride: 0.01,
+          normPerFeature: true,
+          padTo: 8,
+        },
+        encoder: {
+          kind: "tdnn",
+          activation: "relu",
+          bnMomentum: 0.1,
+          bnEps: 1e-3,
+          blocks: [
+            { repeat: 1, kernel: 11, stride: 2, channels: 32, dropout: 0 },
+            { repeat: 1, kernel: 7, channels: 32, dropout: 0, residual: true },
+            { repeat: 1, kernel: 1, channels: 48, dropout: 0 },
+          ],
+        },
+        data: { train: [manifest], eval: [manifest], infer: [manifest], batchSize: 2 },
+        optimizer: { kind: "adam", beta1: 0.9, beta2: 0.999 },
+        lrPolicy: { kind: "fixed", lr: 0.003 },
+        training: {
+          maxSteps: 20,
+          iterSize: 1,
+          logEvery: 5,
+          evalEvery: 1000,
+          saveEvery: 10,
+          keepCheckpoints: 2,
+          maxNonFiniteSteps: 5,
+          seed: 1,
+          logDir,
+        },
+        decoder: { kind: "greedy" },
+      };
+      const configPath = `${dir}/tiny_config.ts`;
+      await Deno.writeTextFile(configPath, `export const config = ${JSON.stringify(config, null, 2)};\n`);
+
+      const trained = await runScript("scripts/train.ts", ["--config", configPath, "--mode", "train"]);
+      assertOk(trained, "train");
+      const logs = trained.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(logs.map((l) => l.step), [0, 5, 10, 15]);
+      assert.ok(logs.every((l) => Number.isFinite(l.loss) && l.loss > 0));
+      assert.ok(logs[3].loss < logs[0].loss, `loss fell: ${logs.map((l) => l.loss)}`);
+      const ckpt = `${logDir}/ckpt-00000020.safetensors`;
+      assert.ok((await Deno.stat(ckpt)).isFile);
+      assert.ok((await Deno.stat(`${logDir}/training.svg`)).isFile);
+
+      const evaluated = await runScript("scripts/train.ts", ["--config", configPath, "--mode", "eval"]);
+      assertOk(evaluated, "eval");
+      const m = evaluated.stdout.match(/EVAL WER=([\d.]+)% CER=([\d.]+)% loss=([\d.]+) on 4 utterances/);
+      assert.ok(m, `eval printed: ${evaluated.stdout}`);
+      const evalWer = Number(m[1]) / 100;
+
+      const csv = `${dir}/infer.csv`, logits = `${dir}/logits.safetensors`;
+      const inferred = await runScript("scripts/train.ts", [
+        "--config",
+        configPath,
+        "--mode",
+        "infer",
+        "--infer_output_file",
+        csv,
+        "--logits_output_file",
+        logits,
+      ]);
+      assertOk(inferred, "infer");
+      const rows = (await Deno.readTextFile(csv)).trim().split("\n");
+      assert.equal(rows[0], "wav_filename,transcript");
+      assert.equal(rows.length, 1 + sentences.length);
+      const inferText = new Map(
+        rows.slice(1).map((r) => [r.slice(0, r.indexOf(",")), r.slice(r.indexOf(",") + 1)]),
+      );
+      for (const e of synth.entries) assert.ok(inferText.has(e.audioPath), `${e.audioPath} in ${csv}`);
+
+      const decoded = await runScript("scripts/decode.ts", ["--logits", logits, "--labels", manifest]);
+      assertOk(decoded, "decode");
+      const g = decoded.stdout.match(/Greedy WER = ([\d.]+)/);
+      assert.ok(g, `decode printed: ${decoded.stdout}`);
+      // The same checkpoint, the same greedy decoding: batch eval and per-file logits agree.
+      assert.ok(Math.abs(Number(g[1]) - evalWer) < 1e-4 + 5e-5, `decode ${g[1]} vs eval ${evalWer}`);
+
+      const wavs = synth.entries.map((e) => e.audioPath);
+      const transcribed = await runScript("scripts/transcribe.ts", ["--checkpoint", ckpt, "--json", ...wavs]);
+      assertOk(transcribed, "transcribe");
+      const results = transcribed.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(results.map((r) => r.path), wavs);
+      for (const r of results) {
+        assert.equal(r.text, inferText.get(r.path), `transcribe and infer agree on ${r.path}`);
+        assert.equal(r.words.map((w: { word: string }) => w.word).join(" "), r.text);
+        for (const w of r.words) assert.ok(w.startS >= 0 && w.endS > w.startS);
+      }
+      const plain = await runScript("scripts/transcribe.ts", ["--checkpoint", ckpt, wavs[0]]);
+      assertOk(plain, "transcribe (text)");
+      assert.ok(plain.stdout.startsWith(`${wavs[0]}: ${inferText.get(wavs[0])}`), plain.stdout);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
