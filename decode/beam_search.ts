@@ -208,6 +208,16 @@ export class CtcBeamSearchDecoder {
   #pendParent = new Int32Array(0);
   #pendLabel = new Int32Array(0);
   #pendLogP = new Float64Array(0);
+  // What #extend found for each pending extension.
+  #pendDict = new Int32Array(0);
+  #pendTok = new Int32Array(0);
+  #pendLmLog = new Float64Array(0);
+  #pendStep = new Float64Array(0);
+  // The selection of the next beam: existing nodes (ref >= 0) and pending slots (ref = -1 - k).
+  #selScore = new Float64Array(0);
+  #selChar = new Int32Array(0);
+  #selRef = new Int32Array(0);
+  #selIdx = new Int32Array(0);
   // Labels whose extension may earn LM terms, and the most those terms can add.
   #mayScore = new Uint8Array(0);
   #lmBound = 0;
@@ -276,6 +286,14 @@ export class CtcBeamSearchDecoder {
     this.#pendParent = new Int32Array(this.#beamWidth * V);
     this.#pendLabel = new Int32Array(this.#beamWidth * V);
     this.#pendLogP = new Float64Array(this.#beamWidth * V);
+    this.#pendDict = new Int32Array(this.#beamWidth * V);
+    this.#pendTok = new Int32Array(this.#beamWidth * V);
+    this.#pendLmLog = new Float64Array(this.#beamWidth * V);
+    this.#pendStep = new Float64Array(this.#beamWidth * V);
+    this.#selScore = new Float64Array(this.#beamWidth * (V + 1));
+    this.#selChar = new Int32Array(this.#beamWidth * (V + 1));
+    this.#selRef = new Int32Array(this.#beamWidth * (V + 1));
+    this.#selIdx = new Int32Array(this.#beamWidth * (V + 1));
     this.#mayScore = new Uint8Array(V);
     const lm = this.#lm;
     this.#lexicon = null;
@@ -417,15 +435,14 @@ export class CtcBeamSearchDecoder {
     this.#nCtx[q] = k;
   }
 
-  /** Finds or creates the child of p along label c; -1 when the lexicon forbids it. */
-  #child(p: number, c: number, t: number): number {
-    const slot = p * this.#V + c;
-    const known = this.#kids[slot];
-    if (known >= 0) return known;
-    if (known === -2) return -1;
+  /**
+   * Decides whether p may be extended by label c (the lexicon) and what the extension earns
+   * from the LM, into slot k of the pending arrays. Returns false, and remembers the refusal in
+   * the child table, when the lexicon forbids the extension.
+   */
+  #extend(p: number, c: number, k: number): boolean {
     const lm = this.#lm;
     let dict = -1;
-    let lmStep = 0;
     let lmLog = 0;
     let scored = false;
     let wordTok = -1;
@@ -435,43 +452,52 @@ export class CtcBeamSearchDecoder {
       if (c === this.#space) {
         // A word ends: it must be a whole word (or any non-empty string without the lexicon).
         if (p === 0 || this.#char[p] === this.#space) {
-          this.#kids[slot] = -2;
-          return -1;
+          this.#kids[p * this.#V + c] = -2;
+          return false;
         }
         wordTok = d >= 0 ? lex.wordId[d] : -1;
         if (this.#useLexicon && wordTok < 0) {
-          this.#kids[slot] = -2;
-          return -1;
+          this.#kids[p * this.#V + c] = -2;
+          return false;
         }
         dict = 0;
         scored = true;
       } else {
         dict = d >= 0 ? lex.child(d, c) : -1;
         if (this.#useLexicon && dict < 0) {
-          this.#kids[slot] = -2;
-          return -1;
+          this.#kids[p * this.#V + c] = -2;
+          return false;
         }
       }
     } else if (lm !== null) {
       wordTok = this.#charTok[c];
       scored = wordTok !== -2;
     }
-    if (scored) {
-      lmLog = this.#lmScore(p, wordTok);
-      lmStep = this.alpha * lmLog + this.beta;
-    }
+    if (scored) lmLog = this.#lmScore(p, wordTok);
+    this.#pendDict[k] = dict;
+    this.#pendTok[k] = scored ? wordTok : -3;
+    this.#pendLmLog[k] = lmLog;
+    this.#pendStep[k] = scored ? this.alpha * lmLog + this.beta : 0;
+    return true;
+  }
+
+  /** Creates the child of p along c from pending slot k (filled by #extend). */
+  #create(p: number, c: number, k: number, t: number): number {
     const q = this.#alloc();
+    const lmStep = this.#pendStep[k];
+    const tok = this.#pendTok[k];
+    const scored = tok !== -3;
     this.#parent[q] = p;
     this.#char[q] = c;
-    this.#kids[slot] = q;
+    this.#kids[p * this.#V + c] = q;
     this.#nKids[p]++;
-    this.#dict[q] = dict;
+    this.#dict[q] = this.#pendDict[k];
     this.#exists[q] = 0;
     this.#lmStep[q] = lmStep;
     this.#lmTerms[q] = this.#lmTerms[p] + lmStep;
-    this.#lmLog10[q] = this.#lmLog10[p] + lmLog;
+    this.#lmLog10[q] = this.#lmLog10[p] + this.#pendLmLog[k];
     this.#lmTokens[q] = this.#lmTokens[p] + (scored ? 1 : 0);
-    if (scored) this.#pushContext(q, p, wordTok);
+    if (scored) this.#pushContext(q, p, tok);
     else if (this.#ctxLen > 0) this.#copyContext(q, p);
     this.#startFrame[q] = t;
     this.#endFrame[q] = t;
@@ -520,7 +546,21 @@ export class CtcBeamSearchDecoder {
     return a < b;
   }
 
-  /** Moves the k best of arr[0..n) to arr[0..k) (unordered); quickselect. */
+  /** #better over selection entries: existing nodes by id first, then pending by slot. */
+  #betterSel(a: number, b: number): boolean {
+    const sa = this.#selScore[a];
+    const sb = this.#selScore[b];
+    if (sa !== sb) return sa > sb;
+    const ca = this.#selChar[a];
+    const cb = this.#selChar[b];
+    if (ca !== cb) return ca < cb;
+    const ra = this.#selRef[a];
+    const rb = this.#selRef[b];
+    if ((ra >= 0) !== (rb >= 0)) return ra >= 0;
+    return ra >= 0 ? ra < rb : ra > rb;
+  }
+
+  /** Moves the k best selection entries of arr[0..n) to arr[0..k) (unordered); quickselect. */
   #selectTop(arr: Int32Array, n: number, k: number): void {
     let lo = 0;
     let hi = n - 1;
@@ -532,7 +572,7 @@ export class CtcBeamSearchDecoder {
       let store = lo;
       for (let i = lo; i < hi; i++) {
         const x = arr[i];
-        if (this.#better(x, pivot)) {
+        if (this.#betterSel(x, pivot)) {
           arr[i] = arr[store];
           arr[store] = x;
           store++;
@@ -721,32 +761,63 @@ export class CtcBeamSearchDecoder {
         this.#nbCur[n] = NEG_INF;
         this.#score[n] = logSumExp(b, nb);
       }
-      // With a full beam, the worst beam prefix's new score bounds the beam's last place from
-      // below: a new prefix whose best possible score is lower cannot enter, so it is never
-      // created (Baidu creates it and removes it at once; the result is the same).
+      // Next beam: the best beamWidth of the existing candidates and the pending extensions.
+      // A pending extension has exactly one contribution this frame (its parent is unique), so
+      // its score is known before it exists; only those that make the beam are created (Baidu
+      // creates them all and removes most at once: the result is the same). With a full beam the
+      // worst beam prefix's new score bounds the last place from below, which skips most LM
+      // queries and lexicon lookups.
       let floor = NEG_INF;
       if (nBeam === beamWidth) {
         floor = Infinity;
         for (let i = 0; i < nBeam; i++) if (this.#score[beam[i]] < floor) floor = this.#score[beam[i]];
       }
+      const selScore = this.#selScore;
+      const selChar = this.#selChar;
+      const selRef = this.#selRef;
+      let nSel = 0;
+      for (let i = 0; i < nCand; i++) {
+        const n = cands[i];
+        selScore[nSel] = this.#score[n];
+        selChar[nSel] = this.#char[n];
+        selRef[nSel++] = n;
+      }
       for (let k = 0; k < nPend; k++) {
         const c = this.#pendLabel[k];
         const lp = this.#pendLogP[k];
         if (lp + (this.#mayScore[c] === 1 ? this.#lmBound : 0) < floor) continue;
-        const q = this.#child(this.#pendParent[k], c, t);
-        if (q < 0) continue;
+        if (!this.#extend(this.#pendParent[k], c, k)) continue;
+        const v = lp + this.#pendStep[k];
+        if (v < floor) continue;
+        selScore[nSel] = v;
+        selChar[nSel] = c;
+        selRef[nSel++] = -1 - k;
+      }
+      const sel = this.#selIdx;
+      for (let i = 0; i < nSel; i++) sel[i] = i;
+      const nKeep = nSel > beamWidth ? beamWidth : nSel;
+      if (nSel > beamWidth) this.#selectTop(sel, nSel, beamWidth);
+      nCand = 0;
+      for (let i = 0; i < nKeep; i++) {
+        const ref = selRef[sel[i]];
+        if (ref >= 0) {
+          cands[nCand++] = ref;
+          continue;
+        }
+        const k = -1 - ref;
+        const c = this.#pendLabel[k];
+        const q = this.#create(this.#pendParent[k], c, k, t);
         this.#activate(q, t);
-        const v = lp + this.#lmStep[q];
+        const v = selScore[sel[i]];
         this.#nbPrev[q] = v;
         this.#score[q] = v;
         cands[nCand++] = q;
       }
-      if (nCand > beamWidth) {
-        this.#selectTop(cands, nCand, beamWidth);
-        for (let i = beamWidth; i < nCand; i++) this.#remove(cands[i]);
-        nCand = beamWidth;
-        if (this.#zombies.length > SWEEP_AFTER) this.#sweep();
+      for (let i = nKeep; i < nSel; i++) {
+        const ref = selRef[sel[i]];
+        if (ref >= 0) this.#remove(ref);
       }
+      if (this.#zombies.length > SWEEP_AFTER) this.#sweep();
       if (beam.length < nCand) beam = this.#beam = new Int32Array(nCand);
       for (let i = 0; i < nCand; i++) beam[i] = cands[i];
       nBeam = nCand;
