@@ -179,6 +179,12 @@ const otherCases: OpCase[] = [
     expected: () => [new Float64Array(refSize([2, 3])).fill(1), new Float64Array(refSize([2, 3]))],
   },
   {
+    name: "broadcast add and tanh over [260, 70] by [70] match the reference",
+    inputs: () => [floatInput([260, 70], 2015, { grad: true }), floatInput([70], 2016, { grad: true })],
+    run: ([x, y]) => tanh(add(x, y)),
+    expected: (inputs) => refElementwise(inputs, (x, y) => Math.tanh(x + y)),
+  },
+  {
     name: "elementwise ops on an empty tensor give an empty tensor",
     inputs: () => [floatInput([0, 3], 2011), floatInput([3], 2012)],
     run: ([x, y]) => add(x, y),

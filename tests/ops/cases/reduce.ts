@@ -210,6 +210,28 @@ const torchCases: OpCase[] = [
   }),
 ];
 
+// Lines longer than a GPU workgroup and extents that are not powers of two.
+const largeCases: OpCase[] = [
+  {
+    name: "sum over each axis of a [300, 70] tensor matches the reference",
+    inputs: () => [floatInput([300, 70], 3601, { grad: true })],
+    run: ([x]) => [sum(x, 0), sum(x, 1)],
+    expected: ([x]) => [refReduce(x, [0], total), refReduce(x, [1], total)],
+  },
+  {
+    name: "softmax over rows of 1000 matches the reference",
+    inputs: () => [floatInput([2, 1000], 3602, { low: -8, high: 8, grad: true })],
+    run: ([x]) => softmax(x, -1),
+    expected: ([x]) => refSoftmax(x, 1, false),
+  },
+  {
+    name: "logsumexp and max over 3000 elements match the reference",
+    inputs: () => [floatInput([1, 3000], 3603, { low: -20, high: 20, grad: true })],
+    run: ([x]) => [logsumexp(x, 1), max(x, 1)],
+    expected: ([x]) => [refReduce(x, [1], lse), refReduce(x, [1], largest)],
+  },
+];
+
 /** The reduction family's cases. */
 export const cases: OpCase[] = [
   ...sumCases,
@@ -218,4 +240,5 @@ export const cases: OpCase[] = [
   ...lseCases,
   ...softmaxCases,
   ...torchCases,
+  ...largeCases,
 ];

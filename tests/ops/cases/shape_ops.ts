@@ -253,6 +253,28 @@ const torchCases: OpCase[] = [
   }),
 ];
 
+// Extents beyond a GPU workgroup, none a power of two.
+const largeCases: OpCase[] = [
+  {
+    name: "permute [2, 0, 1] of a [70, 5, 66] tensor matches the reference",
+    inputs: () => [floatInput([70, 5, 66], 4601, { grad: true })],
+    run: ([x]) => permute(x, [2, 0, 1]),
+    expected: ([x]) => refPermute(x, [2, 0, 1]),
+  },
+  {
+    name: "concat, pad and slice of [6, 300] tensors match the reference",
+    inputs: () => [floatInput([6, 300], 4602, { grad: true }), floatInput([6, 257], 4603, { grad: true })],
+    run: (
+      [a, b],
+    ) => [concat([a, b], 1), pad(b, [3, 5, 0, 2]), slice(a, [{ start: 1, step: 3 }, { start: 7, step: 2 }])],
+    expected: ([a, b]) => [
+      refConcat([a, b], 1),
+      refPad(b, [3, 5, 0, 2], 0),
+      refSlice(a, [{ start: 1, step: 3 }, { start: 7, step: 2 }]),
+    ],
+  },
+];
+
 /** The layout family's cases. */
 export const cases: OpCase[] = [
   ...reshapeCases,
@@ -262,4 +284,5 @@ export const cases: OpCase[] = [
   ...padCases,
   ...gatherCases,
   ...torchCases,
+  ...largeCases,
 ];

@@ -23,8 +23,22 @@ export const finiteDiffEps = 1e-6;
  * ```
  */
 export function gradWeights(k: number, size: number): Float64Array {
-  const w = new Float64Array(size);
-  for (let i = 0; i < size; i++) w[i] = Math.sin(1 + 0.7 * i + 1.3 * k);
+  return cachedWeights(k, size).slice();
+}
+
+const weightCache = new Map<string, Float64Array>();
+
+/** The shared, read-only weights array (callers must not modify it). */
+function cachedWeights(k: number, size: number): Float64Array {
+  const key = `${k}:${size}`;
+  let w = weightCache.get(key);
+  if (!w) {
+    w = new Float64Array(size);
+    for (let i = 0; i < size; i++) w[i] = Math.sin(1 + 0.7 * i + 1.3 * k);
+    // Finite differences evaluate the loss hundreds of times per case; a few cases' weights are kept.
+    if (weightCache.size > 16) weightCache.clear();
+    weightCache.set(key, w);
+  }
   return w;
 }
 
@@ -34,7 +48,7 @@ export function weightedLoss(outputs: readonly (ArrayLike<number> | null)[]): nu
   for (let k = 0; k < outputs.length; k++) {
     const o = outputs[k];
     if (!o) continue;
-    const w = gradWeights(k, o.length);
+    const w = cachedWeights(k, o.length);
     for (let i = 0; i < o.length; i++) total += o[i] * w[i];
   }
   return total;
@@ -46,28 +60,46 @@ export function weightedLossScale(outputs: readonly (ArrayLike<number> | null)[]
   for (let k = 0; k < outputs.length; k++) {
     const o = outputs[k];
     if (!o) continue;
-    const w = gradWeights(k, o.length);
+    const w = cachedWeights(k, o.length);
     for (let i = 0; i < o.length; i++) total += Math.abs(o[i] * w[i]);
   }
   return total;
 }
 
+/** Most elements per input that finite differences perturb; larger inputs are sampled. */
+export const maxFiniteDiffPoints = 256;
+
 /**
- * Gradient of the scalar function `f` at `x` by central differences. `f` receives a
- * perturbed copy of `x` (it may keep it) and returns the function value.
+ * Positions of an n-element input to check: all of them up to `maxPoints`, else that many
+ * spread evenly from the first to the last (so large cases stay cheap on every backend).
+ */
+export function sampleIndices(n: number, maxPoints: number = maxFiniteDiffPoints): number[] {
+  if (n <= maxPoints) return [...Array(n).keys()];
+  return Array.from({ length: maxPoints }, (_, k) => Math.round((k * (n - 1)) / (maxPoints - 1)));
+}
+
+/**
+ * Gradient of the scalar function `f` at `x` by central differences, at `options.indices`
+ * (default: every element), in that order. `f` receives a perturbed copy of `x`, changed in
+ * place between calls (so `f` must copy what it keeps), and returns the function value.
  */
 export async function centralDifferences(
   f: (x: Float64Array) => Promise<number>,
   x: Float64Array,
-  eps: number = finiteDiffEps,
+  options: { eps?: number; indices?: readonly number[] } = {},
 ): Promise<Float64Array> {
-  const grad = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const plus = x.slice();
-    plus[i] += eps;
-    const minus = x.slice();
-    minus[i] -= eps;
-    grad[i] = ((await f(plus)) - (await f(minus))) / (2 * eps);
+  const eps = options.eps ?? finiteDiffEps;
+  const indices = options.indices ?? [...Array(x.length).keys()];
+  const grad = new Float64Array(indices.length);
+  const work = x.slice();
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    work[i] = x[i] + eps;
+    const plus = await f(work);
+    work[i] = x[i] - eps;
+    const minus = await f(work);
+    work[i] = x[i];
+    grad[k] = (plus - minus) / (2 * eps);
   }
   return grad;
 }

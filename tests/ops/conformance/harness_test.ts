@@ -5,7 +5,7 @@ import { mul } from "../../../ops/elementwise.ts";
 import { cpuData, cpuOutput } from "../../../ops/backends/cpu/backend.ts";
 import type { OpCase } from "./case.ts";
 import { assertClose, CoverageReport, runCase, type Target } from "./harness.ts";
-import { centralDifferences, gradWeights } from "./finite_diff.ts";
+import { centralDifferences, gradWeights, sampleIndices } from "./finite_diff.ts";
 import { floatInput, refElementwise } from "./reference.ts";
 
 const cpu64: Target = { backend: "cpu", dtype: "float64" };
@@ -77,7 +77,7 @@ Deno.test("runCase rejects a backward that disagrees with finite differences", a
     run: ([x]) => runOp(doubleWrongGradOp, [x], {})[0],
     expected: (inputs) => refElementwise(inputs, doubling),
   };
-  await assert.rejects(runCase(c, cpu64), /gradient vs finite differences, input 0/);
+  await assert.rejects(runCase(c, cpu64), /gradient vs finite differences, input 0 \(elements all\)/);
   // With gradCheck off only the forward is checked.
   assert.equal((await runCase({ ...c, gradCheck: false }, cpu64)).status, "passed");
 });
@@ -131,6 +131,23 @@ Deno.test("assertClose treats matching infinities and NaNs as equal and a finite
   assert.throws(() => assertClose([1], [Infinity], 1e-9, "inf"), /element 0 is 1 but expected Infinity/);
   assert.throws(() => assertClose([NaN], [1], 1e-9, "nan"), /element 0 is NaN/);
   assert.throws(() => assertClose([1, 2], [1], 1e-9, "len"), /2 elements but expected 1/);
+});
+
+Deno.test("sampleIndices keeps small inputs whole and spreads samples over large ones", () => {
+  assert.deepEqual(sampleIndices(4, 8), [0, 1, 2, 3]);
+  const s = sampleIndices(1000, 5);
+  assert.deepEqual(s, [0, 250, 500, 749, 999]);
+});
+
+Deno.test("centralDifferences at chosen indices returns them in order", async () => {
+  const g = await centralDifferences(
+    (x) => Promise.resolve(x[0] * 3 + x[2] * x[2]),
+    Float64Array.from([1, 1, 4]),
+    {
+      indices: [2, 0],
+    },
+  );
+  assert.ok(Math.abs(g[0] - 8) < 1e-6 && Math.abs(g[1] - 3) < 1e-6, `got ${g}`);
 });
 
 Deno.test("centralDifferences recovers the gradient of a cubic", async () => {
