@@ -6,7 +6,8 @@
  *
  * Layout: compressed rows. Node n's children are edges edgeStart[n] .. edgeStart[n+1]-1,
  * sorted by label, with edgeLabel / edgeChild; wordId[n] is the LM id of the word ending at n
- * or -1. Node 0 is the root. Words with a character that has no label are left out, as Baidu
+ * or -1. For labels below 32, labelMask[n] has bit l set when n has a child along l, so a
+ * lookup is a popcount (the beam search asks about every extension it scores). Node 0 is the root. Words with a character that has no label are left out, as Baidu
  * leaves them out (`add_word_to_dictionary`).
  *
  * Not done: minimisation (a plain trie is larger but needs no FST library), sharing across
@@ -29,6 +30,8 @@ export class LexiconTrie {
   readonly wordId: Int32Array;
   /** Number of words inserted. */
   readonly nWords: number;
+  /** Bit l set when a node has a child along label l (labels 0..31 only). */
+  readonly labelMask: Uint32Array;
 
   private constructor(
     edgeStart: Int32Array,
@@ -43,6 +46,12 @@ export class LexiconTrie {
     this.edgeChild = edgeChild;
     this.wordId = wordId;
     this.nWords = nWords;
+    this.labelMask = new Uint32Array(this.nNodes);
+    for (let n = 0; n < this.nNodes; n++) {
+      let m = 0;
+      for (let e = edgeStart[n]; e < edgeStart[n + 1]; e++) if (edgeLabel[e] < 32) m |= 1 << edgeLabel[e];
+      this.labelMask[n] = m >>> 0;
+    }
   }
 
   /**
@@ -112,6 +121,16 @@ export class LexiconTrie {
 
   /** The child of `node` along `label`, or -1. */
   child(node: number, label: number): number {
+    if (label < 32) {
+      const m = this.labelMask[node];
+      if ((m & (1 << label)) === 0) return -1;
+      // Children are sorted by label: the rank of the bit is the edge offset.
+      let x = (m & ((1 << label) - 1)) >>> 0;
+      x = x - ((x >>> 1) & 0x55555555);
+      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+      const rank = (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+      return this.edgeChild[this.edgeStart[node] + rank];
+    }
     const end = this.edgeStart[node + 1];
     const lab = this.edgeLabel;
     for (let e = this.edgeStart[node]; e < end; e++) {
