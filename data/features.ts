@@ -56,7 +56,7 @@ const STFT_DEFAULTS = { nFft: 512, winLength: 320, hopLength: 160 };
 
 function conditionSignal(samples: Float32Array, o: ConditioningOptions): Float32Array {
   let x = samples;
-  if ((o.dither ?? 0) > 0) x = addDither(x, o.dither!, o.seed ?? 0);
+  if ((o.dither ?? 0) > 0) x = addDither(x, o.dither!, { seed: o.seed ?? 0 });
   if ((o.preemphasis ?? 0) !== 0) x = preemphasize(x, o.preemphasis!);
   return x;
 }

@@ -566,17 +566,17 @@ export class RealFft {
   }
 
   /**
-   * Power spectrum of x written to out[offset .. offset + nBins), times `scale`; the untangling
-   * of the packed half-length transform and the squared magnitude are fused in one loop.
+   * Power spectrum of x written to out[offset .. offset + nBins); the untangling of the packed
+   * half-length transform and the squared magnitude are fused in one loop.
    */
-  powerInto(x: Float64Array, out: Float32Array | Float64Array, offset: number, scale = 1): void {
+  powerInto(x: Float64Array, out: Float32Array | Float64Array, offset: number): void {
     const zr = this.#zr;
     const zi = this.#zi;
     if (!this.#isEven) {
       zr.set(x.subarray(0, this.size));
       zi.fill(0);
       this.#half.forward(zr, zi);
-      for (let k = 0; k < this.nBins; k++) out[offset + k] = scale * (zr[k] * zr[k] + zi[k] * zi[k]);
+      for (let k = 0; k < this.nBins; k++) out[offset + k] = zr[k] * zr[k] + zi[k] * zi[k];
       return;
     }
     const h = this.size >> 1;
@@ -590,8 +590,8 @@ export class RealFft {
     const c = this.#cos;
     const sn = this.#sin;
     // Bins 0 and h: Z_0 = E + i O with E, O real.
-    out[offset] = scale * (zr[0] + zi[0]) * (zr[0] + zi[0]);
-    out[offset + h] = scale * (zr[0] - zi[0]) * (zr[0] - zi[0]);
+    out[offset] = (zr[0] + zi[0]) * (zr[0] + zi[0]);
+    out[offset + h] = (zr[0] - zi[0]) * (zr[0] - zi[0]);
     for (let k = 1; k < h; k++) {
       const ar = zr[k];
       const ai = zi[k];
@@ -603,10 +603,10 @@ export class RealFft {
       const oi = br - ar;
       const wr = c[k];
       const wi = -sn[k];
-      // Twice X[k]; the 1/4 goes into the scale.
+      // Twice X[k], hence the 1/4.
       const xr = er + or * wr - oi * wi;
       const xi = ei + or * wi + oi * wr;
-      out[offset + k] = 0.25 * scale * (xr * xr + xi * xi);
+      out[offset + k] = 0.25 * (xr * xr + xi * xi);
     }
   }
 }

@@ -20,7 +20,7 @@ export {
   psfFilterbank,
   type PsfFilterbankOptions,
 } from "./mel.ts";
-export { addDither, peakNormalize, preemphasis } from "./signal.ts";
+export { addDither, type DitherOptions, peakNormalize, preemphasis } from "./signal.ts";
 export {
   type FeatureNormalization,
   normalizeFeatures,

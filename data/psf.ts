@@ -41,10 +41,10 @@ export interface PsfFramingOptions {
   window?: Float64Array;
 }
 
-/** Number of frames psf's framesig makes from n samples. */
-export function psfFrameCount(n: number, frameLength: number, frameStep: number): number {
-  const len = roundHalfUp(frameLength);
-  const step = roundHalfUp(frameStep);
+/** Number of frames psf's framesig makes from n samples (frameLength, frameStep in samples, rounded half up). */
+export function psfFrameCount(n: number, framing: { frameLength: number; frameStep: number }): number {
+  const len = roundHalfUp(framing.frameLength);
+  const step = roundHalfUp(framing.frameStep);
   return n <= len ? 1 : 1 + Math.ceil((n - len) / step);
 }
 
@@ -68,7 +68,7 @@ export function psfPowerSpectrogram(
     throw new RangeError(`psfPowerSpectrogram: window has ${win.length} samples, frames ${len}`);
   }
   const n = samples.length;
-  const nFrames = psfFrameCount(n, len, step);
+  const nFrames = psfFrameCount(n, { frameLength: len, frameStep: step });
   const plan = realFftPlan(nFft);
   const nBins = plan.nBins;
   const used = Math.min(len, nFft);
@@ -82,7 +82,9 @@ export function psfPowerSpectrogram(
       const v = j < n ? samples[j] : 0;
       frame[i] = win === undefined ? v : v * win[i];
     }
-    plan.powerInto(frame, out, t * nBins, scale);
+    const base = t * nBins;
+    plan.powerInto(frame, out, base);
+    for (let k = 0; k < nBins; k++) out[base + k] *= scale;
   }
   return withShape(out, nFrames, nBins);
 }

@@ -49,15 +49,22 @@ export function preemphasis(samples: Float32Array, coeff: number): Float32Array 
   return out;
 }
 
+/** Options of {@link addDither}. */
+export interface DitherOptions {
+  /** Seed of the noise generator; default 0. */
+  seed?: number;
+}
+
 /**
  * Adds `amount` times standard-normal noise drawn from a generator seeded with `seed`.
  *
  * @example
  * ```ts
- * const y = addDither(x, 1e-5, 1234);
+ * const y = addDither(x, 1e-5, { seed: 1234 });
  * ```
  */
-export function addDither(samples: Float32Array, amount: number, seed = 0): Float32Array {
+export function addDither(samples: Float32Array, amount: number, options: DitherOptions = {}): Float32Array {
+  const seed = options.seed ?? 0;
   const n = samples.length;
   const out = new Float32Array(n);
   const rng = new Rng(seed);

@@ -34,12 +34,15 @@ Deno.test("psfLogPowerSpectrogram() matches psf.logpowspec(framesig(x, 320, 160,
 });
 
 Deno.test("psfFrameCount() follows framesig: one frame up to a frame's length, then ceil over steps", () => {
-  assert.equal(psfFrameCount(0, 400, 160), 1);
-  assert.equal(psfFrameCount(400, 400, 160), 1);
-  assert.equal(psfFrameCount(401, 400, 160), 2);
-  assert.equal(psfFrameCount(16000, 400, 160), 1 + Math.ceil((16000 - 400) / 160));
+  assert.equal(psfFrameCount(0, { frameLength: 400, frameStep: 160 }), 1);
+  assert.equal(psfFrameCount(400, { frameLength: 400, frameStep: 160 }), 1);
+  assert.equal(psfFrameCount(401, { frameLength: 400, frameStep: 160 }), 2);
+  assert.equal(
+    psfFrameCount(16000, { frameLength: 400, frameStep: 160 }),
+    1 + Math.ceil((16000 - 400) / 160),
+  );
   // Frame length 0.025 s * 16 kHz = 400.00000000000006 in floating point rounds to 400.
-  assert.equal(psfFrameCount(16000, 0.025 * 16000, 0.01 * 16000), 99);
+  assert.equal(psfFrameCount(16000, { frameLength: 0.025 * 16000, frameStep: 0.01 * 16000 }), 99);
 });
 
 Deno.test("psfLogfbank() of digital silence is log(2^-52), finite, as psf's eps floor gives", () => {

@@ -3,7 +3,7 @@ import { addDither, peakNormalize, preemphasis } from "../../data/signal.ts";
 
 Deno.test("addDither() adds zero-mean Gaussian noise of the requested standard deviation", () => {
   const n = 100_001; // odd, so the last sample takes half of a pair
-  const y = addDither(new Float32Array(n), 0.01, 5);
+  const y = addDither(new Float32Array(n), 0.01, { seed: 5 });
   assert.equal(y.length, n);
   let sum = 0;
   let ss = 0;
@@ -24,9 +24,9 @@ Deno.test("addDither() adds zero-mean Gaussian noise of the requested standard d
 
 Deno.test("addDither() repeats for a seed and leaves the input untouched", () => {
   const x = Float32Array.of(0.5, -0.5, 0.25);
-  const a = addDither(x, 1e-3, 9);
-  assert.deepEqual(a, addDither(x, 1e-3, 9));
-  assert.notDeepEqual(a, addDither(x, 1e-3, 10));
+  const a = addDither(x, 1e-3, { seed: 9 });
+  assert.deepEqual(a, addDither(x, 1e-3, { seed: 9 }));
+  assert.notDeepEqual(a, addDither(x, 1e-3, { seed: 10 }));
   assert.deepEqual(x, Float32Array.of(0.5, -0.5, 0.25));
 });
 
