@@ -3,7 +3,7 @@
  * and MFCC, each returned as an [F, T] row-major Float32Array with a readonly `shape`.
  *
  * Contract: the steps run in OpenSeq2Seq's order: dither (seeded) -> pre-emphasis -> |STFT|^2
- * (stft.ts) -> mel filterbank (mel.ts, applied sparsely: each filter only over its nonzero bins)
+ * (stft.ts) -> mel filterbank (mel.ts, applied sparsely: each bin feeds its two adjacent triangles)
  * -> log -> normalisation (normalize.ts) -> zero frames up to a multiple of `padTo`. Defaults are
  * OpenSeq2Seq/Jasper's analysis parameters: 16 kHz, nFft 512, winLength 320 (20 ms), hopLength 160
  * (10 ms), periodic Hann, centred frames with zero padding, 64 Slaney-normalised Slaney-scale mels

@@ -1,6 +1,7 @@
 /**
- * A bit-exact FLAC decoder (RFC 9639), written here because LibriSpeech ships FLAC and no npm
- * package was needed for ~400 lines.
+ * A bit-exact FLAC decoder (RFC 9639). LibriSpeech ships FLAC; an own decoder keeps readAudio
+ * synchronous and dependency-free, checks every CRC, and names the file and byte offset in each
+ * error, which an npm wrapper would not guarantee.
  *
  * Contract: decodes native FLAC streams (optionally behind an ID3v2 tag) with 4-32 bits per
  * sample and 1-8 channels: STREAMINFO, frames with fixed or variable block size, CONSTANT /
@@ -10,7 +11,8 @@
  * `verifyMd5` is on (default), the MD5 of the decoded samples. Samples come back as Float32
  * scaled by 2^(bps-1), exact for up to 24 bits.
  *
- * Not handled: Ogg-encapsulated FLAC, seeking, and metadata other than STREAMINFO (skipped).
+ * Not handled: Ogg-encapsulated FLAC, seeking, 33-bit side channels of 32-bit streams, and
+ * metadata other than STREAMINFO (skipped).
  * Every malformed input raises an Error naming the file and the byte offset.
  */
 import { createHash } from "node:crypto";
