@@ -81,10 +81,14 @@ class ConvBn extends Module {
     this.bn = this.child("bn", new BatchNorm(cout, { momentum: cfg.bnMomentum, eps: cfg.bnEps }));
   }
 
-  /** Convolutions of x with its padded frames zeroed first. */
+  /**
+   * Convolutions of x with its padded frames zeroed first. Only the first convolution needs
+   * the mask: the pointwise one after a depthwise convolution is per frame, so valid output
+   * frames never see padded ones (and a strided depthwise output no longer has inMask's length).
+   */
   conv(x: Tensor, inMask: Tensor): Tensor {
-    let y = x;
-    for (const c of this.convs) y = c.forward(mul(y, inMask));
+    let y = mul(x, inMask);
+    for (const c of this.convs) y = c.forward(y);
     return y;
   }
 
