@@ -1,0 +1,178 @@
+/**
+ * Training step time and inference real-time factor of the `small` and `quartznet_small`
+ * configs, side by side with the same architecture in PyTorch (bench/train_vs_torch.py, built
+ * from the same encoder config sent as JSON), interleaved in one process pair so both sides
+ * see the same machine load. Prints medians of wall and CPU time and toolkit/PyTorch ratios
+ * for each thread count (setBlasThreads here, torch.set_num_threads there).
+ *
+ * - Train step: a fixed random batch (16 × 64 features × 400 frames, lengths 400, 394, …,
+ *   60 random targets each) → forward → CTC loss (one host read) → backward → gradient norm
+ *   (one host read) → NovoGrad update, as models/trainer.ts does it.
+ * - Inference: 10 s of audio → log-mel features → eval-mode forward → logits on the host.
+ *
+ * Run: ./deno run -A bench/train_vs_torch.ts [--threads 1,2] [--reps 5] [--configs small,quartznet_small]
+ *      [--batch 16] [--frames 400]
+ * Not here: GPU backends, data loading, DeepSpeech2 (see bench/rnn_bench.ts for its GRU).
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { computeFeatures } from "../data/compute_features.ts";
+import { configs } from "../models/configs/mod.ts";
+import { CtcModel } from "../models/ctc_model.ts";
+import { makeOptimizer, vocabularyOf } from "../models/trainer.ts";
+import { noGrad, Rng, setBlasThreads, tensor, TensorScope } from "../ops/mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    threads: { type: "string", default: "1,2" },
+    reps: { type: "string", default: "5" },
+    configs: { type: "string", default: "small,quartznet_small" },
+    batch: { type: "string", default: "16" },
+    frames: { type: "string", default: "400" },
+    "infer-seconds": { type: "string", default: "10" },
+  },
+});
+const threadCounts = values.threads.split(",").map(Number);
+const reps = Number(values.reps);
+const batch = Number(values.batch), frames = Number(values.frames);
+const inferSeconds = Number(values["infer-seconds"]);
+const targetLength = 60;
+const lr = 0.01;
+
+const python = Deno.env.get("REF_PYTHON") ?? "/opt/refvenv/bin/python";
+const child = new Deno.Command(python, {
+  args: [new URL("./train_vs_torch.py", import.meta.url).pathname, "--serve"],
+  stdin: "piped",
+  stdout: "piped",
+}).spawn();
+const writer = child.stdin.getWriter();
+const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+let pending = "";
+
+/** Sends one JSON command to the torch process and returns its one-line JSON answer. */
+async function ask(msg: Record<string, unknown>): Promise<Record<string, number>> {
+  await writer.write(new TextEncoder().encode(JSON.stringify(msg) + "\n"));
+  while (!pending.includes("\n")) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`bench/train_vs_torch.py exited while answering ${JSON.stringify(msg.cmd)}`);
+    pending += r.value;
+  }
+  const k = pending.indexOf("\n");
+  const line = pending.slice(0, k);
+  pending = pending.slice(k + 1);
+  const answer = JSON.parse(line);
+  if (answer.error) throw new Error(`bench/train_vs_torch.py: ${answer.error}`);
+  return answer;
+}
+
+/** Wall and CPU milliseconds of `fn`. */
+async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
+}
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** One config's model, optimizer, batch and audio on the toolkit side. */
+function setup(name: string) {
+  const config = configs[name];
+  if (!config) throw new Error(`bench/train_vs_torch.ts: unknown config "${name}"`);
+  const vocab = vocabularyOf(config);
+  const nFeatures = config.features.numFeatures;
+  const model = new CtcModel(nFeatures, vocab.size, config.encoder, new Rng(0));
+  const optimizer = makeOptimizer(config, model.parameters());
+  const rng = new Rng(1);
+  const x = Float32Array.from({ length: batch * nFeatures * frames }, () => rng.normal());
+  const lengths = Int32Array.from({ length: batch }, (_, i) => frames - 6 * i);
+  const targetLengths = new Int32Array(batch).fill(targetLength);
+  const targets = Int32Array.from({ length: batch * targetLength }, () => rng.int(vocab.size - 1));
+  const audio = new Float32Array(Math.round(inferSeconds * 16000));
+  for (let i = 0; i < audio.length; i++) {
+    audio[i] = 0.3 * Math.sin(2 * Math.PI * 220 * i / 16000) + 0.05 * rng.normal();
+  }
+  const trainStep = async (): Promise<void> => {
+    model.train();
+    using _scope = new TensorScope();
+    const { logits, lengths: outLens } = model.forward(tensor(x, [batch, nFeatures, frames]), lengths);
+    const loss = model.loss(logits, outLens, targets, targetLengths);
+    await loss.item();
+    loss.backward();
+    await optimizer.gradNorm().item();
+    optimizer.step(lr);
+  };
+  const infer = async (): Promise<void> => {
+    model.eval();
+    using _scope = new TensorScope();
+    const f = computeFeatures(audio, { ...config.features, sampleRate: 16000 });
+    const { logits } = noGrad(() =>
+      model.forward(tensor(f.data, [1, f.nFeatures, f.nFrames]), Int32Array.of(f.nFrames))
+    );
+    await logits.data();
+  };
+  const spec = {
+    cmd: "setup",
+    encoder: config.encoder,
+    numFeatures: nFeatures,
+    vocab: vocab.size,
+    batch,
+    frames,
+    optimizer: config.optimizer,
+    lr,
+    targetLength,
+    features: config.features,
+    inferSeconds,
+  };
+  return { model, trainStep, infer, spec };
+}
+
+console.log(
+  `batch ${batch} × ${frames} frames, ${reps} interleaved repetitions after 1 warm-up each; medians in ms; ` +
+    `inference on ${inferSeconds} s of audio`,
+);
+console.log(
+  "config | threads | what | toolkit wall | torch wall | wall ratio | toolkit CPU | torch CPU | CPU ratio",
+);
+try {
+  for (const threads of threadCounts) {
+    setBlasThreads(threads);
+    for (const name of values.configs.split(",")) {
+      const s = setup(name);
+      const peer = await ask({ ...s.spec, threads });
+      if (peer.params !== s.model.parameterCount()) {
+        throw new Error(
+          `bench/train_vs_torch.ts: ${name} has ${s.model.parameterCount()} parameters here and ${peer.params} in PyTorch`,
+        );
+      }
+      for (const what of ["train", "infer"] as const) {
+        const run = what === "train" ? s.trainStep : s.infer;
+        await run();
+        await ask({ cmd: what });
+        const mine: { wall: number; cpu: number }[] = [], theirs: { wall: number; cpu: number }[] = [];
+        for (let i = 0; i < reps; i++) {
+          mine.push(await timed(run));
+          const p = await ask({ cmd: what });
+          theirs.push({ wall: p.wall_ms, cpu: p.cpu_ms });
+        }
+        const [w, pw] = [median(mine.map((m) => m.wall)), median(theirs.map((m) => m.wall))];
+        const [c, pc] = [median(mine.map((m) => m.cpu)), median(theirs.map((m) => m.cpu))];
+        const label = what === "train"
+          ? "train step"
+          : `infer (RTF ${(w / 1000 / inferSeconds).toFixed(3)} vs ${(pw / 1000 / inferSeconds).toFixed(3)})`;
+        console.log(
+          `${name} | ${threads} | ${label} | ${w.toFixed(0)} | ${pw.toFixed(0)} | ${(w / pw).toFixed(2)} | ${
+            c.toFixed(0)
+          } | ${pc.toFixed(0)} | ${(c / pc).toFixed(2)}`,
+        );
+      }
+    }
+  }
+} finally {
+  await ask({ cmd: "quit" }).catch(() => ({}));
+  await writer.close().catch(() => {});
+  await child.status;
+}
