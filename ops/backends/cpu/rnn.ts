@@ -41,24 +41,6 @@ function tanh(x: number): number {
   return 2 / (1 + Math.exp(-2 * x)) - 1;
 }
 
-/**
- * out [cols, rows] = m [rows, cols]ᵀ. The step GEMMs read W_hh transposed; OpenBLAS is
- * measurably faster on [N, H]×[H, G·H] with B stored row-major than with B transposed.
- */
-function transposeInto(out: F, m: F, rows: number, cols: number): void {
-  // 32×32 tiles keep both the strided reads and the strided writes in cache.
-  for (let r0 = 0; r0 < rows; r0 += 32) {
-    const r1 = Math.min(rows, r0 + 32);
-    for (let c0 = 0; c0 < cols; c0 += 32) {
-      const c1 = Math.min(cols, c0 + 32);
-      for (let r = r0; r < r1; r++) {
-        const o = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = m[o + c];
-      }
-    }
-  }
-}
-
 // ---- GRU -------------------------------------------------------------------------------------
 
 registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, backend }) => {
@@ -72,17 +54,15 @@ registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, back
   const ws = cpuOutput(backend, outputs[2].dtype, D * T * N * W) as F;
   const lengths = lengthsOf(attrs, N, T);
   const gi = scratch(x, T * N * G), gh = scratch(x, N * G), h = scratch(x, N * H);
-  const wHhT = scratch(x, H * G);
   for (let d = 0; d < D; d++) {
     const wIh = data(inputs[2 + 4 * d]), wHh = data(inputs[3 + 4 * d]);
     const bIh = data(inputs[4 + 4 * d]), bHh = data(inputs[5 + 4 * d]);
     const reverse = d === 1;
     gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
-    transposeInto(wHhT, wHh, G, H);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
-      gemm(false, false, N, G, H, 1, h, 0, H, wHhT, 0, G, 0, gh, 0, G);
+      gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
       for (let b = 0; b < N; b++) {
         if (t >= lengths[b]) continue; // y stays 0; h keeps its value (frozen or not yet started)
         const gio = (t * N + b) * G, gho = b * G, ho = b * H;
@@ -224,18 +204,16 @@ registerKernel<RnnLayerAttrs>("lstmLayer", "cpu", ({ inputs, attrs, outputs, bac
   const ws = cpuOutput(backend, dtype, D * T * N * W) as F;
   const lengths = lengthsOf(attrs, N, T);
   const gi = scratch(x, T * N * G), gh = scratch(x, N * G), h = scratch(x, N * H), c = scratch(x, N * H);
-  const wHhT = scratch(x, H * G);
   for (let d = 0; d < D; d++) {
     const wIh = data(inputs[3 + 4 * d]), wHh = data(inputs[4 + 4 * d]);
     const bIh = data(inputs[5 + 4 * d]), bHh = data(inputs[6 + 4 * d]);
     const reverse = d === 1;
     gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
-    transposeInto(wHhT, wHh, G, H);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
     c.set(c0.subarray(d * N * H, (d + 1) * N * H));
     for (let step = 0; step < T; step++) {
       const t = reverse ? T - 1 - step : step;
-      gemm(false, false, N, G, H, 1, h, 0, H, wHhT, 0, G, 0, gh, 0, G);
+      gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
       for (let b = 0; b < N; b++) {
         if (t >= lengths[b]) continue;
         const gio = (t * N + b) * G, gho = b * G, ho = b * H;
