@@ -17,7 +17,7 @@
  *     --arpa work/decode_bench/lm3.arpa --binary work/decode_bench/lm3.bin
  * Then:
  *   ./deno run -A bench/decode_throughput.ts [--n 200] [--beam 128] [--alpha 1.5] [--beta 1]
- *     [--workers 1,2] [--repeats 2]
+ *     [--workers 1,2] [--repeats 2] [--lm work/decode_bench/lm3.bin | none]
  *
  * @module
  */
@@ -97,13 +97,14 @@ const rand = rng(42);
 const refs = sentences.slice(0, n);
 const utts = refs.map((s) => channel(s, rand));
 const audioSeconds = utts.reduce((a, u) => a + u.T * 0.02, 0);
-const lm = await loadLanguageModel(abs(values.lm));
+const lm = values.lm === "none" ? null : await loadLanguageModel(abs(values.lm));
 const beamWidth = Number(values.beam);
 const alpha = Number(values.alpha);
 const beta = Number(values.beta);
 console.log(
-  `${n} utterances, ${audioSeconds.toFixed(1)} s of audio at 20 ms/frame, V=${V}; LM order ${lm.order}, ` +
-    `${lm.nGramCounts.reduce((a, b) => a + b, 0)} n-grams; beam ${beamWidth}, alpha ${alpha}, beta ${beta}`,
+  `${n} utterances, ${audioSeconds.toFixed(1)} s of audio at 20 ms/frame, V=${V}; ` +
+    (lm === null ? "no LM" : `LM order ${lm.order}, ${lm.nGramCounts.reduce((a, b) => a + b, 0)} n-grams`) +
+    `; beam ${beamWidth}, alpha ${alpha}, beta ${beta}`,
 );
 const greedy = utts.map((u) => ctcGreedyDecode(u, { vocabulary: VOCAB }).text);
 console.log(`greedy WER ${(100 * wordErrorRate(refs, greedy).rate).toFixed(2)}%`);
