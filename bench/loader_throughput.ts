@@ -9,9 +9,12 @@
  * With a Python that has librosa and soundfile (--peer, default /opt/refvenv/bin/python), each
  * repeat also runs bench/loader_throughput_peer.py (OpenSeq2Seq's librosa path, one process) on the
  * same files, and the table shows toolkit / peer throughput ratios (above 1.0: toolkit faster).
+ * Besides wall-clock throughput it reports audio seconds per CPU-second (all threads), which a
+ * busy shared machine distorts much less.
  *
  *   ./deno run -A bench/loader_throughput.ts [--n 300] [--format flac|wav] [--repeats 3] [--augment]
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,7 +70,9 @@ const augment = values.augment
   : undefined;
 const workerCounts = values.workers.split(",").map(Number);
 const results = new Map<number, number[]>();
+const cpuResults = new Map<number, number[]>();
 const peerRuns: number[] = [];
+const peerCpuRuns: number[] = [];
 const fileList = join(root, `files_${values.format}.txt`);
 Deno.writeTextFileSync(fileList, entries.map((e) => e.audioPath).join("\n") + "\n");
 const peerScript = fileURLToPath(new URL("./loader_throughput_peer.py", import.meta.url));
@@ -76,11 +81,15 @@ let totalAudioS = 0;
 for (let rep = 0; rep < Number(values.repeats); rep++) {
   if (havePeer) {
     try {
-      const r = await new Deno.Command(values.peer, { args: [peerScript, fileList], stderr: "inherit" })
+      // One BLAS/OpenMP thread: the peer is one loader process, like one Worker; idle BLAS threads
+      // spinning on a busy 2-core machine otherwise cost the peer several times its real work.
+      const env = { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+      const r = await new Deno.Command(values.peer, { args: [peerScript, fileList], env, stderr: "inherit" })
         .output();
-      const m = /audio_s_per_s ([\d.]+)/.exec(new TextDecoder().decode(r.stdout));
+      const m = /audio_s_per_s ([\d.]+) audio_s_per_cpu_s ([\d.]+)/.exec(new TextDecoder().decode(r.stdout));
       if (!r.success || m === null) throw new Error(`exit ${r.code}`);
       peerRuns.push(Number(m[1]));
+      peerCpuRuns.push(Number(m[2]));
     } catch (e) {
       console.error(
         `loader_throughput: no Python peer (${values.peer}: ${(e as Error).message}); toolkit only`,
@@ -105,12 +114,17 @@ for (let rep = 0; rep < Number(values.repeats); rep++) {
     await warm.next();
     await warm.return(undefined);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let frames = 0;
     for await (const b of loader.epoch()) frames += b.featureLengths.reduce((s, x) => s + x, 0);
     const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
     if (frames === 0) throw new Error("no frames");
     if (!results.has(nWorkers)) results.set(nWorkers, []);
     results.get(nWorkers)!.push(totalAudioS / s);
+    if (!cpuResults.has(nWorkers)) cpuResults.set(nWorkers, []);
+    cpuResults.get(nWorkers)!.push(totalAudioS / cpuS);
   }
 }
 console.log(
@@ -122,7 +136,8 @@ const base = median(results.get(workerCounts[0])!);
 const peer = havePeer ? median(peerRuns) : NaN;
 if (havePeer) {
   console.log(
-    `python peer: ${peer.toFixed(0)} s audio / s (runs: ${peerRuns.map((x) => x.toFixed(0)).join(", ")})`,
+    `python peer: ${peer.toFixed(0)} s audio / s (runs: ${peerRuns.map((x) => x.toFixed(0)).join(", ")}); ` +
+      `${median(peerCpuRuns).toFixed(0)} s audio / CPU-s`,
   );
 }
 for (const w of workerCounts) {
@@ -131,6 +146,9 @@ for (const w of workerCounts) {
     `${w === 0 ? "in-process " : `${w} Worker${w > 1 ? "s" : " "}  `}: ${m.toFixed(0)} s audio / s ` +
       `(runs: ${results.get(w)!.map((x) => x.toFixed(0)).join(", ")}; x${(m / base).toFixed(2)} vs ${
         workerCounts[0] === 0 ? "in-process" : `${workerCounts[0]} Workers`
-      }${havePeer ? `; toolkit/peer ${(m / peer).toFixed(2)}` : ""})`,
+      }${havePeer ? `; toolkit/peer ${(m / peer).toFixed(2)}` : ""}); ` +
+      `${median(cpuResults.get(w)!).toFixed(0)} s audio / CPU-s${
+        havePeer ? ` (toolkit/peer ${(median(cpuResults.get(w)!) / median(peerCpuRuns)).toFixed(2)})` : ""
+      }`,
   );
 }

@@ -3,7 +3,7 @@
 Per file: soundfile decode -> peak normalisation -> dither 1e-5 -> pre-emphasis 0.97 ->
 |librosa.stft(n_fft=512, hop=160, win=320, hann)|^2 -> 64-bin Slaney mel -> log(+1e-20) ->
 per-feature mean/std; then batches of 16 padded to a multiple of 16 (numpy). Prints
-"audio_s_per_s <x>" for the timed pass (after one warm-up file).
+"audio_s_per_s <x> audio_s_per_cpu_s <y>" for the timed pass (after one warm-up file).
 
 usage: python loader_throughput_peer.py FILELIST   (one audio path per line)
 """
@@ -33,6 +33,7 @@ def feats(path):
 
 feats(paths[0])
 t0 = time.perf_counter()
+c0 = time.process_time()
 total = 0.0
 for b in range(0, len(paths), 16):
     items = [feats(p) for p in paths[b : b + 16]]
@@ -41,4 +42,6 @@ for b in range(0, len(paths), 16):
     batch = np.zeros((len(items), 64, tmax), np.float32)
     for i, (f, _) in enumerate(items):
         batch[i, :, : f.shape[1]] = f
-print(f"audio_s_per_s {total / (time.perf_counter() - t0):.3f}")
+wall = time.perf_counter() - t0
+cpu = time.process_time() - c0
+print(f"audio_s_per_s {total / wall:.3f} audio_s_per_cpu_s {total / cpu:.3f}")
