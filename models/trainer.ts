@@ -159,6 +159,38 @@ export interface TrainOptions {
   evalSet?: UtteranceSet;
 }
 
+/**
+ * Keeps the records of a JSON-lines training log that precede a checkpoint at `step` (step
+ * records before it, eval records up to it), rewriting the file atomically; returns them.
+ */
+async function rewindLog(path: string, step: number): Promise<Record<string, number>[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const kept: Record<string, number>[] = [];
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let r: Record<string, number>;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue; // a line cut short by the interruption
+    }
+    if ("evalWer" in r ? r.step <= step : r.step < step) {
+      kept.push(r);
+      lines.push(line);
+    }
+  }
+  await Deno.writeTextFile(`${path}.tmp`, lines.map((l) => l + "\n").join(""));
+  await Deno.rename(`${path}.tmp`, path);
+  return kept;
+}
+
 /** Trains a model from scratch or from the newest checkpoint; returns the model and last eval. */
 export async function train(
   config: SpeechConfig,
@@ -185,6 +217,7 @@ export async function train(
   let epochStartState = dataRng.state();
   // Set on resume mid-epoch: the data rng after the SpecAugment draws already made this epoch.
   let resumeAugmentState: number[] | null = null;
+  let resumed = false;
   if (options.resume) {
     const last = listCheckpoints(t.logDir).at(-1);
     if (last) {
@@ -195,14 +228,23 @@ export async function train(
       rng.setState(ckpt.meta.rngState);
       epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
       resumeAugmentState = ckpt.meta.augmentRngState ?? null;
+      resumed = true;
       console.error(`[deno-ctc] resumed from ${last} at step ${step}`);
     }
   }
   await Deno.mkdir(t.logDir, { recursive: true });
-  const log = await Deno.open(`${t.logDir}/log.jsonl`, { append: true, create: true });
-  const enc = new TextEncoder();
   const history: { step: number; loss: number }[] = [];
   const evals: { step: number; wer: number }[] = [];
+  if (resumed) {
+    // The log continues as if never interrupted: records after the checkpoint are dropped
+    // (they will be written again), earlier ones go back into the plot.
+    for (const r of await rewindLog(`${t.logDir}/log.jsonl`, step)) {
+      if (typeof r.loss === "number") history.push({ step: r.step, loss: r.loss });
+      if (typeof r.evalWer === "number") evals.push({ step: r.step, wer: r.evalWer });
+    }
+  }
+  const log = await Deno.open(`${t.logDir}/log.jsonl`, { append: true, create: true });
+  const enc = new TextEncoder();
   let lastEval: EvalResult | null = null;
   let nonFinite = 0;
   // A bar with ETA only for a person watching; logs and pipes get the JSON lines alone.

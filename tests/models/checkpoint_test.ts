@@ -169,6 +169,18 @@ for (const k of [3, 4]) {
         assert.match(listCheckpoints(dirC).at(-1)!, new RegExp(`ckpt-0*${k}\\.safetensors$`));
         const resumed = await silenceStderr(() => train(cfg, { trainSet: set, resume: true }));
         assertSameState(await stateOf(straight.model), await stateOf(resumed.model), "resumed vs straight");
+        // The log reads as one run: the records written after the checkpoint by the killed
+        // run are replaced, not repeated, and the plot covers every step.
+        const records = async (dir: string) =>
+          (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) => {
+            const { stepTimeS: _t, audioSecondsPerSecond: _a, ...rest } = JSON.parse(l);
+            return rest;
+          });
+        assert.deepEqual(await records(dirC), await records(dirA));
+        const points = async (dir: string) =>
+          (await Deno.readTextFile(`${dir}/training.svg`)).match(/<polyline[^>]*points="([^"]*)"/)![1]
+            .trim().split(/\s+/).length;
+        assert.equal(await points(dirC), 2 * k);
       } finally {
         await Deno.remove(dirA, { recursive: true });
         await Deno.remove(dirC, { recursive: true });
