@@ -101,6 +101,7 @@ Deno.test("ctcLoss names the problem in its errors", () => {
   assert.throws(() => ctcLoss(lp, [1, 2], [5, 4], [1, 1]), /input length 5 of sample 0 is outside 0..4/);
   assert.throws(() => ctcLoss(lp, [1, 2], [4, 4], [1, 2]), /target length 2 of sample 1 is outside 0..1/);
   assert.throws(() => ctcLoss(lp, [1, 2], [4, 4], [1, 1], { blank: 3 }), /blank 3 is outside 0..2/);
+  assert.throws(() => ctcLoss(lp, [1, 3], [4, 4], [1, 1]), /label 3 of sample 1 is outside 0..2/);
   assert.throws(
     () => ctcLoss(lp, [1, 2], [4, 4], [1, 1], { reduction: "avg" as "mean" }),
     /unknown reduction "avg"/,

@@ -60,6 +60,9 @@ registerKernel<CtcLossAttrs>(
       for (let s = 0; s < S; s++) {
         labels[s] = s % 2 === 0 ? blank : targets[targetOffsets[n] + (s - 1) / 2];
         skip[s] = s >= 2 && s % 2 === 1 && labels[s] !== labels[s - 2] ? 1 : 0;
+        if (!(labels[s] >= 0 && labels[s] < C)) {
+          throw new RangeError(`ctcLoss: label ${labels[s]} of sample ${n} is outside 0..${C - 1}`);
+        }
       }
       if (Tn === 0) {
         // No frames: only the empty target has an alignment (PyTorch returns 0 or Infinity).
