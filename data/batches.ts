@@ -49,7 +49,10 @@ export interface EpochPlanOptions {
   batchSize: number;
   /** Equal-count duration buckets; 1 (default) means no bucketing. */
   nBuckets?: number;
-  /** Shuffle within buckets and the order of batches. Default true. */
+  /**
+   * Shuffle within buckets and the order of batches. Default true. Without shuffling, batches
+   * follow manifest order (one bucket) or ascending duration (several buckets).
+   */
   shuffle?: boolean;
   /** Drop each bucket's last, smaller batch. Default false. */
   dropLast?: boolean;

@@ -48,6 +48,8 @@ Deno.test("planEpoch() shuffling is seeded, and shuffle: false keeps manifest or
   );
   const ordered = planEpoch(d, new Rng(9), { batchSize: 4, shuffle: false });
   assert.deepEqual(ordered.flat(), [...Array(50).keys()]);
+  const byLength = planEpoch(d, new Rng(9), { batchSize: 4, nBuckets: 5, shuffle: false }).flat();
+  for (let i = 1; i < byLength.length; i++) assert.ok(d[byLength[i - 1]] <= d[byLength[i]]);
 });
 
 Deno.test("filterByDuration() drops utterances over the maximum and under the minimum", () => {
