@@ -140,7 +140,7 @@ for (let r = 0; r < Number(values.repeats); r++) {
   }
 }
 for (const p of pools.values()) p.close();
-console.log(`beam+LM WER ${(100 * wordErrorRate(refs, texts).rate).toFixed(2)}%`);
+console.log(`beam${lm === null ? "" : "+LM"} WER ${(100 * wordErrorRate(refs, texts).rate).toFixed(2)}%`);
 for (const [w, b] of best) {
   console.log(
     `workers=${w} (best of ${values.repeats}): ${
