@@ -11,7 +11,7 @@ import "../../ops/backends/cpu/mod.ts";
 import { initWebGpu, sizeClass, WebGpuBackend, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
 import { collapseAxes } from "../../ops/backends/webgpu/map.ts";
 import { tensor } from "../../ops/creation.ts";
-import { add, div, mul, relu, sub, where } from "../../ops/elementwise.ts";
+import { add, div, mul, pow, relu, sub, tanh, where } from "../../ops/elementwise.ts";
 import {
   assign,
   defineOp,
@@ -245,6 +245,19 @@ gpuTest("add and relu broadcast like the cpu backend", async () => {
   const y = { data: randomData(3 * 1, 3), shape: [3, 1] };
   const [g, c] = await onBoth([x, y], ([a, b]) => relu(add(a, b)));
   assertAllClose(g, c, 1e-6, "relu(x + y)");
+});
+
+gpuTest("pow and tanh follow JavaScript's Math at the edges, like the cpu kernel", async () => {
+  const x = { data: new Float32Array([0, -2, -2, 2, -0.5, 3]), shape: [6] };
+  const y = { data: new Float32Array([0, 3, 2, 0.5, 0, -1]), shape: [6] };
+  const [g, c] = await onBoth([x, y], ([p, q]) => pow(p, q));
+  assertAllClose(g, c, 1e-6, "pow");
+  assert.deepEqual([...c], [1, -8, 4, Math.SQRT2, 1, 1 / 3].map(Math.fround));
+  const [gt, ct] = await onBoth(
+    [{ data: new Float32Array([-100, -20, 0.3, 20, 100]), shape: [5] }],
+    ([p]) => tanh(p),
+  );
+  assertAllClose(gt, ct, 1e-6, "tanh");
 });
 
 gpuTest("where takes an int32 mask and an int32 output is truncated like the cpu", async () => {

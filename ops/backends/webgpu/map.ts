@@ -27,8 +27,10 @@ const WORKGROUP = 256;
 type Access = "full" | "one" | "strided";
 
 // Where JavaScript's Math (the cpu kernel) and WGSL's builtins differ, the shader calls these:
-// WGSL's pow is undefined for a negative base, and tanh may overflow to NaN for large |x|.
+// WGSL's pow is exp2(y·log2(x)): undefined for a negative base and NaN for 0^0; tanh may
+// overflow to NaN for large |x|.
 const HELPERS = `fn js_pow(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
   if (x >= 0.0 || y != trunc(y)) { return pow(x, y); }
   let r = pow(-x, y);
   return select(r, -r, (abs(y) % 2.0) == 1.0);
