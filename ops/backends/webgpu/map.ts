@@ -12,7 +12,9 @@
  * load and an int32 output is truncated toward zero on store, as the cpu kernel does. Values
  * beyond 2^24 therefore lose precision in int32 maps, which only carry masks and small indices.
  *
- * Not here: fusion of several maps into one shader, vectorised (vec4) loads.
+ * Not here: fusion of several maps into one shader, vectorised (vec4) loads, and NaN
+ * propagation through max/min (relu): WGSL lets implementations assume no NaN, so a NaN input
+ * may come out as a number here where the cpu kernel returns NaN.
  */
 import { registerKernel } from "../../engine.ts";
 import type { MapAttrs } from "../../elementwise.ts";
