@@ -327,7 +327,7 @@ Deno.test("one decoder gives identical results when reused, and honours nBest", 
   assert.throws(() => dec.decode({ data: new Float32Array(10), T: 2, V: 5 }), /vocabulary has 28 entries/);
 });
 
-Deno.test("beam search with a word LM matches an independent Python port of Baidu's decoder", async () => {
+Deno.test("beam search with a word or character LM matches an independent Python port of Baidu's decoder", async () => {
   // tests/fixtures/decode/make_beam_reference.py: same n-best texts, scores and LM sums.
   const fixtures = new URL("../fixtures/decode/", import.meta.url);
   const ref = JSON.parse(await Deno.readTextFile(new URL("beam_reference.json", fixtures))) as {
@@ -341,11 +341,13 @@ Deno.test("beam search with a word LM matches an independent Python port of Baid
         cutoffProb: number;
         cutoffTopN: number;
         lm: boolean;
+        lmFile?: string;
       };
       results: { text: string; score: number; lmLog10: number; lmTokens: number }[][];
     }[];
   };
   const lm = await loadArpa(new URL("tiny_bigram.arpa", fixtures).pathname);
+  const charLm = await loadArpa(new URL("char_bigram.arpa", fixtures).pathname);
   let compared = 0;
   for (const { config, results } of ref.cases) {
     const dec = new CtcBeamSearchDecoder({
@@ -355,7 +357,7 @@ Deno.test("beam search with a word LM matches an independent Python port of Baid
       beta: config.beta,
       cutoffProb: config.cutoffProb,
       cutoffTopN: config.cutoffTopN,
-      lm: config.lm ? lm : null,
+      lm: config.lm ? (config.lmFile === "char_bigram.arpa" ? charLm : lm) : null,
       input: "logProbs",
       nBest: 5,
     });
