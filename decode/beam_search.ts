@@ -24,7 +24,8 @@
  * - The returned acoustic score is exact: every path into a prefix carries the same LM terms,
  *   so score − (LM terms of the prefix) is the CTC log-probability the search kept. Baidu's
  *   "approx_ctc" subtracts beta per character and a re-scored sentence instead.
- * - A prefix whose probability would be zero is not created (Baidu creates it with score −∞).
+ * - A prefix whose probability would be zero is not created (Baidu creates it with score −∞;
+ *   such a prefix can hold a slot, and lower min_cutoff, only while the beam is not yet full).
  * - After a word ends, the next word starts at the lexicon root. Baidu's FST copy resets its
  *   state only after one failed extension (the first character tried after a space is lost once).
  * - `cutoffTopN` always applies (OpenSeq2Seq's copy ignores it when cutoffProb is 1).
@@ -38,8 +39,8 @@
  * Design: the beam is a prefix tree of states held in typed arrays (Baidu's PathTrie), nodes
  * recycled through a free list, children in a dense [node, label] table that also remembers
  * which extensions the lexicon forbids. A prefix that does not exist yet is created only after
- * the frame, and only if its score can reach the beam (same results as creating and dropping it). No closures or
- * allocations per frame; one decoder object can decode many utterances.
+ * the frame, and only if its score can reach the beam (the same results as creating it and
+ * dropping it). No closures or allocations per frame; one decoder decodes many utterances.
  *
  * Not done: hot-word boosting, neural LMs, streaming (frame-by-frame) decoding.
  *
