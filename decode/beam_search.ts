@@ -20,7 +20,7 @@
  *   `cutoffProb` are skipped; with an LM, a prefix extension is skipped once
  *   log p(label) + score < worst kept score + log p(blank) − max(0, beta) with a full beam.
  *
- * Deliberate differences from Baidu's code, none of which changes a score that both compute:
+ * Deliberate differences from Baidu's code (each named case aside, the two agree):
  * - The returned acoustic score is exact: every path into a prefix carries the same LM terms,
  *   so score − (LM terms of the prefix) is the CTC log-probability the search kept. Baidu's
  *   "approx_ctc" subtracts beta per character and a re-scored sentence instead.
