@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { convertArpaToBinary } from "../../decode/lm_binary.ts";
 import { writeLogitsFile } from "../../decode/logits_file.ts";
 import { readLogitsFile } from "../../decode/logits_file.ts";
 import type { CtcLogits } from "../../decode/ctc_logits.ts";
@@ -142,6 +143,27 @@ Deno.test("deno task decode runs infer mode, and the script refuses to write whe
     const csv = (await Deno.readTextFile(infer)).trim().split("\n");
     assert.equal(csv[1], "wav/a.wav,i read books");
     assert.equal(csv[4], "wav/d.wav,i rad books"); // no LM, no lexicon
+    // The toolkit's binary LM works as well as ARPA.
+    const bin = `${dir}/lm.bin`;
+    await convertArpaToBinary(arpa, bin);
+    const withLm = await run([
+      "task",
+      "decode",
+      "--logits",
+      logits,
+      "--mode",
+      "infer",
+      "--lm",
+      bin,
+      "--alpha",
+      "1",
+      "--beta",
+      "0.5",
+      "--infer_output_file",
+      infer,
+    ]);
+    assert.equal(withLm.code, 0, withLm.stderr);
+    assert.equal((await Deno.readTextFile(infer)).trim().split("\n")[4], "wav/d.wav,i read books");
     const denied = await run([
       "run",
       `--allow-read=${dir},${repo}`,
