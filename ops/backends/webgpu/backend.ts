@@ -19,7 +19,7 @@ import type { Tensor } from "../../tensor.ts";
 
 const FILE = "ops/backends/webgpu/backend.ts";
 
-/** Parameter block size in 32-bit words; every kernel's uniform `meta` is this long. */
+/** Size in 32-bit words of the uniform parameter block every kernel binds last (`params`, read with `m(i)`). */
 export const META_WORDS = 128;
 
 /** One reference-counted GPU buffer: the storage of webgpu tensors. */
