@@ -1,7 +1,8 @@
 """Torch side of the conv family's benchmark rows (bench/ops/conv.ts has the toolkit side).
 
 Each row: name (identical to the TypeScript row), setup(threads) -> state, run(state).
-Run alone: /opt/refvenv/bin/python bench/ops/conv.py [threads...]  (median of 7 after 2 warm-ups).
+Run alone: /opt/refvenv/bin/python bench/ops/conv.py [threads...]  (median of 7 after 2 warm-ups;
+wall time and process CPU time).
 """
 import sys
 import time
@@ -66,10 +67,16 @@ if __name__ == "__main__":
             state = row["setup"](threads)
             for _ in range(2):
                 row["run"](state)
-            ms = []
+            ms, cpu_ms = [], []
             for _ in range(7):
+                c0 = time.process_time()
                 t0 = time.perf_counter()
                 row["run"](state)
                 ms.append((time.perf_counter() - t0) * 1000)
+                cpu_ms.append((time.process_time() - c0) * 1000)
             ms.sort()
-            print(f"{row['name']} | threads {threads} | median {ms[3]:.1f} ms (min {ms[0]:.1f})")
+            cpu_ms.sort()
+            print(
+                f"{row['name']} | threads {threads} | median {ms[3]:.1f} ms (min {ms[0]:.1f}) | "
+                f"cpu median {cpu_ms[3]:.1f} ms (min {cpu_ms[0]:.1f})"
+            )

@@ -3,7 +3,8 @@
  * backward (dx and dw), at Jasper's shapes (batch 8, 256→256 channels, kernel 11, 800 frames,
  * padding same), QuartzNet's depthwise conv1d, and DeepSpeech2's second conv2d. The torch side is bench/ops/conv.py.
  *
- * Run alone: ./deno run -A bench/ops/conv.ts [threads...]  (median of 7 runs after 2 warm-ups).
+ * Run alone: ./deno run -A bench/ops/conv.ts [threads...]  (median of 7 runs after 2 warm-ups;
+ * wall time and process CPU time).
  * Not here: the interleaved comparison with torch (bench/ops_vs_torch.ts).
  */
 import {
@@ -92,20 +93,27 @@ export const rows: BenchRow[] = [
 ];
 
 if (import.meta.main) {
+  // Wall time, and the process's CPU time per run: on a shared machine the CPU time of a
+  // 1-thread run is the steadier figure (it excludes time spent descheduled).
   const threadList = Deno.args.length ? Deno.args.map(Number) : [1, 2];
   for (const threads of threadList) {
     for (const row of rows) {
       row.setup(threads);
       for (let i = 0; i < 2; i++) row.run();
-      const ms: number[] = [];
+      const ms: number[] = [], cpuMs: number[] = [];
       for (let i = 0; i < 7; i++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         row.run();
         ms.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpuMs.push((c.user + c.system) / 1000);
       }
       ms.sort((a, b) => a - b);
+      cpuMs.sort((a, b) => a - b);
       console.log(
-        `${row.name} | threads ${threads} | median ${ms[3].toFixed(1)} ms (min ${ms[0].toFixed(1)})`,
+        `${row.name} | threads ${threads} | median ${ms[3].toFixed(1)} ms (min ${ms[0].toFixed(1)}) | ` +
+          `cpu median ${cpuMs[3].toFixed(1)} ms (min ${cpuMs[0].toFixed(1)})`,
       );
     }
   }
