@@ -52,8 +52,9 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
             y[dst + ow + 2] += s2;
             y[dst + ow + 3] += s3;
           }
+          // Columns [0, inLo) then [ow, wOut): the left edge, the interior's remainder and the
+          // right edge, with a bounds check per tap.
           for (let o = 0; o < wOut; o++) {
-            // The remainder of the interior and both edges, with a bounds check per tap.
             if (o === inLo) o = ow;
             if (o >= wOut) break;
             let acc = 0;
