@@ -277,6 +277,26 @@ Deno.test("only the newest keepCheckpoints checkpoints (and their optimizer file
   }
 });
 
+Deno.test("a save cut short leaves the previous checkpoint as the newest complete one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_cut_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const opt = new NovoGrad(model.parameters());
+    const good = await saveCheckpoint(dir, model, opt, meta(10));
+    // A crash during the next save: its optimizer file was renamed into place, the model file
+    // (written last) only got as far as its temporary file.
+    await Deno.copyFile(
+      good.replace(/\.safetensors$/, ".optim.safetensors"),
+      `${dir}/ckpt-00000020.optim.safetensors`,
+    );
+    await Deno.writeFile(`${dir}/ckpt-00000020.safetensors.tmp-1-abc`, new Uint8Array(100));
+    assert.deepEqual(listCheckpoints(dir), [good]);
+    assert.equal((await loadCheckpoint(listCheckpoints(dir).at(-1)!)).meta.step, 10);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a truncated or corrupt checkpoint gives an error naming the file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ckpt_bad_" });
   try {
