@@ -319,7 +319,9 @@ export async function train(
           }
         } else {
           nonFinite = 0;
-          if ((batchInEpoch + 1) % t.iterSize === 0) {
+          // Windows counted in global steps, not within the epoch: they then span epoch ends
+          // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
+          if ((step + 1) % t.iterSize === 0) {
             using _scope = new TensorScope();
             optimizer.step(lr);
           }

@@ -147,6 +147,31 @@ for (const k of [3, 4]) {
   );
 }
 
+Deno.test("with gradient accumulation (iterSize 2) over epochs of 5 batches, 6 + 6 steps equal 12", async () => {
+  // 9 utterances in 4 buckets make 5 batches per epoch, so accumulation windows straddle epochs.
+  const set = tinySet(9, 11);
+  const dirA = await Deno.makeTempDir({ prefix: "ckpt_a_" });
+  const dirB = await Deno.makeTempDir({ prefix: "ckpt_b_" });
+  try {
+    const cfg = (dir: string, steps: number) => {
+      const c = tinyConfig(dir, steps);
+      c.training.iterSize = 2;
+      return c;
+    };
+    const straight = await silenceStderr(() => train(cfg(dirA, 12), { trainSet: set }));
+    await silenceStderr(() => train(cfg(dirB, 6), { trainSet: set }));
+    const resumed = await silenceStderr(() => train(cfg(dirB, 12), { trainSet: set, resume: true }));
+    assertSameState(await stateOf(straight.model), await stateOf(resumed.model), "resumed vs straight");
+    // Updates did happen (6 of them): the weights left their initial values.
+    const initial = new CtcModel(F, 29, cfg(dirA, 1).encoder, new Rng(7));
+    const w0 = await initial.decoder.weight.data(), w = await straight.model.decoder.weight.data();
+    assert.ok(w.some((v, i) => Math.abs(v - w0[i]) > 1e-4));
+  } finally {
+    await Deno.remove(dirA, { recursive: true });
+    await Deno.remove(dirB, { recursive: true });
+  }
+});
+
 for (const k of [3, 4]) {
   Deno.test(
     `a run killed after its periodic checkpoint at step ${k} continues to ${2 * k} as if never stopped`,
