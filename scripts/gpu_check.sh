@@ -10,6 +10,10 @@
 # .gl/*.deb (fetched beforehand with `apt-get download libvulkan1`). Output is also written
 # to $OUT/gpu_check.log when $OUT is set.
 #
+# WebGPU is pinned to Vulkan (DENO_WEBGPU_BACKEND=vulkan unless set): wgpu's GL fallback works
+# but Mesa's GL path compiled the tiled matmul shader in minutes, not milliseconds. Set
+# DENO_WEBGPU_BACKEND=gl to try it anyway.
+#
 # Not here: CUDA (a later backend), and any timing comparison against another card.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,7 +50,8 @@ if [ ! -x .tools/node_modules/@deno/linux-x64-glibc/deno ] && [ -f .denogpu/deno
 fi
 "$deno" --version || { echo "no Deno: carry .tools/ or .denogpu/deno.xz"; exit 2; }
 
-step "adapter"
+export DENO_WEBGPU_BACKEND="${DENO_WEBGPU_BACKEND:-vulkan}"
+step "adapter (DENO_WEBGPU_BACKEND=$DENO_WEBGPU_BACKEND)"
 timeout 60 "$deno" eval '
 const a = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
 if (!a) { console.log("no WebGPU adapter"); Deno.exit(1); }
