@@ -4,6 +4,10 @@
  * the backend under "webgpu". Without an adapter it returns false and says what it looked for,
  * so callers can fall back to the cpu.
  *
+ * Which graphics API wgpu uses is Deno's choice (DENO_WEBGPU_BACKEND restricts it): on Linux
+ * without Vulkan it may fall back to GL, where Mesa compiled the tiled matmul shader in
+ * minutes; DENO_WEBGPU_BACKEND=vulkan avoids that (no adapter then, and the cpu is used).
+ *
  * Not here: choosing among several adapters, and any op beyond the four above (the full
  * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
  */
