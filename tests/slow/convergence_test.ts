@@ -154,6 +154,8 @@ let corpus: Promise<{ dir: string; set: UtteranceSet }> | null = null;
 function utterances(): Promise<{ dir: string; set: UtteranceSet }> {
   corpus ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "convergence_" });
+    // Removed when the test module ends, whichever of the tests ran (--filter, CONVERGENCE_FAMILY).
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
     const res = await synthesizeCorpus(SENTENCES, { outDir: `${dir}/data`, seed: 2, concurrency: 2 });
     return { dir, set: loadUtterances([res.manifestPath], Vocabulary.english(), FEATURES) };
   })();
@@ -163,7 +165,7 @@ function utterances(): Promise<{ dir: string; set: UtteranceSet }> {
 const only = Deno.env.get("CONVERGENCE_FAMILY");
 const selected = families.filter((f) => !only || f.name === only);
 
-selected.forEach((family, i) => {
+for (const family of selected) {
   Deno.test({
     name:
       `${family.name}: untrained WER ≥ 0.9, and eval WER < 0.1 after overfitting ${SENTENCES.length} utterances`,
@@ -171,39 +173,35 @@ selected.forEach((family, i) => {
     async fn() {
       const { dir, set } = await utterances();
       const vocab = Vocabulary.english();
-      try {
-        const config = configOf(family, `${dir}/${family.name}`);
-        // The trainer builds its model from Rng(seed) as here, so this is the run's initial model.
-        const untrained = new CtcModel(set.items[0].nFeatures, vocab.size, family.encoder, new Rng(1));
-        const before = await evaluate(untrained, set, vocab, { batchSize: SENTENCES.length, padTo: 8 });
-        const started = performance.now();
-        const r = await train(config, {
-          trainSet: set,
-          evalSet: set,
-          withEval: true,
-          onEval: (step, e) =>
-            console.log(`${family.name} step ${step}: WER ${e.wer.toFixed(3)} loss ${e.loss.toFixed(2)}`),
-        });
-        const seconds = (performance.now() - started) / 1000;
-        const after = r.lastEval!;
-        console.log(
-          `${family.name}: ${untrained.parameterCount()} parameters; WER ${before.wer.toFixed(3)} → ${
-            after.wer.toFixed(3)
-          }, loss ${before.loss.toFixed(1)} → ${after.loss.toFixed(2)} in ${r.steps} steps, ${
-            seconds.toFixed(0)
-          } s`,
-        );
-        assert.ok(before.wer >= 0.9, `untrained WER ${before.wer}`);
-        // Summed per utterance: ~20 characters at ≥ 1 nat each before training.
-        assert.ok(before.loss > 20, `untrained loss ${before.loss}`);
-        assert.ok(
-          after.wer < 0.1,
-          `WER after ${r.steps} steps: ${after.wer} (${after.hypotheses.join(" | ")})`,
-        );
-        assert.ok(after.loss < before.loss / 10, `loss ${before.loss} → ${after.loss}`);
-      } finally {
-        if (i === selected.length - 1) await Deno.remove(dir, { recursive: true });
-      }
+      const config = configOf(family, `${dir}/${family.name}`);
+      // The trainer builds its model from Rng(seed) as here, so this is the run's initial model.
+      const untrained = new CtcModel(set.items[0].nFeatures, vocab.size, family.encoder, new Rng(1));
+      const before = await evaluate(untrained, set, vocab, { batchSize: SENTENCES.length, padTo: 8 });
+      const started = performance.now();
+      const r = await train(config, {
+        trainSet: set,
+        evalSet: set,
+        withEval: true,
+        onEval: (step, e) =>
+          console.log(`${family.name} step ${step}: WER ${e.wer.toFixed(3)} loss ${e.loss.toFixed(2)}`),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const after = r.lastEval!;
+      console.log(
+        `${family.name}: ${untrained.parameterCount()} parameters; WER ${before.wer.toFixed(3)} → ${
+          after.wer.toFixed(3)
+        }, loss ${before.loss.toFixed(1)} → ${after.loss.toFixed(2)} in ${r.steps} steps, ${
+          seconds.toFixed(0)
+        } s`,
+      );
+      assert.ok(before.wer >= 0.9, `untrained WER ${before.wer}`);
+      // Summed per utterance: ~20 characters at ≥ 1 nat each before training.
+      assert.ok(before.loss > 20, `untrained loss ${before.loss}`);
+      assert.ok(
+        after.wer < 0.1,
+        `WER after ${r.steps} steps: ${after.wer} (${after.hypotheses.join(" | ")})`,
+      );
+      assert.ok(after.loss < before.loss / 10, `loss ${before.loss} → ${after.loss}`);
     },
   });
-});
+}
