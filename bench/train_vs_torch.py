@@ -16,10 +16,14 @@ Serve mode (`train_vs_torch.py --serve`) reads one JSON command per line and ans
   {"cmd": "setup", "encoder": {...}, "numFeatures": 64, "vocab": 29, "batch": 16, "frames": 400,
    "threads": 1, "optimizer": {...}, "lr": 0.01, "features": {...}}  -> {"params": N}
   {"cmd": "train"} / {"cmd": "infer"}  -> {"wall_ms": ..., "cpu_ms": ...}
+  {"cmd": "check", "dir": ..., "encoder": ..., "numFeatures": ..., "vocab": ..., "shape": [N, F, T],
+   "lengths": [...]}  -> {"maxAbsDiff": ...}: the toolkit's weights and input (files in dir) through
+   this model, against the toolkit's logits, so both sides provably time the same function.
 Alone: /opt/refvenv/bin/python bench/train_vs_torch.py (a quick self-check of one step).
 """
 import json
 import math
+import re
 import sys
 import time
 
@@ -208,6 +212,40 @@ class Bench:
             return logits.numpy()
 
 
+def torch_name(name):
+    """The torch parameter name of a toolkit state-dict name (models/tdnn.ts naming)."""
+    t = re.sub(r"block(\d+)", r"blocks.\1", name)
+    t = re.sub(r"sub(\d+)", r"subs.\1", t)
+    t = re.sub(r"res(\d+)", r"projections.\1", t)
+    return t.replace(".conv.", ".convs.0.").replace(".depthwise.", ".convs.0.").replace(".pointwise.", ".convs.1.")
+
+
+def check(msg):
+    """Loads the toolkit's weights (raw float32 in state-dict order) into a fresh torch model and
+    returns the largest difference between its eval-mode logits and the toolkit's."""
+    d = msg["dir"]
+    names = json.load(open(f"{d}/names.json"))
+    flat = np.fromfile(f"{d}/state.f32", dtype=np.float32)
+    model = CtcModel(msg["numFeatures"], msg["vocab"], msg["encoder"]).eval()
+    sd, o = {}, 0
+    for name, shape in names:
+        n = int(np.prod(shape)) if shape else 1
+        sd[torch_name(name)] = torch.from_numpy(flat[o:o + n].reshape(shape).copy())
+        o += n
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        return {"error": f"state dict mismatch: missing {missing}, unexpected {unexpected}"}
+    shape, lengths = msg["shape"], msg["lengths"]
+    x = torch.from_numpy(np.fromfile(f"{d}/x.f32", dtype=np.float32).reshape(shape))
+    with torch.no_grad():
+        got, lens = model(x, torch.tensor(lengths))
+    want = np.fromfile(f"{d}/logits.f32", dtype=np.float32).reshape(got.shape)
+    got = got.numpy()
+    diff = max(float(np.abs(got[i, :lens[i]] - want[i, :lens[i]]).max()) for i in range(len(lengths)))
+    return {"maxAbsDiff": diff, "maxAbs": float(np.abs(want).max())}
+
+
 def timed(fn):
     c0, t0 = time.process_time(), time.perf_counter()
     fn()
@@ -226,6 +264,8 @@ def serve():
             out = timed(bench.train_step)
         elif cmd == "infer":
             out = timed(bench.infer)
+        elif cmd == "check":
+            out = check(msg)
         elif cmd == "quit":
             print("{}", flush=True)
             return

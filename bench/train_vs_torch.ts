@@ -10,6 +10,10 @@
  *   (one host read) → NovoGrad update, as models/trainer.ts does it.
  * - Inference: 10 s of audio → log-mel features → eval-mode forward → logits on the host.
  *
+ * Before timing, each config's weights go through the torch model once and its eval-mode logits
+ * must equal the toolkit's (so both sides time the same function; the one difference left is
+ * that torch's BatchNorm1d counts padded frames in training statistics and ours does not).
+ *
  * Run: ./deno run -A bench/train_vs_torch.ts [--threads 1,2] [--reps 5] [--configs small,quartznet_small]
  *      [--batch 16] [--frames 400]
  * Not here: GPU backends, data loading, DeepSpeech2 (see bench/rnn_bench.ts for its GRU).
@@ -130,6 +134,64 @@ function setup(name: string) {
   return { model, trainStep, infer, spec };
 }
 
+/**
+ * Proves the two sides compute the same function: a separate model of the config with random
+ * batch-norm statistics, its weights and a padded input written to a temporary folder, and
+ * the torch side's eval-mode logits compared with ours.
+ */
+async function checkSameFunction(name: string): Promise<number> {
+  const config = configs[name];
+  const vocab = vocabularyOf(config);
+  const nFeatures = config.features.numFeatures;
+  const model = new CtcModel(nFeatures, vocab.size, config.encoder, new Rng(3)).eval();
+  const rng = new Rng(4);
+  for (const [k, t] of model.stateDict()) {
+    if (/running_(mean|var)$|bn\.(weight|bias)$/.test(k)) {
+      const v = Float32Array.from(
+        { length: t.size },
+        () => k.endsWith("var") ? 0.5 + rng.uniform() : 0.3 * rng.normal(),
+      );
+      model.loadStateDict(new Map([[k, tensor(v, t.shape)]]), { strict: false });
+    }
+  }
+  const dir = await Deno.makeTempDir({ prefix: "train_vs_torch_" });
+  try {
+    const names: [string, number[]][] = [];
+    const parts: Float32Array[] = [];
+    for (const [k, t] of model.stateDict()) {
+      names.push([k, [...t.shape]]);
+      parts.push(Float32Array.from(await t.data()));
+    }
+    const flat = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+    parts.reduce((o, p) => (flat.set(p, o), o + p.length), 0);
+    const shape = [2, nFeatures, 120], lengths = Int32Array.of(120, 97);
+    const x = Float32Array.from({ length: 2 * nFeatures * 120 }, () => rng.normal());
+    const { logits } = noGrad(() => model.forward(tensor(x, shape), lengths));
+    await Deno.writeTextFile(`${dir}/names.json`, JSON.stringify(names));
+    await Deno.writeFile(`${dir}/state.f32`, new Uint8Array(flat.buffer));
+    await Deno.writeFile(`${dir}/x.f32`, new Uint8Array(x.buffer));
+    await Deno.writeFile(
+      `${dir}/logits.f32`,
+      new Uint8Array((await logits.data() as Float32Array).slice().buffer),
+    );
+    const r = await ask({
+      cmd: "check",
+      dir,
+      encoder: config.encoder,
+      numFeatures: nFeatures,
+      vocab: vocab.size,
+      shape,
+      lengths: [...lengths],
+    });
+    if (!(r.maxAbsDiff <= 1e-4 * Math.max(1, r.maxAbs))) {
+      throw new Error(`bench/train_vs_torch.ts: ${name} logits differ from PyTorch's by ${r.maxAbsDiff}`);
+    }
+    return r.maxAbsDiff;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 console.log(
   `batch ${batch} × ${frames} frames, ${reps} interleaved repetitions after 1 warm-up each; medians in ms; ` +
     `inference on ${inferSeconds} s of audio`,
@@ -138,6 +200,11 @@ console.log(
   "config | threads | what | toolkit wall | torch wall | wall ratio | toolkit CPU | torch CPU | CPU ratio",
 );
 try {
+  for (const name of values.configs.split(",")) {
+    console.log(
+      `${name}: eval-mode logits equal PyTorch's to ${(await checkSameFunction(name)).toExponential(1)}`,
+    );
+  }
   for (const threads of threadCounts) {
     setBlasThreads(threads);
     for (const name of values.configs.split(",")) {
