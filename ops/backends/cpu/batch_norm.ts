@@ -30,6 +30,51 @@ function validCounts(x: Tensor, lengths: Tensor | null): Int32Array {
   return out;
 }
 
+// Reductions with four independent partial sums (a single float64 sum is latency-bound).
+
+/** Σ a[p] for p in [from, to). */
+function sumRange(a: Floats, from: number, to: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let p = from;
+  for (; p + 3 < to; p += 4) {
+    s0 += a[p];
+    s1 += a[p + 1];
+    s2 += a[p + 2];
+    s3 += a[p + 3];
+  }
+  for (; p < to; p++) s0 += a[p];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** Σ (a[p] - mean)² for p in [from, to). */
+function sumSquaredDeviations(a: Floats, from: number, to: number, mean: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let p = from;
+  for (; p + 3 < to; p += 4) {
+    const d0 = a[p] - mean, d1 = a[p + 1] - mean, d2 = a[p + 2] - mean, d3 = a[p + 3] - mean;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; p < to; p++) s0 += (a[p] - mean) * (a[p] - mean);
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** Σ g[p]·(a[p] - mean) for p in [from, to). */
+function sumProductDeviations(g: Floats, a: Floats, from: number, to: number, mean: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let p = from;
+  for (; p + 3 < to; p += 4) {
+    s0 += g[p] * (a[p] - mean);
+    s1 += g[p + 1] * (a[p + 1] - mean);
+    s2 += g[p + 2] * (a[p + 2] - mean);
+    s3 += g[p + 3] * (a[p + 3] - mean);
+  }
+  for (; p < to; p++) s0 += g[p] * (a[p] - mean);
+  return (s0 + s1) + (s2 + s3);
+}
+
 registerKernel<BatchNormAttrs>("batchNorm", "cpu", ({ inputs, attrs, outputs, backend }) => {
   const x = inputs[0];
   const slots = batchNormSlots(attrs);
@@ -56,18 +101,13 @@ registerKernel<BatchNormAttrs>("batchNorm", "cpu", ({ inputs, attrs, outputs, ba
       let sum = 0;
       for (let i = 0; i < n; i++) {
         const off = (i * c + ch) * s;
-        const end = off + valid[i];
-        for (let p = off; p < end; p++) sum += xd[p];
+        sum += sumRange(xd, off, off + valid[i]);
       }
       mean = sum / count;
       let sq = 0;
       for (let i = 0; i < n; i++) {
         const off = (i * c + ch) * s;
-        const end = off + valid[i];
-        for (let p = off; p < end; p++) {
-          const d = xd[p] - mean;
-          sq += d * d;
-        }
+        sq += sumSquaredDeviations(xd, off, off + valid[i], mean);
       }
       variance = sq / count;
       if (rm && rv) {
@@ -113,11 +153,8 @@ registerKernel<BatchNormBackwardAttrs>("batchNormBackward", "cpu", ({ inputs, at
     let sumDy = 0, sumDyXhat = 0;
     for (let i = 0; i < n; i++) {
       const off = (i * c + ch) * s;
-      const end = off + s;
-      for (let p = off; p < end; p++) {
-        sumDy += dy[p];
-        sumDyXhat += dy[p] * (xd[p] - mean);
-      }
+      sumDy += sumRange(dy, off, off + s);
+      sumDyXhat += sumProductDeviations(dy, xd, off, off + s, mean);
     }
     sumDyXhat *= invStd;
     dBias[ch] = sumDy;
