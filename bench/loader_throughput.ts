@@ -84,7 +84,11 @@ for (let rep = 0; rep < Number(values.repeats); rep++) {
       // One BLAS/OpenMP thread: the peer is one loader process, like one Worker; idle BLAS threads
       // spinning on a busy 2-core machine otherwise cost the peer several times its real work.
       const env = { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-      const r = await new Deno.Command(values.peer, { args: [peerScript, fileList], env, stderr: "inherit" })
+      const r = await new Deno.Command(values.peer, {
+        args: [peerScript, fileList, ...(values.augment ? ["--augment"] : [])],
+        env,
+        stderr: "inherit",
+      })
         .output();
       const m = /audio_s_per_s ([\d.]+) audio_s_per_cpu_s ([\d.]+)/.exec(new TextDecoder().decode(r.stdout));
       if (!r.success || m === null) throw new Error(`exit ${r.code}`);
