@@ -1,6 +1,7 @@
 /**
  * End to end through the command-line scripts, each spawned as its own Deno process: 4 tiny
- * espeak-ng utterances → scripts/train.ts (train, then eval, then infer with logits) →
+ * espeak-ng utterances → scripts/train.ts (train; train + `--continue`, which must give the same
+ * weights; eval; infer with logits) →
  * scripts/decode.ts reads the logits → scripts/transcribe.ts prints text. Skips loudly
  * without espeak-ng. The model is tiny and trains 20 steps: this checks the plumbing and the
  * agreement between the paths (eval WER = decode's greedy WER, infer CSV = transcribe), not
@@ -9,6 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { hasEspeak, synthesizeCorpus } from "../../data/synth.ts";
+import { loadCheckpoint } from "../../models/checkpoint.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const espeak = hasEspeak();
@@ -66,12 +68,20 @@ Deno.test({
           bnMomentum: 0.1,
           bnEps: 1e-3,
           blocks: [
-            { repeat: 1, kernel: 11, stride: 2, channels: 32, dropout: 0 },
-            { repeat: 1, kernel: 7, channels: 32, dropout: 0, residual: true },
-            { repeat: 1, kernel: 1, channels: 48, dropout: 0 },
+            { repeat: 1, kernel: 11, stride: 2, channels: 32, dropout: 0.1 },
+            { repeat: 1, kernel: 7, channels: 32, dropout: 0.1, residual: true },
+            { repeat: 1, kernel: 1, channels: 48, dropout: 0.1 },
           ],
         },
-        data: { train: [manifest], eval: [manifest], infer: [manifest], batchSize: 2 },
+        data: {
+          train: [manifest],
+          eval: [manifest],
+          infer: [manifest],
+          batchSize: 2,
+          // Random state that --continue must restore.
+          freqMasks: { count: 1, width: 4 },
+          timeMasks: { count: 1, width: 8 },
+        },
         optimizer: { kind: "adam", beta1: 0.9, beta2: 0.999 },
         lrPolicy: { kind: "fixed", lr: 0.003 },
         training: {
@@ -79,7 +89,7 @@ Deno.test({
           iterSize: 1,
           logEvery: 5,
           evalEvery: 1000,
-          saveEvery: 10,
+          saveEvery: 4,
           keepCheckpoints: 2,
           maxNonFiniteSteps: 5,
           seed: 1,
@@ -95,10 +105,40 @@ Deno.test({
       const logs = trained.stdout.trim().split("\n").map((l) => JSON.parse(l));
       assert.deepEqual(logs.map((l) => l.step), [0, 5, 10, 15]);
       assert.ok(logs.every((l) => Number.isFinite(l.loss) && l.loss > 0));
-      assert.ok(logs[3].loss < logs[0].loss, `loss fell: ${logs.map((l) => l.loss)}`);
       const ckpt = `${logDir}/ckpt-00000020.safetensors`;
       assert.ok((await Deno.stat(ckpt)).isFile);
       assert.ok((await Deno.stat(`${logDir}/training.svg`)).isFile);
+
+      // `--continue` through the script: 10 steps (mid-epoch: 4 one-utterance batches per epoch),
+      // then on to 20, equals the straight 20-step run.
+      const logDir2 = `${dir}/run2`;
+      const first = await runScript("scripts/train.ts", [
+        "--config",
+        configPath,
+        "--mode",
+        "train",
+        `--training.logDir=${logDir2}`,
+        "--training.maxSteps=10",
+      ]);
+      assertOk(first, "train 10 steps");
+      const cont = await runScript("scripts/train.ts", [
+        "--config",
+        configPath,
+        "--mode",
+        "train",
+        `--training.logDir=${logDir2}`,
+        "--continue",
+      ]);
+      assertOk(cont, "train --continue");
+      assert.match(cont.stderr, /resumed from .*ckpt-00000010\.safetensors at step 10/);
+      const [a, b] = [
+        await loadCheckpoint(ckpt),
+        await loadCheckpoint(`${logDir2}/ckpt-00000020.safetensors`),
+      ];
+      assert.equal(b.meta.step, 20);
+      for (const [name, t] of a.state) {
+        assert.deepEqual(await b.state.get(name)!.data(), await t.data(), `${name} after --continue`);
+      }
 
       const evaluated = await runScript("scripts/train.ts", ["--config", configPath, "--mode", "eval"]);
       assertOk(evaluated, "eval");
