@@ -4,7 +4,8 @@
  * and with 1 and 2 feature Workers. The corpus is synthesised with espeak-ng from
  * data/corpus/gutenberg_sentences.txt (kept in work/bench_loader/ between runs) and converted
  * to 16 kHz FLAC with sox, like LibriSpeech. Runs are interleaved over the configurations,
- * and the cache is off, so every run decodes and computes everything.
+ * and the cache is off, so every run decodes and computes everything. Each configuration's
+ * figure is its second epoch, after a warm-up epoch.
  *
  * With a Python that has librosa and soundfile (--peer, default /opt/refvenv/bin/python), each
  * repeat also runs bench/loader_throughput_peer.py (OpenSeq2Seq's librosa path, one process) on the
@@ -113,10 +114,9 @@ for (let rep = 0; rep < Number(values.repeats); rep++) {
       augment,
     });
     totalAudioS = loader.durations.reduce((s, d) => s + d, 0);
-    // Worker start-up (module load) is part of the first epoch; warm it with one batch first.
-    const warm = loader.epoch();
-    await warm.next();
-    await warm.return(undefined);
+    // Time the second epoch: a training run keeps its Workers for many epochs, so their start-up
+    // (module load) and JIT warm-up belong to the first epoch only.
+    for await (const _ of loader) { /* warm-up epoch */ }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let frames = 0;
