@@ -22,13 +22,21 @@ import type { Rng } from "./rng.ts";
  * - `nFeatures` = F, `maxFrames` = Tmax (a multiple of padTo, >= max(featureLengths)).
  */
 export interface Batch {
+  /** [B, F, Tmax] row-major; zero beyond each utterance's featureLengths[b] frames. */
   features: Float32Array;
+  /** [B]: frames of each utterance before padding. */
   featureLengths: Int32Array;
+  /** Class indices of every utterance, concatenated in batch order (no blanks). */
   targets: Int32Array;
+  /** [B]: number of target indices of each utterance. */
   targetLengths: Int32Array;
+  /** [B]: reference text of each utterance. */
   transcripts: string[];
+  /** [B]: audio path of each utterance. */
   paths: string[];
+  /** F: features per frame. */
   nFeatures: number;
+  /** Tmax: padded frame count, a multiple of padTo and >= max(featureLengths). */
   maxFrames: number;
 }
 
@@ -36,10 +44,15 @@ export interface Batch {
 export interface UtteranceFeatures {
   /** [nFeatures, nFrames] row-major. */
   features: Float32Array;
+  /** Rows: features per frame. */
   nFeatures: number;
+  /** Columns: frames. */
   nFrames: number;
+  /** Class indices of the transcript. */
   targets: Int32Array;
+  /** Reference text. */
   transcript: string;
+  /** Audio path. */
   path: string;
 }
 

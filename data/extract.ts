@@ -40,8 +40,11 @@ export interface ExtractSetup {
 
 /** Features of one utterance: data [nFeatures, nFrames] row-major. */
 export interface ExtractedFeatures {
+  /** [nFeatures, nFrames] row-major. */
   data: Float32Array;
+  /** Rows: features per frame. */
   nFeatures: number;
+  /** Columns: frames. */
   nFrames: number;
   /** True when the features came from the cache. */
   cacheHit: boolean;

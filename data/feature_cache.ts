@@ -62,8 +62,11 @@ export function hashConfig(config: unknown): string {
 
 /** Cached features of one utterance: [nFeatures, nFrames] row-major. */
 export interface CachedFeatures {
+  /** [nFeatures, nFrames] row-major. */
   data: Float32Array;
+  /** Rows: features per frame. */
   nFeatures: number;
+  /** Columns: frames. */
   nFrames: number;
 }
 
@@ -83,9 +86,12 @@ export class FeatureCache {
   misses = 0;
   /** Entries found corrupt (deleted, counted as misses too). */
   corrupt = 0;
+  /** The cache folder. */
   readonly dir: string;
+  /** Hash of the feature configuration (hashConfig), part of every key. */
   readonly configHash: string;
 
+  /** A cache in `dir` for features made with the configuration whose hash is `configHash`. */
   constructor(dir: string, configHash: string) {
     this.dir = dir;
     this.configHash = configHash;

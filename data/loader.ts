@@ -175,6 +175,10 @@ export class BatchLoader {
   #cache: FeatureCache | null = null;
   #cacheKey: string | undefined;
 
+  /**
+   * Checks and encodes the transcripts, reads missing durations from the audio headers and
+   * applies the duration filter; Workers start on the first epoch() call.
+   */
   constructor(entries: readonly ManifestEntry[], options: LoaderOptions) {
     const norm = options.normalizeTranscripts;
     if (norm !== undefined) {
@@ -295,6 +299,7 @@ export class BatchLoader {
     this.#pool = null;
   }
 
+  /** Same as close(), for `using loader = new BatchLoader(...)`. */
   [Symbol.dispose](): void {
     this.close();
   }

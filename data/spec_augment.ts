@@ -23,8 +23,11 @@ export interface SpecAugmentConfig {
 
 /** One applied mask: `axis` "freq" rows or "time" columns [start, start + width). */
 export interface AppliedMask {
+  /** "freq" masks feature rows, "time" masks frame columns. */
   axis: "freq" | "time";
+  /** First masked row or column. */
   start: number;
+  /** Masked rows or columns (0 masks nothing). */
   width: number;
 }
 

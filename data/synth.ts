@@ -56,9 +56,13 @@ export const VOICE_SPLITS: { train: VoiceSet; heldOut: VoiceSet } = {
 
 /** The settings one utterance is spoken with. */
 export interface SpeakerDraw {
+  /** espeak-ng voice, e.g. "en-us". */
   voice: string;
+  /** Variant appended with "+", or "" for none. */
   variant: string;
+  /** Words per minute (-s). */
   speed: number;
+  /** Pitch 0-99 (-p). */
   pitch: number;
 }
 

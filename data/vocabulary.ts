@@ -38,6 +38,7 @@ export class Vocabulary {
   readonly size: number;
   #index = new Map<string, number>();
 
+  /** A vocabulary of `chars` (one character each, no duplicates) plus the blank. */
   constructor(chars: readonly string[], options: { blank?: BlankPosition } = {}) {
     const offset = options.blank === "first" ? 1 : 0;
     for (let i = 0; i < chars.length; i++) {
