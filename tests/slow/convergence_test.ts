@@ -102,7 +102,7 @@ const families: Family[] = [
     },
     optimizer: { kind: "novograd", beta1: 0.9, beta2: 0.5, weightDecay: 0.001 },
     lr: 0.02,
-    steps: 150,
+    steps: 250,
   },
   {
     name: "deepspeech2",
@@ -120,7 +120,7 @@ const families: Family[] = [
     },
     optimizer: { kind: "adam", beta1: 0.9, beta2: 0.999 },
     lr: 0.01,
-    steps: 300,
+    steps: 450,
   },
 ];
 
