@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { readManifest } from "../data/manifest.ts";
 import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
-import { loadModel, transcribeFile, writeLogitsFile } from "../models/inference.ts";
+import { loadModel, transcribeFile, writeInferenceLogits } from "../models/inference.ts";
 import { evaluate, train, vocabularyOf } from "../models/trainer.ts";
 import { loadUtterances } from "../models/dataset.ts";
 
@@ -89,7 +89,7 @@ try {
     const out = (values.infer_output_file as string | undefined) ?? `${config.training.logDir}/infer.csv`;
     await Deno.writeTextFile(out, rows.join("\n") + "\n");
     console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);
-    if (values.logits_output_file) await writeLogitsFile(m, paths, String(values.logits_output_file));
+    if (values.logits_output_file) await writeInferenceLogits(m, paths, String(values.logits_output_file));
   } else {
     throw new Error(`--mode must be train, eval, train_eval or infer, got "${mode}"`);
   }
