@@ -8,14 +8,14 @@
  * Rows past a sequence's length take part in the step GEMMs (cheaper than compacting the
  * batch) but their state is left untouched and their gate gradients are 0.
  *
- * Not here: running the two directions on separate threads (OpenBLAS already uses the
- * threads inside each GEMM).
+ * Not here: running the two directions on separate threads (the large GEMMs use OpenBLAS's
+ * threads; the time steps run on one, see `singleThreaded`).
  */
 import { registerKernel } from "../../engine.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { RnnLayerAttrs, RnnLayerBackwardAttrs } from "../../rnn.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
-import { gemm } from "./blas.ts";
+import { blasInfo, gemm, setBlasThreads } from "./blas.ts";
 
 type F = Float32Array | Float64Array;
 
@@ -41,6 +41,23 @@ function tanh(x: number): number {
   return 2 / (1 + Math.exp(-2 * x)) - 1;
 }
 
+/**
+ * Runs the time steps with OpenBLAS on one thread. The step products ([N, H]×[H, G·H] with
+ * N a batch of 8 or so) are too small to split: with 2 threads a bidirectional GRU layer's
+ * forward + backward took 1.4× as long as with 1 (measured on 2 busy cores), so only the
+ * large input-projection and weight-gradient GEMMs use the configured threads.
+ */
+function singleThreaded(steps: () => void): void {
+  const threads = blasInfo().threads;
+  if (threads <= 1) return steps();
+  setBlasThreads(1);
+  try {
+    steps();
+  } finally {
+    setBlasThreads(threads);
+  }
+}
+
 // ---- GRU -------------------------------------------------------------------------------------
 
 registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, backend }) => {
@@ -60,29 +77,31 @@ registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, back
     const reverse = d === 1;
     gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
-    for (let step = 0; step < T; step++) {
-      const t = reverse ? T - 1 - step : step;
-      gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
-      for (let b = 0; b < N; b++) {
-        if (t >= lengths[b]) continue; // y stays 0; h keeps its value (frozen or not yet started)
-        const gio = (t * N + b) * G, gho = b * G, ho = b * H;
-        const yo = (t * N + b) * DH + d * H;
-        const wo = ((d * T + t) * N + b) * W;
-        for (let j = 0; j < H; j++) {
-          const r = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
-          const z = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
-          const hn = gh[gho + 2 * H + j] + bHh[2 * H + j];
-          const n = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + r * hn);
-          const hv = (1 - z) * n + z * h[ho + j];
-          h[ho + j] = hv;
-          y[yo + j] = hv;
-          ws[wo + j] = r;
-          ws[wo + H + j] = z;
-          ws[wo + 2 * H + j] = n;
-          ws[wo + 3 * H + j] = hn;
+    singleThreaded(() => {
+      for (let step = 0; step < T; step++) {
+        const t = reverse ? T - 1 - step : step;
+        gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
+        for (let b = 0; b < N; b++) {
+          if (t >= lengths[b]) continue; // y stays 0; h keeps its value (frozen or not yet started)
+          const gio = (t * N + b) * G, gho = b * G, ho = b * H;
+          const yo = (t * N + b) * DH + d * H;
+          const wo = ((d * T + t) * N + b) * W;
+          for (let j = 0; j < H; j++) {
+            const r = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
+            const z = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
+            const hn = gh[gho + 2 * H + j] + bHh[2 * H + j];
+            const n = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + r * hn);
+            const hv = (1 - z) * n + z * h[ho + j];
+            h[ho + j] = hv;
+            y[yo + j] = hv;
+            ws[wo + j] = r;
+            ws[wo + H + j] = z;
+            ws[wo + 2 * H + j] = n;
+            ws[wo + 3 * H + j] = hn;
+          }
         }
       }
-    }
+    });
     hN.set(h, d * N * H);
   }
   return [y, hN, ws];
@@ -149,31 +168,33 @@ registerKernel<RnnLayerBackwardAttrs>("gruLayerBackward", "cpu", ({ inputs, attr
     dgh.fill(0);
     dh.set(dhN.subarray(d * N * H, (d + 1) * N * H));
     // Steps in the reverse of the order forward processed them.
-    for (let step = T - 1; step >= 0; step--) {
-      const t = reverse ? T - 1 - step : step;
-      for (let b = 0; b < N; b++) {
-        if (t >= lengths[b]) continue; // dh passes through unchanged
-        const go = (t * N + b) * G, ho = b * H, po = (t * N + b) * H;
-        const yo = (t * N + b) * DH + d * H;
-        const wo = ((d * T + t) * N + b) * W;
-        for (let j = 0; j < H; j++) {
-          const r = ws[wo + j], z = ws[wo + H + j], n = ws[wo + 2 * H + j], hn = ws[wo + 3 * H + j];
-          const g = dh[ho + j] + dy[yo + j];
-          const dnPre = g * (1 - z) * (1 - n * n);
-          const dzPre = g * (hp[po + j] - n) * z * (1 - z);
-          const drPre = dnPre * hn * r * (1 - r);
-          dgi[go + j] = drPre;
-          dgi[go + H + j] = dzPre;
-          dgi[go + 2 * H + j] = dnPre;
-          dgh[go + j] = drPre;
-          dgh[go + H + j] = dzPre;
-          dgh[go + 2 * H + j] = dnPre * r;
-          dh[ho + j] = g * z; // the direct path h' = ... + z·h; the GEMM below adds the rest
+    singleThreaded(() => {
+      for (let step = T - 1; step >= 0; step--) {
+        const t = reverse ? T - 1 - step : step;
+        for (let b = 0; b < N; b++) {
+          if (t >= lengths[b]) continue; // dh passes through unchanged
+          const go = (t * N + b) * G, ho = b * H, po = (t * N + b) * H;
+          const yo = (t * N + b) * DH + d * H;
+          const wo = ((d * T + t) * N + b) * W;
+          for (let j = 0; j < H; j++) {
+            const r = ws[wo + j], z = ws[wo + H + j], n = ws[wo + 2 * H + j], hn = ws[wo + 3 * H + j];
+            const g = dh[ho + j] + dy[yo + j];
+            const dnPre = g * (1 - z) * (1 - n * n);
+            const dzPre = g * (hp[po + j] - n) * z * (1 - z);
+            const drPre = dnPre * hn * r * (1 - r);
+            dgi[go + j] = drPre;
+            dgi[go + H + j] = dzPre;
+            dgi[go + 2 * H + j] = dnPre;
+            dgh[go + j] = drPre;
+            dgh[go + H + j] = dzPre;
+            dgh[go + 2 * H + j] = dnPre * r;
+            dh[ho + j] = g * z; // the direct path h' = ... + z·h; the GEMM below adds the rest
+          }
         }
+        // dh += dgh[t] · W_hh: [N, 3H] × [3H, H] (rows past their length have dgh = 0).
+        gemm(false, false, N, H, G, 1, dgh, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
       }
-      // dh += dgh[t] · W_hh: [N, 3H] × [3H, H] (rows past their length have dgh = 0).
-      gemm(false, false, N, H, G, 1, dgh, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
-    }
+    });
     dh0.set(dh, d * N * H);
     const dwIh = cpuOutput(backend, dtype, G * I) as F, dwHh = cpuOutput(backend, dtype, G * H) as F;
     const dbIh = cpuOutput(backend, dtype, G) as F, dbHh = cpuOutput(backend, dtype, G) as F;
@@ -211,33 +232,35 @@ registerKernel<RnnLayerAttrs>("lstmLayer", "cpu", ({ inputs, attrs, outputs, bac
     gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
     c.set(c0.subarray(d * N * H, (d + 1) * N * H));
-    for (let step = 0; step < T; step++) {
-      const t = reverse ? T - 1 - step : step;
-      gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
-      for (let b = 0; b < N; b++) {
-        if (t >= lengths[b]) continue;
-        const gio = (t * N + b) * G, gho = b * G, ho = b * H;
-        const yo = (t * N + b) * DH + d * H;
-        const wo = ((d * T + t) * N + b) * W;
-        for (let j = 0; j < H; j++) {
-          const ig = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
-          const fg = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
-          const gg = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[gho + 2 * H + j] + bHh[2 * H + j]);
-          const og = 1 /
-            (1 + Math.exp(-(gi[gio + 3 * H + j] + bIh[3 * H + j] + gh[gho + 3 * H + j] + bHh[3 * H + j])));
-          const cv = fg * c[ho + j] + ig * gg;
-          const hv = og * tanh(cv);
-          c[ho + j] = cv;
-          h[ho + j] = hv;
-          y[yo + j] = hv;
-          ws[wo + j] = ig;
-          ws[wo + H + j] = fg;
-          ws[wo + 2 * H + j] = gg;
-          ws[wo + 3 * H + j] = og;
-          ws[wo + 4 * H + j] = cv;
+    singleThreaded(() => {
+      for (let step = 0; step < T; step++) {
+        const t = reverse ? T - 1 - step : step;
+        gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
+        for (let b = 0; b < N; b++) {
+          if (t >= lengths[b]) continue;
+          const gio = (t * N + b) * G, gho = b * G, ho = b * H;
+          const yo = (t * N + b) * DH + d * H;
+          const wo = ((d * T + t) * N + b) * W;
+          for (let j = 0; j < H; j++) {
+            const ig = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
+            const fg = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
+            const gg = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[gho + 2 * H + j] + bHh[2 * H + j]);
+            const og = 1 /
+              (1 + Math.exp(-(gi[gio + 3 * H + j] + bIh[3 * H + j] + gh[gho + 3 * H + j] + bHh[3 * H + j])));
+            const cv = fg * c[ho + j] + ig * gg;
+            const hv = og * tanh(cv);
+            c[ho + j] = cv;
+            h[ho + j] = hv;
+            y[yo + j] = hv;
+            ws[wo + j] = ig;
+            ws[wo + H + j] = fg;
+            ws[wo + 2 * H + j] = gg;
+            ws[wo + 3 * H + j] = og;
+            ws[wo + 4 * H + j] = cv;
+          }
         }
       }
-    }
+    });
     hN.set(h, d * N * H);
     cN.set(c, d * N * H);
   }
@@ -267,33 +290,35 @@ registerKernel<RnnLayerBackwardAttrs>("lstmLayerBackward", "cpu", ({ inputs, att
     dg.fill(0);
     dh.set(dhN.subarray(d * N * H, (d + 1) * N * H));
     dc.set(dcN.subarray(d * N * H, (d + 1) * N * H));
-    for (let step = T - 1; step >= 0; step--) {
-      const t = reverse ? T - 1 - step : step;
-      for (let b = 0; b < N; b++) {
-        const L = lengths[b];
-        if (t >= L) continue;
-        const go = (t * N + b) * G, ho = b * H;
-        const yo = (t * N + b) * DH + d * H;
-        const wo = ((d * T + t) * N + b) * W;
-        const first = reverse ? t === L - 1 : t === 0;
-        // The cell state this step started from: c0, or the previous processed step's c.
-        const cpSrc = first ? c0 : ws;
-        const cpo = first ? (d * N + b) * H : ((d * T + (reverse ? t + 1 : t - 1)) * N + b) * W + 4 * H;
-        for (let j = 0; j < H; j++) {
-          const ig = ws[wo + j], fg = ws[wo + H + j], gg = ws[wo + 2 * H + j], og = ws[wo + 3 * H + j];
-          const tc = tanh(ws[wo + 4 * H + j]);
-          const gH = dh[ho + j] + dy[yo + j];
-          const gC = dc[ho + j] + gH * og * (1 - tc * tc);
-          dg[go + j] = gC * gg * ig * (1 - ig);
-          dg[go + H + j] = gC * cpSrc[cpo + j] * fg * (1 - fg);
-          dg[go + 2 * H + j] = gC * ig * (1 - gg * gg);
-          dg[go + 3 * H + j] = gH * tc * og * (1 - og);
-          dc[ho + j] = gC * fg;
-          dh[ho + j] = 0; // h reaches the next step only through the gates: the GEMM below
+    singleThreaded(() => {
+      for (let step = T - 1; step >= 0; step--) {
+        const t = reverse ? T - 1 - step : step;
+        for (let b = 0; b < N; b++) {
+          const L = lengths[b];
+          if (t >= L) continue;
+          const go = (t * N + b) * G, ho = b * H;
+          const yo = (t * N + b) * DH + d * H;
+          const wo = ((d * T + t) * N + b) * W;
+          const first = reverse ? t === L - 1 : t === 0;
+          // The cell state this step started from: c0, or the previous processed step's c.
+          const cpSrc = first ? c0 : ws;
+          const cpo = first ? (d * N + b) * H : ((d * T + (reverse ? t + 1 : t - 1)) * N + b) * W + 4 * H;
+          for (let j = 0; j < H; j++) {
+            const ig = ws[wo + j], fg = ws[wo + H + j], gg = ws[wo + 2 * H + j], og = ws[wo + 3 * H + j];
+            const tc = tanh(ws[wo + 4 * H + j]);
+            const gH = dh[ho + j] + dy[yo + j];
+            const gC = dc[ho + j] + gH * og * (1 - tc * tc);
+            dg[go + j] = gC * gg * ig * (1 - ig);
+            dg[go + H + j] = gC * cpSrc[cpo + j] * fg * (1 - fg);
+            dg[go + 2 * H + j] = gC * ig * (1 - gg * gg);
+            dg[go + 3 * H + j] = gH * tc * og * (1 - og);
+            dc[ho + j] = gC * fg;
+            dh[ho + j] = 0; // h reaches the next step only through the gates: the GEMM below
+          }
         }
+        gemm(false, false, N, H, G, 1, dg, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
       }
-      gemm(false, false, N, H, G, 1, dg, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
-    }
+    });
     dh0.set(dh, d * N * H);
     dc0.set(dc, d * N * H);
     const dwIh = cpuOutput(backend, dtype, G * I) as F, dwHh = cpuOutput(backend, dtype, G * H) as F;
