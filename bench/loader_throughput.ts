@@ -14,6 +14,7 @@
  * busy shared machine distorts much less.
  *
  *   ./deno run -A bench/loader_throughput.ts [--n 300] [--format flac|wav] [--repeats 3] [--augment]
+ *     [--speed-filter kaiser_best|kaiser_fast] [--workers 0,1,2]
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "3" },
     workers: { type: "string", default: "0,1,2" },
     augment: { type: "boolean", default: false },
+    "speed-filter": { type: "string", default: "kaiser_best" },
     peer: { type: "string", default: "/opt/refvenv/bin/python" },
   },
 });
@@ -64,7 +66,7 @@ if (values.format === "flac") {
 const features = { inputType: "logfbank" as const, numFeatures: 64, dither: 1e-5, normPerFeature: true };
 const augment = values.augment
   ? {
-    speed: { factors: [0.9, 1.0, 1.1] },
+    speed: { factors: [0.9, 1.0, 1.1], filter: values["speed-filter"] as "kaiser_best" | "kaiser_fast" },
     noise: { minDb: -90, maxDb: -46 },
     specAugment: { nFreqMasks: 2, freqWidth: 6, nTimeMasks: 2, timeWidth: 36 },
   }
