@@ -12,6 +12,7 @@ import { Rng } from "../../ops/random.ts";
 import { sum } from "../../ops/reduce_sum.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 import { assertClose } from "./conformance/harness.ts";
+import { blasInfo, setBlasThreads } from "../../ops/backends/cpu/blas.ts";
 
 function directionWeights(rng: Rng, gates: number, I: number, H: number): RnnDirectionWeights {
   const u = (shape: number[]): Tensor =>
@@ -88,4 +89,20 @@ Deno.test("gruLayer names the wrong shape or length in its errors", () => {
   );
   assert.throws(() => gruLayer(x, zeros([1, 2, 4]), { weights, lengths: [5] }), /1 lengths for a batch of 2/);
   assert.throws(() => gruLayer(x, zeros([2, 2, 4]), { weights }), /h0 must be \[1,2,4\]/);
+});
+
+Deno.test("gruLayer leaves the GEMM thread count as it found it", () => {
+  using _scope = new TensorScope();
+  const before = blasInfo().threads;
+  if (blasInfo().implementation !== "openblas") {
+    console.warn("rnn_test: OpenBLAS not loaded; the thread count is not used by the TypeScript GEMM");
+  }
+  setBlasThreads(2);
+  try {
+    const rng = new Rng(2);
+    gruLayer(randomUniform([4, 2, 3], rng), zeros([1, 2, 5]), { weights: [directionWeights(rng, 3, 3, 5)] });
+    assert.equal(blasInfo().threads, blasInfo().implementation === "openblas" ? 2 : before);
+  } finally {
+    setBlasThreads(before);
+  }
 });
