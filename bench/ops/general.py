@@ -45,6 +45,7 @@ ROWS = [
     row("dropout p 0.2 forward+backward, [8, 256, 400]", [[N, C, T]], True,
         lambda xs: F.dropout(xs[0], 0.2, training=True)),
     row("max over the last axis, [3200, 29]", [[N * T, 29]], False, lambda xs: torch.amax(xs[0], -1)),
+    row("matmul forward, 512×512×512", [[512, 512], [512, 512]], False, lambda xs: xs[0] @ xs[1]),
 ]
 BY_NAME = {r["name"]: r for r in ROWS}
 

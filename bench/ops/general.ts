@@ -12,6 +12,7 @@ import {
   concat,
   dropout,
   logSoftmax,
+  matmul,
   max,
   pad,
   permute,
@@ -19,6 +20,7 @@ import {
   releaseGrad,
   relu,
   Rng,
+  setBlasThreads,
   slice,
   softmax,
   sum,
@@ -45,8 +47,9 @@ function row(
   let xs: Tensor[] = [];
   return {
     name,
-    // Every kernel of this family is single-threaded: `threads` is accepted for the table's shape.
-    setup(_threads: number): void {
+    // Only matmul (OpenBLAS) uses more than one thread; the other kernels are single-threaded.
+    setup(threads: number): void {
+      setBlasThreads(threads);
       for (const x of xs) x.dispose();
       const rng = new Rng(1);
       xs = shapes.map((s) => randomNormal(s, rng, { requiresGrad: withGrad }));
@@ -93,6 +96,7 @@ export const rows: BenchRow[] = [
     return dropout(x, 0.2, { rng: new Rng(2) });
   }),
   row("max over the last axis, [3200, 29]", [[N * T, 29]], false, ([x]) => max(x, -1)),
+  row("matmul forward, 512×512×512", [[512, 512], [512, 512]], false, ([a, b]) => matmul(a, b)),
 ];
 
 if (import.meta.main) {
