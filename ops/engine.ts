@@ -329,7 +329,9 @@ export function assign(target: Tensor, source: Tensor): void {
   if (target.backend !== source.backend || target.dtype !== source.dtype || target.size !== source.size) {
     throw new TypeError(`assign(): ${source} does not fit ${target}`);
   }
-  if (source.node) throw new Error("assign(): the source is part of a recorded graph; compute it under noGrad()");
+  if (source.node) {
+    throw new Error("assign(): the source is part of a recorded graph; compute it under noGrad()");
+  }
   const moved = target.backend.retain(source.storage);
   target.backend.free(target.storage, target.dtype, target.size);
   target.storage = moved;

@@ -50,7 +50,7 @@ export abstract class Optimizer {
   stepCount = 0;
   protected readonly options: OptimizerOptions;
   /** Per-parameter state tensors, by "<param name>/<slot>". */
-  protected readonly slots = new Map<string, Tensor>();
+  protected readonly slots: Map<string, Tensor> = new Map();
 
   constructor(params: Map<string, Tensor>, options: OptimizerOptions = {}) {
     this.params = params;

@@ -14,7 +14,6 @@ import "./concat.ts";
 import "./pad.ts";
 import "./gather.ts";
 import "./masks.ts";
-import "./masks.ts";
 import "./matmul.ts";
 import "./conv1d.ts";
 import "./conv2d.ts";
