@@ -56,8 +56,7 @@ export { computeFeatures, type FeatureConfig, type Features } from "./compute_fe
 export * from "./safetensors.ts";
 
 // Data pipeline: manifests, vocabularies, augmentation, batches, loader, corpora.
-// ops/ exports its own `Rng` (tensor init); the data pipeline's seeded generator is `DataRng` here.
-export { Rng as DataRng, type RngState } from "./rng.ts";
+// The seeded generator (`Rng`, `RngState`) is exported once, from ops/.
 export {
   formatManifest,
   type ManifestEntry,

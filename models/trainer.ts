@@ -11,11 +11,10 @@
  */
 import { applySpecAugment } from "../data/spec_augment.ts";
 import { type Batch, padBatch, planEpoch } from "../data/batches.ts";
-import { Rng as DataRng } from "../data/rng.ts";
 import { readVocabulary, Vocabulary } from "../data/vocabulary.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
-import { assign, mul, noGrad, Rng, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
+import { assign, mul, noGrad, Rng, type RngState, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
 import {
   type CheckpointMeta,
   listCheckpoints,
@@ -212,7 +211,7 @@ export async function train(
   // Running statistics: a training forward updates them, so a skipped step must put them back.
   const params = model.parameters();
   const buffers = [...model.stateDict()].filter(([k]) => !params.has(k)).map(([, b]) => b);
-  const dataRng = new DataRng(t.seed + 1);
+  const dataRng = new Rng(t.seed + 1);
   let step = 0, epoch = 0, batchInEpoch = 0;
   let epochStartState = dataRng.state();
   // Set on resume mid-epoch: the data rng after the SpecAugment draws already made this epoch.
@@ -225,7 +224,7 @@ export async function train(
       model.loadStateDict(ckpt.state);
       await loadOptimizerState(last, optimizer);
       ({ step, epoch, batchInEpoch } = ckpt.meta);
-      rng.setState(ckpt.meta.rngState);
+      rng.setState(ckpt.meta.rngState as RngState);
       epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
       resumeAugmentState = ckpt.meta.augmentRngState ?? null;
       resumed = true;
@@ -258,7 +257,7 @@ export async function train(
       step,
       epoch,
       batchInEpoch,
-      rngState: rng.getState(),
+      rngState: rng.state(),
       dataRngState: [...epochStartState],
     };
     if (batchInEpoch > 0) meta.augmentRngState = dataRng.state();

@@ -33,7 +33,7 @@ export {
   type TensorOptions,
   zeros,
 } from "./creation.ts";
-export { Rng } from "./random.ts";
+export { Rng, type RngState } from "./random.ts";
 export {
   abs,
   add,

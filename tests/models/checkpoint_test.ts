@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { Rng, tensor } from "../../ops/mod.ts";
-import { Rng as DataRng } from "../../data/rng.ts";
 import { Vocabulary } from "../../data/vocabulary.ts";
 import type { UtteranceFeatures } from "../../data/batches.ts";
 import {
@@ -25,7 +24,7 @@ const F = 8;
 
 /** Random features and short random targets; an in-memory stand-in for a manifest. */
 function tinySet(n: number, seed: number): UtteranceSet {
-  const rng = new DataRng(seed);
+  const rng = new Rng(seed);
   const vocab = Vocabulary.english();
   const items: UtteranceFeatures[] = [];
   const durations: number[] = [];
@@ -223,8 +222,8 @@ function meta(step: number): CheckpointMeta {
     step,
     epoch: 0,
     batchInEpoch: step,
-    rngState: new Rng(1).getState(),
-    dataRngState: new DataRng(2).state(),
+    rngState: new Rng(1).state(),
+    dataRngState: new Rng(2).state(),
   };
 }
 

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../ops/mod.ts";
-import { Rng as DataRng } from "../../data/rng.ts";
 import { Vocabulary } from "../../data/vocabulary.ts";
 import type { UtteranceFeatures } from "../../data/batches.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
@@ -19,7 +18,7 @@ const F = 8;
 
 /** Random features and short random targets; items listed in `nanItems` hold a NaN. */
 function tinySet(n: number, seed: number, nanItems: number[] = []): UtteranceSet {
-  const rng = new DataRng(seed);
+  const rng = new Rng(seed);
   const vocab = Vocabulary.english();
   const items: UtteranceFeatures[] = [];
   const durations: number[] = [];

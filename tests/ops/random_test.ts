@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../data/rng.ts";
+import { Rng } from "../../ops/random.ts";
 
 Deno.test("Rng produces xoshiro128** outputs for a known state", () => {
   const r = new Rng(0);
