@@ -16,7 +16,7 @@
  *
  * Run: ./deno run -A bench/train_vs_torch.ts [--threads 1,2] [--reps 5] [--configs small,quartznet_small]
  *      [--batch 16] [--frames 400]
- * Not here: GPU backends, data loading, DeepSpeech2 (see bench/rnn_bench.ts for its GRU).
+ * Not here: GPU backends, data loading, DeepSpeech2 (see the GRU rows of bench/ops_vs_torch.ts).
  */
 import process from "node:process";
 import { parseArgs } from "node:util";

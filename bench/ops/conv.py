@@ -5,10 +5,11 @@ Run alone: /opt/refvenv/bin/python bench/ops/conv.py [threads...]  (median of 7 
 wall time and process CPU time).
 """
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from row import run_rows_standalone
 
 
 def conv1d_row(name, n, cin, cout, k, t, groups, with_backward):
@@ -61,22 +62,4 @@ ROWS = [
 ]
 
 if __name__ == "__main__":
-    thread_list = [int(a) for a in sys.argv[1:]] or [1, 2]
-    for threads in thread_list:
-        for row in ROWS:
-            state = row["setup"](threads)
-            for _ in range(2):
-                row["run"](state)
-            ms, cpu_ms = [], []
-            for _ in range(7):
-                c0 = time.process_time()
-                t0 = time.perf_counter()
-                row["run"](state)
-                ms.append((time.perf_counter() - t0) * 1000)
-                cpu_ms.append((time.process_time() - c0) * 1000)
-            ms.sort()
-            cpu_ms.sort()
-            print(
-                f"{row['name']} | threads {threads} | median {ms[3]:.1f} ms (min {ms[0]:.1f}) | "
-                f"cpu median {cpu_ms[3]:.1f} ms (min {cpu_ms[0]:.1f})"
-            )
+    run_rows_standalone(ROWS, sys.argv[1:])

@@ -17,13 +17,7 @@ import {
   type Tensor,
   tidy,
 } from "../../ops/mod.ts";
-
-/** One benchmark row: `setup` builds the inputs for `threads` GEMM threads, `run` times one step. */
-export interface BenchRow {
-  name: string;
-  setup(threads: number): void;
-  run(): void;
-}
+import { type BenchRow, runRowsStandalone } from "./row.ts";
 
 function conv1dRow(
   name: string,
@@ -92,29 +86,4 @@ export const rows: BenchRow[] = [
   ]),
 ];
 
-if (import.meta.main) {
-  // Wall time, and the process's CPU time per run: on a shared machine the CPU time of a
-  // 1-thread run is the steadier figure (it excludes time spent descheduled).
-  const threadList = Deno.args.length ? Deno.args.map(Number) : [1, 2];
-  for (const threads of threadList) {
-    for (const row of rows) {
-      row.setup(threads);
-      for (let i = 0; i < 2; i++) row.run();
-      const ms: number[] = [], cpuMs: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        row.run();
-        ms.push(performance.now() - t0);
-        const c = process.cpuUsage(c0);
-        cpuMs.push((c.user + c.system) / 1000);
-      }
-      ms.sort((a, b) => a - b);
-      cpuMs.sort((a, b) => a - b);
-      console.log(
-        `${row.name} | threads ${threads} | median ${ms[3].toFixed(1)} ms (min ${ms[0].toFixed(1)}) | ` +
-          `cpu median ${cpuMs[3].toFixed(1)} ms (min ${cpuMs[0].toFixed(1)})`,
-      );
-    }
-  }
-}
+if (import.meta.main) runRowsStandalone(rows, Deno.args);

@@ -4,10 +4,11 @@ Each row: name (identical to the TypeScript row), setup(threads) -> state, run(s
 Run alone: /opt/refvenv/bin/python bench/ops/ctc.py [threads...]  (median of 7 after 2 warm-ups).
 """
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from row import run_rows_standalone
 
 T, N, C, S, BLANK = 400, 8, 29, 80, 28
 
@@ -43,16 +44,4 @@ ROWS = [
 ]
 
 if __name__ == "__main__":
-    thread_list = [int(a) for a in sys.argv[1:]] or [1, 2]
-    for threads in thread_list:
-        for row in ROWS:
-            state = row["setup"](threads)
-            for _ in range(2):
-                row["run"](state)
-            ms = []
-            for _ in range(7):
-                t0 = time.perf_counter()
-                row["run"](state)
-                ms.append((time.perf_counter() - t0) * 1000)
-            ms.sort()
-            print(f"{row['name']} | threads {threads} | median {ms[3]:.2f} ms (min {ms[0]:.2f})")
+    run_rows_standalone(ROWS, sys.argv[1:])

@@ -19,13 +19,7 @@ import {
   tensor,
   tidy,
 } from "../../ops/mod.ts";
-
-/** One benchmark row: `setup` builds the inputs for `threads` threads, `run` times one step. */
-export interface BenchRow {
-  name: string;
-  setup(threads: number): void;
-  run(): void;
-}
+import { type BenchRow, runRowsStandalone } from "./row.ts";
 
 const T = 400, N = 8, C = 29, S = 80, BLANK = 28;
 
@@ -70,22 +64,4 @@ export const rows: BenchRow[] = [
   ctcRow("ctcLoss forward+backward, T 400, N 8, C 29, S 80", true),
 ];
 
-if (import.meta.main) {
-  const threadList = Deno.args.length ? Deno.args.map(Number) : [1, 2];
-  for (const threads of threadList) {
-    for (const row of rows) {
-      row.setup(threads);
-      for (let i = 0; i < 2; i++) row.run();
-      const ms: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        const t0 = performance.now();
-        row.run();
-        ms.push(performance.now() - t0);
-      }
-      ms.sort((a, b) => a - b);
-      console.log(
-        `${row.name} | threads ${threads} | median ${ms[3].toFixed(2)} ms (min ${ms[0].toFixed(2)})`,
-      );
-    }
-  }
-}
+if (import.meta.main) runRowsStandalone(rows, Deno.args);

@@ -2,14 +2,14 @@
 
 Each row: name (identical to the TypeScript row), setup(threads) -> state, run(state).
 Run alone: /opt/refvenv/bin/python bench/ops/general.py [threads...]  (median of 7 after 2 warm-ups).
-Serve mode for bench/ops/general_vs_torch.ts: `general.py --serve` reads "setup <row> <threads>"
-and "run <row>" lines and answers each with the wall and CPU milliseconds it took.
+bench/ops_vs_torch.py serves these rows to bench/ops_vs_torch.ts.
 """
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from row import run_rows_standalone
 
 N, C, T = 8, 256, 400
 
@@ -47,40 +47,7 @@ ROWS = [
     row("max over the last axis, [3200, 29]", [[N * T, 29]], False, lambda xs: torch.amax(xs[0], -1)),
     row("matmul forward, 512×512×512", [[512, 512], [512, 512]], False, lambda xs: xs[0] @ xs[1]),
 ]
-BY_NAME = {r["name"]: r for r in ROWS}
-
-
-def serve():
-    states = {}
-    for line in sys.stdin:
-        cmd, _, rest = line.rstrip("\n").partition(" ")
-        if cmd == "setup":
-            name, _, threads = rest.rpartition(" ")
-            states[name] = BY_NAME[name]["setup"](int(threads))
-            print("ok", flush=True)
-        elif cmd == "run":
-            c0, t0 = time.process_time(), time.perf_counter()
-            BY_NAME[rest]["run"](states[rest])
-            t1, c1 = time.perf_counter(), time.process_time()
-            print(f"{(t1 - t0) * 1000:.4f} {(c1 - c0) * 1000:.4f}", flush=True)
-        elif cmd == "quit":
-            return
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve"]:
-        serve()
-        sys.exit(0)
-    thread_list = [int(a) for a in sys.argv[1:]] or [1]
-    for threads in thread_list:
-        for r in ROWS:
-            state = r["setup"](threads)
-            for _ in range(2):
-                r["run"](state)
-            ms = []
-            for _ in range(7):
-                t0 = time.perf_counter()
-                r["run"](state)
-                ms.append((time.perf_counter() - t0) * 1000)
-            ms.sort()
-            print(f"{r['name']} | threads {threads} | median {ms[3]:.2f} ms (min {ms[0]:.2f})")
+    run_rows_standalone(ROWS, sys.argv[1:])

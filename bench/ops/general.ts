@@ -5,7 +5,7 @@
  * frames). The torch side is bench/ops/general.py (same row names).
  *
  * Run alone: ./deno run -A bench/ops/general.ts [threads...]  (median of 7 runs after 2 warm-ups).
- * Not here: the interleaved comparison with torch (bench/ops/general_vs_torch.ts for these rows).
+ * Not here: the interleaved comparison with torch (bench/ops_vs_torch.ts).
  */
 import {
   add,
@@ -27,13 +27,7 @@ import {
   type Tensor,
   tidy,
 } from "../../ops/mod.ts";
-
-/** One benchmark row: `setup` builds the inputs for `threads` threads, `run` times one step. */
-export interface BenchRow {
-  name: string;
-  setup(threads: number): void;
-  run(): void;
-}
+import { type BenchRow, runRowsStandalone } from "./row.ts";
 
 const N = 8, C = 256, T = 400;
 
@@ -99,20 +93,4 @@ export const rows: BenchRow[] = [
   row("matmul forward, 512×512×512", [[512, 512], [512, 512]], false, ([a, b]) => matmul(a, b)),
 ];
 
-if (import.meta.main) {
-  const threadList = Deno.args.length ? Deno.args.map(Number) : [1];
-  for (const threads of threadList) {
-    for (const r of rows) {
-      r.setup(threads);
-      for (let i = 0; i < 2; i++) r.run();
-      const ms: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        const t0 = performance.now();
-        r.run();
-        ms.push(performance.now() - t0);
-      }
-      ms.sort((a, b) => a - b);
-      console.log(`${r.name} | threads ${threads} | median ${ms[3].toFixed(2)} ms (min ${ms[0].toFixed(2)})`);
-    }
-  }
-}
+if (import.meta.main) runRowsStandalone(rows, Deno.args);

@@ -9,13 +9,7 @@
  */
 import { GRU, LSTM } from "../../models/rnn.ts";
 import { noGrad, randomNormal, releaseGrad, Rng, setBlasThreads, type Tensor, tidy } from "../../ops/mod.ts";
-
-/** One benchmark row: `setup` builds the inputs for `threads` GEMM threads, `run` times one step. */
-export interface BenchRow {
-  name: string;
-  setup(threads: number): void;
-  run(): void;
-}
+import { type BenchRow, runRowsStandalone } from "./row.ts";
 
 function rnnRow(
   name: string,
@@ -60,22 +54,4 @@ export const rows: BenchRow[] = [
   rnnRow("LSTM bidirectional layer forward+backward, [400, 8, 512] → 2×512", "lstm", ds2, true),
 ];
 
-if (import.meta.main) {
-  const threadList = Deno.args.length ? Deno.args.map(Number) : [1, 2];
-  for (const threads of threadList) {
-    for (const row of rows) {
-      row.setup(threads);
-      for (let i = 0; i < 2; i++) row.run();
-      const ms: number[] = [];
-      for (let i = 0; i < 7; i++) {
-        const t0 = performance.now();
-        row.run();
-        ms.push(performance.now() - t0);
-      }
-      ms.sort((a, b) => a - b);
-      console.log(
-        `${row.name} | threads ${threads} | median ${ms[3].toFixed(1)} ms (min ${ms[0].toFixed(1)})`,
-      );
-    }
-  }
-}
+if (import.meta.main) runRowsStandalone(rows, Deno.args);
