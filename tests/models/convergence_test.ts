@@ -4,10 +4,11 @@
  * ≥ 0.9 and a large loss, and after overfitting those same utterances with the toolkit's
  * trainer its greedy eval WER is < 0.1. Tiny versions of Jasper (dense residual),
  * Wave2Letter+ (clipped ReLU, no residual), QuartzNet (separable, residual) and DeepSpeech2
- * (conv2d + biGRU), each a few minutes on 2 CPU cores. Needs espeak-ng and sox (skips loudly).
+ * (conv2d + biGRU), 5–20 s each on 2 CPU cores, so they run with the default tests. Needs
+ * espeak-ng and sox (skips loudly).
  *
- * Run: `./deno task test:slow` (or `./deno test -A tests/slow/convergence_test.ts`;
- * CONVERGENCE_FAMILY=quartznet runs one family).
+ * Run alone: `./deno test -A tests/models/convergence_test.ts` (CONVERGENCE_FAMILY=quartznet
+ * runs one family).
  */
 import assert from "node:assert/strict";
 import { hasEspeak, synthesizeCorpus } from "../../data/synth.ts";
@@ -19,7 +20,7 @@ import { loadUtterances, type UtteranceSet } from "../../models/dataset.ts";
 import { evaluate, train } from "../../models/trainer.ts";
 
 const haveEspeak = hasEspeak();
-if (!haveEspeak) console.warn("SKIPPED: tests/slow/convergence_test.ts needs espeak-ng and sox");
+if (!haveEspeak) console.warn("SKIPPED: tests/models/convergence_test.ts needs espeak-ng and sox");
 
 const SENTENCES = [
   "go forward ten meters",
