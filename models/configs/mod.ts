@@ -5,12 +5,14 @@ import { config as jasper10x5Dr } from "./jasper10x5_dr.ts";
 import { config as w2lplusLarge } from "./w2lplus_large.ts";
 import { large as ds2Large, small as ds2Small, toy as ds2Toy } from "./ds2.ts";
 import { config as small } from "./small.ts";
+import { config as smallWide } from "./small_wide.ts";
 import { config as quartznetSmall } from "./quartznet_small.ts";
 import type { SpeechConfig } from "./types.ts";
 
 /** Configs by the name `--config` takes. */
 export const configs: Record<string, SpeechConfig> = {
   small,
+  small_wide: smallWide,
   quartznet_small: quartznetSmall,
   jasper10x5_dr: jasper10x5Dr,
   jasper: jasper10x5Dr,
