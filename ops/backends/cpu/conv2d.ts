@@ -113,34 +113,14 @@ export function convForward(x: Floats, w: Floats, b: Floats | null, y: Floats, g
   const coutG = g.cout / g.groups;
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
-  const plane = g.h * g.w;
   if (isDirect(g)) {
     depthwiseForward(x, w, y, g);
   } else if (!isPointwise(g) && isRowDecomposable(g)) {
     convForwardRows(x, w, y, g);
   } else {
-    const pointwise = isPointwise(g);
-    const tile = tileLength(g);
-    const cols = pointwise ? null : scratchLike(x, rows * tile, 0);
-    const [hp, wp] = paddedSize(g);
-    const xp = pointwise ? null : scratchLike(x, cinG * hp * wp, 1);
-    for (let ni = 0; ni < g.n; ni++) {
-      for (let gi = 0; gi < g.groups; gi++) {
-        const xOff = (ni * g.cin + gi * cinG) * plane;
-        const yOff = (ni * g.cout + gi * coutG) * len;
-        const wOff = gi * coutG * rows;
-        if (!cols || !xp) {
-          gemm(false, false, coutG, len, rows, 1, w, wOff, rows, x, xOff, len, 0, y, yOff, len);
-          continue;
-        }
-        padInput(x, xOff, xp, g, hp, wp);
-        for (let p0 = 0; p0 < len; p0 += tile) {
-          const p1 = Math.min(len, p0 + tile);
-          im2col(xp, cols, g, hp, wp, [p0, p1], false);
-          gemm(false, false, coutG, p1 - p0, rows, 1, w, wOff, rows, cols, 0, p1 - p0, 0, y, yOff + p0, len);
-        }
-      }
-    }
+    forEachColumnTile(x, g, (cols, colsOff, ldCols, yOff, wOff, p0, p1) => {
+      gemm(false, false, coutG, p1 - p0, rows, 1, w, wOff, rows, cols, colsOff, ldCols, 0, y, yOff + p0, len);
+    });
   }
   if (b) {
     for (let ni = 0; ni < g.n; ni++) {
@@ -236,6 +216,34 @@ export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeo
   if (isRowDecomposable(g)) return convBackwardFilterRows(x, dy, dw, g);
   const rows = cinG * g.kh * g.kw;
   const len = g.hOut * g.wOut;
+  forEachColumnTile(x, g, (cols, colsOff, ldCols, yOff, wOff, p0, p1) => {
+    gemm(false, true, coutG, rows, p1 - p0, 1, dy, yOff + p0, len, cols, colsOff, ldCols, 1, dw, wOff, rows);
+  });
+}
+
+/**
+ * Walks the im2col column matrix of x tile by tile, per sample and group, for the GEMMs of
+ * the forward and of the filter gradient: `cols` holds rows × (p1 − p0) columns of output
+ * positions [p0, p1) with leading dimension `ldCols` (for 1×1 stride-1 convolutions it is x
+ * itself, no copy). `yOff` / `wOff` locate the sample-group block of the output and weights.
+ */
+function forEachColumnTile(
+  x: Floats,
+  g: ConvGeometry,
+  fn: (
+    cols: Floats,
+    colsOff: number,
+    ldCols: number,
+    yOff: number,
+    wOff: number,
+    p0: number,
+    p1: number,
+  ) => void,
+): void {
+  const cinG = g.cin / g.groups;
+  const coutG = g.cout / g.groups;
+  const rows = cinG * g.kh * g.kw;
+  const len = g.hOut * g.wOut;
   const plane = g.h * g.w;
   const pointwise = isPointwise(g);
   const tile = tileLength(g);
@@ -248,14 +256,14 @@ export function convBackwardFilter(x: Floats, dy: Floats, dw: Floats, g: ConvGeo
       const yOff = (ni * g.cout + gi * coutG) * len;
       const wOff = gi * coutG * rows;
       if (!cols || !xp) {
-        gemm(false, true, coutG, cinG, len, 1, dy, yOff, len, x, xOff, len, 1, dw, wOff, rows);
+        fn(x, xOff, len, yOff, wOff, 0, len);
         continue;
       }
       padInput(x, xOff, xp, g, hp, wp);
       for (let p0 = 0; p0 < len; p0 += tile) {
         const p1 = Math.min(len, p0 + tile);
         im2col(xp, cols, g, hp, wp, [p0, p1], false);
-        gemm(false, true, coutG, rows, p1 - p0, 1, dy, yOff + p0, len, cols, 0, p1 - p0, 1, dw, wOff, rows);
+        fn(cols, 0, p1 - p0, yOff, wOff, p0, p1);
       }
     }
   }
