@@ -3,13 +3,8 @@
  * of ops/backends/cpu/conv2d.ts run with H = KH = 1 (im2col + gemm, 1×1 without im2col,
  * depthwise as direct loops). Not here: anything the 2-D engine does not do.
  */
-import { registerKernel } from "../../engine.ts";
-import type { Conv1dAttrs, Conv1dBackwardDataAttrs, Conv1dBackwardFilterAttrs } from "../../conv1d.ts";
-import { sizeOf } from "../../shape.ts";
-import { cpuData, cpuOutput } from "./backend.ts";
-import { convBackwardData, convBackwardFilter, convForward, type ConvGeometry } from "./conv2d.ts";
-
-type Floats = Float32Array | Float64Array;
+import type { Conv1dAttrs } from "../../conv1d.ts";
+import { type ConvGeometry, registerConvKernels } from "./conv2d.ts";
 
 // x [N, Cin, T], w [Cout, Cin/groups, K], y [N, Cout, Tout] seen as 2-D with H = 1.
 function geometry1d(
@@ -38,31 +33,4 @@ function geometry1d(
   };
 }
 
-registerKernel<Conv1dAttrs>("conv1d", "cpu", ({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
-  const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-  const g = geometry1d(x.shape, w.shape, spec.shape, attrs);
-  convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
-  return [y];
-});
-
-registerKernel<Conv1dBackwardDataAttrs>(
-  "conv1dBackwardData",
-  "cpu",
-  ({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
-    const dx = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry1d(spec.shape, w.shape, dy.shape, attrs);
-    convBackwardData(cpuData(dy) as Floats, cpuData(w) as Floats, dx, g);
-    return [dx];
-  },
-);
-
-registerKernel<Conv1dBackwardFilterAttrs>(
-  "conv1dBackwardFilter",
-  "cpu",
-  ({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
-    const dw = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry1d(x.shape, spec.shape, dy.shape, attrs);
-    convBackwardFilter(cpuData(x) as Floats, cpuData(dy) as Floats, dw, g);
-    return [dw];
-  },
-);
+registerConvKernels<Conv1dAttrs>("conv1d", geometry1d);

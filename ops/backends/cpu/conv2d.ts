@@ -20,7 +20,7 @@
  * Not here: Winograd/FFT algorithms, multithreading outside of gemm.
  */
 import { registerKernel } from "../../engine.ts";
-import type { Conv2dAttrs, Conv2dBackwardDataAttrs, Conv2dBackwardFilterAttrs } from "../../conv2d.ts";
+import type { Conv2dAttrs } from "../../conv2d.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 import { gemm } from "./blas.ts";
@@ -295,31 +295,37 @@ function geometry2d(
   };
 }
 
-registerKernel<Conv2dAttrs>("conv2d", "cpu", ({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
-  const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-  const g = geometry2d(x.shape, w.shape, spec.shape, attrs);
-  convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
-  return [y];
-});
-
-registerKernel<Conv2dBackwardDataAttrs>(
-  "conv2dBackwardData",
-  "cpu",
-  ({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
+/**
+ * Registers the forward, backward-data and backward-filter kernels of `op` ("conv1d" or
+ * "conv2d"): one engine, with `geometry` mapping each op's shapes and attributes onto it.
+ */
+export function registerConvKernels<A>(
+  op: "conv1d" | "conv2d",
+  geometry: (
+    xShape: readonly number[],
+    wShape: readonly number[],
+    yShape: readonly number[],
+    a: A,
+  ) => ConvGeometry,
+): void {
+  registerKernel<A>(op, "cpu", ({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
+    const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+    const g = geometry(x.shape, w.shape, spec.shape, attrs);
+    convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
+    return [y];
+  });
+  registerKernel<A>(`${op}BackwardData`, "cpu", ({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
     const dx = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry2d(spec.shape, w.shape, dy.shape, attrs);
+    const g = geometry(spec.shape, w.shape, dy.shape, attrs);
     convBackwardData(cpuData(dy) as Floats, cpuData(w) as Floats, dx, g);
     return [dx];
-  },
-);
-
-registerKernel<Conv2dBackwardFilterAttrs>(
-  "conv2dBackwardFilter",
-  "cpu",
-  ({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
+  });
+  registerKernel<A>(`${op}BackwardFilter`, "cpu", ({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
     const dw = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry2d(x.shape, spec.shape, dy.shape, attrs);
+    const g = geometry(x.shape, spec.shape, dy.shape, attrs);
     convBackwardFilter(cpuData(x) as Floats, cpuData(dy) as Floats, dw, g);
     return [dw];
-  },
-);
+  });
+}
+
+registerConvKernels<Conv2dAttrs>("conv2d", geometry2d);
