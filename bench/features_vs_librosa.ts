@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { readAudio } from "../data/audio.ts";
 import { logMelSpectrogram } from "../data/features.ts";
 import { writeWav } from "../data/wav.ts";
+import { median, PeerProcess } from "./peer.ts";
 
 const reps = Number(Deno.args[0] ?? 15);
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -27,36 +28,9 @@ const wav = Deno.makeTempFileSync({ suffix: ".wav" });
 writeWav(wav, audio, 16000);
 const samples = readAudio(wav).samples; // both sides see the same 16-bit-quantised signal
 
-const python = Deno.env.get("PYTHON") ?? "/opt/refvenv/bin/python";
-const child = new Deno.Command(python, {
-  args: [here("./features_vs_librosa.py")],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const writer = child.stdin.getWriter();
-const lines = child.stdout.pipeThrough(new TextDecoderStream()).values();
-let buffered = "";
-async function readLine(): Promise<string> {
-  while (!buffered.includes("\n")) {
-    const { value, done } = await lines.next();
-    if (done) throw new Error("bench/features_vs_librosa.py exited early");
-    buffered += value;
-  }
-  const i = buffered.indexOf("\n");
-  const line = buffered.slice(0, i);
-  buffered = buffered.slice(i + 1);
-  return line;
-}
-const send = (s: string): Promise<void> => writer.write(new TextEncoder().encode(s + "\n"));
+const peer = new PeerProcess(new URL("./features_vs_librosa.py", import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-await send(wav);
-console.log(`peer: ${await readLine()}`);
+console.log(`peer: ${await peer.ask(wav)}`);
 const ours: number[] = [];
 const theirs: number[] = [];
 const oursCpu: number[] = [];
@@ -68,8 +42,7 @@ const cpuMs = (): number => {
 let shape = "";
 // One untimed warm-up each (JIT, plan and filterbank caches; librosa's imports).
 logMelSpectrogram(samples);
-await send("run");
-await readLine();
+await peer.ask("run");
 for (let r = 0; r < reps; r++) {
   const t0 = performance.now();
   const c0 = cpuMs();
@@ -77,17 +50,14 @@ for (let r = 0; r < reps; r++) {
   ours.push(performance.now() - t0);
   oursCpu.push(cpuMs() - c0);
   shape = `[${f.shape[0]}, ${f.shape[1]}]`;
-  await send("run");
-  const [ms, cpu, rows, cols] = (await readLine()).split(" ");
+  const [ms, cpu, rows, cols] = (await peer.ask("run")).split(" ");
   theirs.push(Number(ms));
   theirsCpu.push(Number(cpu));
   if (`[${rows}, ${cols}]` !== shape) {
     throw new Error(`shape mismatch: ours ${shape}, librosa [${rows}, ${cols}]`);
   }
 }
-await send("quit");
-await writer.close();
-await child.status;
+await peer.close();
 Deno.removeSync(wav);
 const a = median(ours);
 const b = median(theirs);

@@ -12,6 +12,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { readAudio } from "../data/audio.ts";
 import { writeWav } from "../data/wav.ts";
+import { median, PeerProcess } from "./peer.ts";
 
 const reps = Number(Deno.args[0] ?? 15);
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -27,41 +28,15 @@ if (!sox.success) {
   throw new Error(`bench/flac_vs_soundfile.ts: sox failed: ${new TextDecoder().decode(sox.stderr)}`);
 }
 
-const child = new Deno.Command(Deno.env.get("PYTHON") ?? "/opt/refvenv/bin/python", {
-  args: [here("./flac_vs_soundfile.py")],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const writer = child.stdin.getWriter();
-const lines = child.stdout.pipeThrough(new TextDecoderStream()).values();
-let buffered = "";
-async function readLine(): Promise<string> {
-  while (!buffered.includes("\n")) {
-    const { value, done } = await lines.next();
-    if (done) throw new Error("bench/flac_vs_soundfile.py exited early");
-    buffered += value;
-  }
-  const i = buffered.indexOf("\n");
-  const line = buffered.slice(0, i);
-  buffered = buffered.slice(i + 1);
-  return line;
-}
-const send = (s: string): Promise<void> => writer.write(new TextEncoder().encode(s + "\n"));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const peer = new PeerProcess(new URL("./flac_vs_soundfile.py", import.meta.url));
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-await send(flac);
-console.log(`peer: ${await readLine()}`);
+console.log(`peer: ${await peer.ask(flac)}`);
 readAudio(flac);
-await send("run");
-await readLine();
+await peer.ask("run");
 const wall = [[], []] as number[][];
 const cpu = [[], []] as number[][];
 for (let r = 0; r < reps; r++) {
@@ -70,15 +45,12 @@ for (let r = 0; r < reps; r++) {
   const n = readAudio(flac).samples.length;
   wall[0].push(performance.now() - t0);
   cpu[0].push(cpuMs() - c0);
-  await send("run");
-  const [ms, cpuPeer, nPeer] = (await readLine()).split(" ");
+  const [ms, cpuPeer, nPeer] = (await peer.ask("run")).split(" ");
   wall[1].push(Number(ms));
   cpu[1].push(Number(cpuPeer));
   if (Number(nPeer) !== n) throw new Error(`sample count mismatch: ${n} vs ${nPeer}`);
 }
-await send("quit");
-await writer.close();
-await child.status;
+await peer.close();
 Deno.removeSync(dir, { recursive: true });
 const [a, b, c, d] = [median(wall[0]), median(wall[1]), median(cpu[0]), median(cpu[1])];
 console.log(`decode 60 s of 16-bit mono FLAC, ${reps} interleaved repetitions, medians:`);

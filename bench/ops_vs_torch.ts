@@ -14,6 +14,7 @@ import { rows as conv } from "./ops/conv.ts";
 import { rows as ctc } from "./ops/ctc.ts";
 import { rows as general } from "./ops/general.ts";
 import { rows as rnn } from "./ops/rnn.ts";
+import { median, PeerProcess } from "./peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,30 +26,9 @@ const { values } = parseArgs({
 });
 const reps = Number(values.reps);
 const rows = [...general, ...conv, ...rnn, ...ctc].filter((r) => r.name.includes(values.filter));
-const python = Deno.env.get("REF_PYTHON") ?? "/opt/refvenv/bin/python";
-const child = new Deno.Command(python, {
-  args: [new URL("./ops_vs_torch.py", import.meta.url).pathname],
-  stdin: "piped",
-  stdout: "piped",
-}).spawn();
-const writer = child.stdin.getWriter();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let pending = "";
+const peer = new PeerProcess(new URL("./ops_vs_torch.py", import.meta.url));
+const ask = (line: string): Promise<string> => peer.ask(line);
 
-async function ask(line: string): Promise<string> {
-  await writer.write(new TextEncoder().encode(line + "\n"));
-  while (!pending.includes("\n")) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`bench/ops_vs_torch.py exited while answering "${line}"`);
-    pending += r.value;
-  }
-  const k = pending.indexOf("\n");
-  const answer = pending.slice(0, k);
-  pending = pending.slice(k + 1);
-  return answer;
-}
-
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 console.log(`${reps} interleaved repetitions after 2 warm-ups each; medians in ms`);
 console.log(
   "| row | threads | toolkit wall | torch wall | wall ratio | toolkit CPU | torch CPU | CPU ratio |",
@@ -83,6 +63,4 @@ for (const threads of values.threads.split(",").map(Number)) {
     );
   }
 }
-await ask("quit").catch(() => "");
-await writer.close().catch(() => {});
-await child.status;
+await peer.close();

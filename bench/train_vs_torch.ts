@@ -25,6 +25,7 @@ import { configs } from "../models/configs/mod.ts";
 import { CtcModel } from "../models/ctc_model.ts";
 import { makeOptimizer, vocabularyOf } from "../models/trainer.ts";
 import { noGrad, Rng, setBlasThreads, tensor, TensorScope } from "../ops/mod.ts";
+import { median, PeerProcess } from "./peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,28 +45,11 @@ const inferSeconds = Number(values["infer-seconds"]);
 const targetLength = 60;
 const lr = 0.01;
 
-const python = Deno.env.get("REF_PYTHON") ?? "/opt/refvenv/bin/python";
-const child = new Deno.Command(python, {
-  args: [new URL("./train_vs_torch.py", import.meta.url).pathname, "--serve"],
-  stdin: "piped",
-  stdout: "piped",
-}).spawn();
-const writer = child.stdin.getWriter();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let pending = "";
+const peer = new PeerProcess(new URL("./train_vs_torch.py", import.meta.url), ["--serve"]);
 
 /** Sends one JSON command to the torch process and returns its one-line JSON answer. */
 async function ask(msg: Record<string, unknown>): Promise<Record<string, number>> {
-  await writer.write(new TextEncoder().encode(JSON.stringify(msg) + "\n"));
-  while (!pending.includes("\n")) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`bench/train_vs_torch.py exited while answering ${JSON.stringify(msg.cmd)}`);
-    pending += r.value;
-  }
-  const k = pending.indexOf("\n");
-  const line = pending.slice(0, k);
-  pending = pending.slice(k + 1);
-  const answer = JSON.parse(line);
+  const answer = JSON.parse(await peer.ask(JSON.stringify(msg)));
   if (answer.error) throw new Error(`bench/train_vs_torch.py: ${answer.error}`);
   return answer;
 }
@@ -79,8 +63,6 @@ async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: n
   const c = process.cpuUsage(c0);
   return { wall, cpu: (c.user + c.system) / 1000 };
 }
-
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 /** One config's model, optimizer, batch and audio on the toolkit side. */
 function setup(name: string) {
@@ -239,7 +221,5 @@ try {
     }
   }
 } finally {
-  await ask({ cmd: "quit" }).catch(() => ({}));
-  await writer.close().catch(() => {});
-  await child.status;
+  await peer.close(JSON.stringify({ cmd: "quit" }));
 }
