@@ -38,6 +38,20 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nvidia_icd" ] && ! ls /usr/share/vulk
   export VK_DRIVER_FILES="$nvidia_icd"
   echo "VK_DRIVER_FILES=$VK_DRIVER_FILES"
 fi
+# Containers given only the compute driver capabilities carry libGLX_nvidia (NVIDIA's Vulkan
+# driver) without its ICD manifest: write one so the Vulkan loader can find it.
+if [ -z "${VK_DRIVER_FILES:-}" ] && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
+  glx=$(ldconfig -p | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')
+  [ -z "$glx" ] && glx=$(find / -xdev -name 'libGLX_nvidia.so.0' 2>/dev/null | head -1)
+  if [ -n "$glx" ]; then
+    icd="${TMPDIR:-/tmp}/nvidia_icd.json"
+    printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$glx" >"$icd"
+    export VK_DRIVER_FILES="$icd"
+    echo "wrote $icd for $glx"
+  else
+    echo "no libGLX_nvidia.so.0 on this machine: NVIDIA's Vulkan driver is not mounted"
+  fi
+fi
 ls /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null
 
 step "Deno"
@@ -64,11 +78,11 @@ console.log(JSON.stringify({ info: a.info, maxBufferSize: l.maxBufferSize,
 
 status=0
 step "webgpu backend tests"
-timeout 240 "$deno" test -A tests/ops/webgpu_backend_test.ts || status=1
+timeout 150 "$deno" test -A tests/ops/webgpu_backend_test.ts || status=1
 step "conformance cases on webgpu"
-timeout 240 "$deno" test -A tests/ops/conformance_test.ts --filter webgpu || status=1
+timeout 150 "$deno" test -A tests/ops/conformance_test.ts --filter webgpu || status=1
 step "webgpu bench"
-timeout 240 "$deno" run -A bench/webgpu_bench.ts --sizes "${GPU_CHECK_SIZES:-256,1024,2048}" --skip-cpu ||
+timeout 120 "$deno" run -A bench/webgpu_bench.ts --sizes "${GPU_CHECK_SIZES:-256,1024,2048}" --skip-cpu ||
   echo "bench failed or timed out"
 step "done: tests $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status
