@@ -43,6 +43,13 @@ export function overrideConfig(config: SpeechConfig, path: string, value: string
   } catch {
     // a bare string such as a path
   }
+  const current = node[last];
+  // A list field given a bare string is a comma-separated list (`--data.eval=a.csv,b.csv`).
+  if (Array.isArray(current) && typeof parsed === "string") parsed = parsed.split(",");
+  const kind = (v: unknown) => Array.isArray(v) ? "list" : v === null ? "null" : typeof v;
+  if (current !== undefined && current !== null && kind(current) !== kind(parsed)) {
+    throw new Error(`--${path}=${value}: expected a ${kind(current)}, got a ${kind(parsed)}`);
+  }
   node[last] = parsed;
   return copy as unknown as SpeechConfig;
 }

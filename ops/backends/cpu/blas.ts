@@ -9,7 +9,7 @@
  * the CPU's flags (/proc/cpuinfo) before dlopen.
  *
  * Library search: $DENO_CTC_OPENBLAS, then the usual sonames and Debian/Homebrew paths.
- * Threads: $DENO_CTC_THREADS, else all cores; `setBlasThreads(n)` changes it at run time.
+ * Threads: $DENO_CTC_THREADS, else $OPENBLAS_NUM_THREADS (which OpenBLAS users already set), else all cores; `setBlasThreads(n)` changes it at run time.
  */
 
 const ROW_MAJOR = 101;
@@ -139,7 +139,9 @@ function load(): void {
     try {
       const dl = Deno.dlopen(path, symbols);
       lib = dl.symbols;
-      const wanted = Number(envGet("DENO_CTC_THREADS") ?? navigator.hardwareConcurrency ?? 1);
+      const wanted = Number(
+        envGet("DENO_CTC_THREADS") ?? envGet("OPENBLAS_NUM_THREADS") ?? navigator.hardwareConcurrency ?? 1,
+      );
       lib.openblas_set_num_threads(Math.max(1, wanted | 0));
       info = {
         implementation: "openblas",
