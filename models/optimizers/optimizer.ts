@@ -73,15 +73,20 @@ export abstract class Optimizer {
     });
   }
 
-  /** Applies one update with learning rate `lr` from the parameters' `.grad`, then clears them. */
-  step(lr: number): void {
+  /**
+   * Applies one update with learning rate `lr` from the parameters' `.grad`, then clears them.
+   * `gradScale` multiplies the gradients first (before clipping): 1/iterSize turns gradients
+   * summed over iterSize batches into their mean, as OpenSeq2Seq's `iter_size` does.
+   */
+  step(lr: number, gradScale = 1): void {
     noGrad(() => {
       const clipScale = this.options.clipNorm
-        ? minimum(1, div(this.options.clipNorm, add(this.gradNorm(), 1e-6)))
+        ? minimum(1, div(this.options.clipNorm, add(mul(this.gradNorm(), gradScale), 1e-6)))
         : null;
+      const scale = gradScale === 1 ? clipScale : clipScale ? mul(clipScale, gradScale) : scalar(gradScale);
       for (const [name, w] of this.params) {
         if (!w.grad) continue;
-        let g = clipScale ? mul(w.grad, clipScale) : w.grad;
+        let g = scale ? mul(w.grad, scale) : w.grad;
         if (this.options.larc) g = mul(g, larcScale(w, g, lr, this.options.larc));
         const wd = this.options.noDecay?.(name) ? 0 : this.options.weightDecay ?? 0;
         assign(w, this.update(name, w, g, lr, wd));

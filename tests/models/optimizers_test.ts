@@ -69,3 +69,20 @@ Deno.test("clipNorm scales gradients down to the global norm", () => {
   const d = w.dataSync();
   assert.ok(Math.abs(d[0] + 0.6) < 1e-6 && Math.abs(d[1] + 0.8) < 1e-6, `got ${d}`);
 });
+
+Deno.test("gradScale averages gradients accumulated over iter_size batches, before clipping", () => {
+  // OpenSeq2Seq's IterSizeTests: the accumulator holds sum(g) / iter_size.
+  const w = tensor([1, 1], [2], { dtype: "float64", requiresGrad: true });
+  new SGD(new Map([["w", w]])).step(0.1, 1 / 4);
+  assert.deepEqual([...w.dataSync()], [1, 1]); // no gradient: nothing moves
+  w.grad = tensor([8, -4], [2], { dtype: "float64" }); // four batches' gradients, summed
+  new SGD(new Map([["w", w]])).step(0.1, 1 / 4);
+  const d = w.dataSync();
+  assert.ok(Math.abs(d[0] - 0.8) < 1e-12 && Math.abs(d[1] - 1.1) < 1e-12, `got ${d}`);
+  // Clipping sees the mean gradient [2, -1] (norm √5), not the sum.
+  const v = tensor([0, 0], [2], { dtype: "float64", requiresGrad: true });
+  v.grad = tensor([8, -4], [2], { dtype: "float64" });
+  new SGD(new Map([["v", v]]), { clipNorm: 5 }).step(1, 1 / 4);
+  const e = v.dataSync();
+  assert.ok(Math.abs(e[0] + 2) < 1e-6 && Math.abs(e[1] - 1) < 1e-6, `got ${e}`);
+});
