@@ -42,7 +42,14 @@ export interface VoiceSet {
 export const VOICE_SPLITS: { train: VoiceSet; heldOut: VoiceSet } = {
   train: {
     voices: ["en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-029"],
-    variants: ["", "m1", "m2", "m3", "m4", "f1", "f2", "f4", "klatt", "klatt2"],
+    // Every espeak-ng variant that sounds like a person, less the held-out ones: more
+    // speakers per sentence is what carries a model over to voices it never heard.
+    variants: [
+      ...["", "m1", "m2", "m3", "m4", "m6", "m8", "f1", "f2", "f4", "klatt", "klatt2", "klatt4"],
+      ...["Alex", "Andy", "Annie", "aunty", "belinda", "benjamin", "caleb", "david", "ed", "edward"],
+      ...["Gene", "john", "linda", "max", "Michael", "Mike", "paul", "rob", "robert", "steph", "zac"],
+      ...["norbert", "travis", "victor", "quincy", "grandpa", "grandma", "shelby", "Lee"],
+    ],
     speeds: [140, 160, 175, 190, 210],
     pitches: [30, 40, 50, 60, 70],
   },
