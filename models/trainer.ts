@@ -2,7 +2,7 @@
  * Training, evaluation and inference loops for CtcModel, driven by a SpeechConfig.
  *
  * A step: pad a batch → SpecAugment (train) → forward → CTC loss → one host read of the
- * loss and gradient norm → backward → optimizer update every iterSize batches. A non-finite
+ * loss and gradient norm → backward → optimizer update every iterSize batches with the mean of their gradients. A non-finite
  * loss or gradient skips the update and is logged; `maxNonFiniteSteps` in a row stop the
  * run with an error (the last good checkpoint stays on disk). Each logged step is one JSON
  * line in <logDir>/log.jsonl (and a progress bar with ETA goes to stderr when it is a terminal,
@@ -153,6 +153,11 @@ export interface TrainOptions {
   onLog?: (log: StepLog) => void;
   /** Called after each evaluation. */
   onEval?: (step: number, result: EvalResult) => void;
+  /**
+   * Wall-clock time (`Date.now()` milliseconds) after which no new step starts: training
+   * stops early, saves a checkpoint and evaluates as at `maxSteps`.
+   */
+  deadline?: number;
   /** Pre-loaded training data (otherwise read from config.data.train). */
   trainSet?: UtteranceSet;
   evalSet?: UtteranceSet;
@@ -264,7 +269,8 @@ export async function train(
     await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints });
   };
   try {
-    while (step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs)) {
+    const timeLeft = () => options.deadline === undefined || Date.now() < options.deadline;
+    while (step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs) && timeLeft()) {
       dataRng.setState(epochStartState);
       const plan = planEpoch(trainSet.durations, dataRng, { batchSize: config.data.batchSize, nBuckets: 4 });
       if (resumeAugmentState) {
@@ -272,7 +278,7 @@ export async function train(
         dataRng.setState(resumeAugmentState as typeof epochStartState);
         resumeAugmentState = null;
       }
-      for (; batchInEpoch < plan.length && step < t.maxSteps; batchInEpoch++) {
+      for (; batchInEpoch < plan.length && step < t.maxSteps && timeLeft(); batchInEpoch++) {
         const started = performance.now();
         const items = plan[batchInEpoch].map((i) => trainSet.items[i]);
         const batch = padBatch(items, { padTo });
@@ -322,7 +328,7 @@ export async function train(
           // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
           if ((step + 1) % t.iterSize === 0) {
             using _scope = new TensorScope();
-            optimizer.step(lr);
+            optimizer.step(lr, 1 / t.iterSize);
           }
         }
         const stepTimeS = (performance.now() - started) / 1000;

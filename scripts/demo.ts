@@ -1,18 +1,22 @@
 /**
  * The main job, end to end on a fresh machine (the README's first command):
  * synthesise a speech corpus with espeak-ng from the sentences the repo carries (training
- * voices, plus a held-out split spoken by voices the model never hears), train the small
- * model from scratch within a time budget, transcribe the held-out split and print its WER.
+ * voices, plus a held-out split spoken by voices the model never hears), train the demo model
+ * (`small_wide`) from scratch within a time budget, transcribe the held-out split and print its WER.
  *
- *   ./deno task demo [--minutes 60] [--train 3000] [--heldout 200] [--out work]
+ *   ./deno task demo [--minutes 60] [--train 19000] [--heldout 200] [--out work]
  *
- * Re-running reuses the synthesised audio and resumes training from the newest checkpoint.
+ * The budget covers everything from start to the printed WER. The learning-rate schedule is
+ * fitted to it: a short first run measures the step time, and the cosine decay is set to end
+ * when the budget does (the plan is kept in the run folder). Re-running reuses the synthesised
+ * audio and the plan and resumes from the newest checkpoint.
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/synth.ts";
 import { Vocabulary } from "../data/vocabulary.ts";
-import { config as small } from "../models/configs/small.ts";
+import { config as demoConfig } from "../models/configs/small_wide.ts";
+import { listCheckpoints } from "../models/checkpoint.ts";
 import { loadUtterances } from "../models/dataset.ts";
 import { evaluate, train } from "../models/trainer.ts";
 
@@ -20,13 +24,14 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     minutes: { type: "string", default: "60" },
-    train: { type: "string", default: "3000" },
+    train: { type: "string", default: "19000" },
     heldout: { type: "string", default: "200" },
     out: { type: "string", default: "work" },
     "max-chars": { type: "string", default: "80" },
   },
 });
 
+const started = Date.now();
 if (!hasEspeak()) {
   console.error(
     "error: espeak-ng is not installed (Debian: apt-get install espeak-ng sox); run bash .ci/setup",
@@ -46,6 +51,7 @@ const nTrain = Number(values.train), nHeld = Number(values.heldout);
 if (sentences.length < nTrain + nHeld) {
   throw new Error(`only ${sentences.length} usable sentences for ${nTrain}+${nHeld}`);
 }
+const elapsed = () => `${((Date.now() - started) / 60_000).toFixed(1)} min`;
 
 console.error(`[demo] synthesising ${nTrain} training and ${nHeld} held-out utterances with espeak-ng ...`);
 const trainSet = await synthesizeCorpus(sentences.slice(0, nTrain), {
@@ -59,46 +65,79 @@ const heldSet = await synthesizeCorpus(sentences.slice(nTrain, nTrain + nHeld), 
   seed: 2,
 });
 
-const config = structuredClone(small);
+const config = structuredClone(demoConfig);
 config.data.train = [trainSet.manifestPath];
 config.data.eval = [heldSet.manifestPath];
-config.training.logDir = `${out}/runs/small`;
-const budgetMs = Number(values.minutes) * 60_000;
-console.error(`[demo] computing features ...`);
+config.data.infer = [heldSet.manifestPath];
+config.training.logDir = `${out}/runs/demo`;
+console.error(`[demo] computing features (${elapsed()}) ...`);
 const trainUtts = loadUtterances(config.data.train, vocab, config.features);
 const evalUtts = loadUtterances(config.data.eval, vocab, config.features);
 
-// Train in chunks so the time budget is honoured between checkpoints.
-const started = Date.now();
-let steps = 0;
-while (Date.now() - started < budgetMs && steps < small.training.maxSteps) {
-  config.training.maxSteps = Math.min(steps + config.training.saveEvery, small.training.maxSteps);
-  const r = await train(config, {
-    resume: true,
-    trainSet: trainUtts,
-    onLog: (l) => {
-      if (l.step % 50 === 0) {
-        console.error(
-          `[demo] step ${l.step} loss ${l.loss.toFixed(2)} lr ${l.lr.toExponential(2)} ${
-            l.audioSecondsPerSecond.toFixed(1)
-          } s/s`,
-        );
-      }
-    },
-  });
-  steps = r.steps;
-  const ev = await evaluate(r.model, evalUtts, vocab, { batchSize: 16, padTo: config.features.padTo });
-  console.error(
-    `[demo] step ${steps}: held-out WER ${(100 * ev.wer).toFixed(1)}% CER ${(100 * ev.cer).toFixed(1)}%`,
-  );
-  if (Date.now() - started >= budgetMs || steps >= small.training.maxSteps) {
-    for (let i = 0; i < Math.min(3, ev.references.length); i++) {
-      console.log(`REF: ${ev.references[i]}\nHYP: ${ev.hypotheses[i]}`);
-    }
-    console.log(
-      `Held-out voices (${evalUtts.items.length} utterances): WER ${(100 * ev.wer).toFixed(2)}%  CER ${
-        (100 * ev.cer).toFixed(2)
-      }%  after ${steps} steps`,
+// What is left of the budget once the final evaluation (a few seconds) is set aside.
+const deadline = started + Number(values.minutes) * 60_000 - 30_000;
+const planPath = `${config.training.logDir}/plan.json`;
+let plan: { steps: number } | null = null;
+try {
+  plan = JSON.parse(await Deno.readTextFile(planPath));
+} catch {
+  plan = null;
+}
+const onLog = (l: { step: number; loss: number; lr: number; audioSecondsPerSecond: number }) => {
+  if (l.step % 100 === 0) {
+    console.error(
+      `[demo] ${elapsed()} step ${l.step} loss ${l.loss.toFixed(2)} lr ${l.lr.toExponential(2)} ${
+        l.audioSecondsPerSecond.toFixed(0)
+      } s/s`,
     );
   }
+};
+if (!plan) {
+  if (listCheckpoints(config.training.logDir).length > 0) {
+    throw new Error(
+      `${config.training.logDir} has checkpoints but no plan.json; remove the folder to start over`,
+    );
+  }
+  // Calibration: steps inside the warmup, whose learning rates do not depend on the decay length.
+  const calibration = Math.min(100, (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 100);
+  const t0 = Date.now();
+  await train({ ...config, training: { ...config.training, maxSteps: calibration } }, {
+    resume: true,
+    trainSet: trainUtts,
+    deadline,
+    onLog,
+  });
+  const perStep = (Date.now() - t0) / calibration;
+  // 5 % set aside for the evaluations and checkpoints on the way.
+  const steps = calibration + Math.floor((deadline - Date.now()) / (perStep * 1.05));
+  plan = { steps };
+  await Deno.writeTextFile(planPath, JSON.stringify(plan));
+  console.error(`[demo] ${(perStep / 1000).toFixed(2)} s a step: the schedule ends at step ${steps}`);
 }
+config.training.maxSteps = plan.steps;
+if (config.lrPolicy.kind === "cosine") config.lrPolicy.decaySteps = plan.steps;
+
+const r = await train(config, {
+  resume: true,
+  trainSet: trainUtts,
+  evalSet: evalUtts,
+  withEval: true,
+  deadline,
+  onLog,
+  onEval: (step, ev) =>
+    console.error(
+      `[demo] ${elapsed()} step ${step}: held-out WER ${(100 * ev.wer).toFixed(1)}% CER ${
+        (100 * ev.cer).toFixed(1)
+      }%`,
+    ),
+});
+const ev = r.lastEval ??
+  await evaluate(r.model, evalUtts, vocab, { batchSize: 16, padTo: config.features.padTo });
+for (let i = 0; i < Math.min(5, ev.references.length); i++) {
+  console.log(`REF: ${ev.references[i]}\nHYP: ${ev.hypotheses[i]}`);
+}
+console.log(
+  `Held-out voices (${evalUtts.items.length} utterances): WER ${(100 * ev.wer).toFixed(2)}%  CER ${
+    (100 * ev.cer).toFixed(2)
+  }%  after ${r.steps} steps, ${elapsed()} in all`,
+);

@@ -1,9 +1,9 @@
 /**
- * A wider variant of `small` (4,480,029 parameters) with more dropout
- * and stronger SpecAugment, trained on 3,800 synthetic sentences:
+ * The demo's model (`deno task demo`): a wider variant of `small` (4,480,029 parameters), trained
+ * on up to 19,000 synthetic sentences spoken by ~40 espeak-ng voice variants. By hand:
  *
- *   ./deno task synth --out work/synth2/train --count 3800 --split train --max-chars 80
- *   ./deno task synth --out work/synth2/heldout --count 200 --offset 3800 --split held-out --max-chars 80
+ *   ./deno task synth --out work/synth/train --count 19000 --split train --max-chars 80 --seed 1
+ *   ./deno task synth --out work/synth/heldout --count 200 --offset 19000 --split held-out --max-chars 80 --seed 2
  *   ./deno task train --config small_wide --mode train_eval
  */
 import { config as small } from "./small.ts";
@@ -19,27 +19,27 @@ export const config: SpeechConfig = {
     bnMomentum: 0.1,
     bnEps: 1e-3,
     blocks: [
-      { repeat: 1, kernel: 11, stride: 2, channels: 192, dropout: 0.2 },
-      { repeat: 2, kernel: 11, channels: 192, dropout: 0.2, residual: true },
-      { repeat: 2, kernel: 13, channels: 224, dropout: 0.2, residual: true },
-      { repeat: 2, kernel: 17, channels: 256, dropout: 0.2, residual: true },
-      { repeat: 1, kernel: 1, channels: 320, dropout: 0.2 },
+      { repeat: 1, kernel: 11, stride: 2, channels: 192, dropout: 0.1 },
+      { repeat: 2, kernel: 11, channels: 192, dropout: 0.1, residual: true },
+      { repeat: 2, kernel: 13, channels: 224, dropout: 0.1, residual: true },
+      { repeat: 2, kernel: 17, channels: 256, dropout: 0.1, residual: true },
+      { repeat: 1, kernel: 1, channels: 320, dropout: 0.1 },
     ],
   },
   data: {
     ...small.data,
-    train: ["work/synth2/train/manifest.csv"],
-    eval: ["work/synth2/heldout/manifest.csv"],
-    infer: ["work/synth2/heldout/manifest.csv"],
-    freqMasks: { count: 2, width: 10 },
-    timeMasks: { count: 2, width: 20 },
+    train: ["work/synth/train/manifest.csv"],
+    eval: ["work/synth/heldout/manifest.csv"],
+    infer: ["work/synth/heldout/manifest.csv"],
+    freqMasks: { count: 2, width: 8 },
+    timeMasks: { count: 2, width: 15 },
   },
-  lrPolicy: { kind: "cosine", lr: 0.02, warmupSteps: 300, decaySteps: 3500, minLr: 1e-5 },
+  lrPolicy: { kind: "cosine", lr: 0.02, warmupSteps: 300, decaySteps: 6000, minLr: 1e-5 },
   training: {
     ...small.training,
-    maxSteps: 3500,
-    evalEvery: 500,
-    saveEvery: 500,
+    maxSteps: 6000,
+    evalEvery: 1000,
+    saveEvery: 250,
     logDir: "work/runs/small_wide",
   },
 };

@@ -217,3 +217,28 @@ Deno.test("maxNonFiniteSteps non-finite steps in a row stop training with an err
     assert.equal(lines.length, 2, "the third non-finite step throws before it is logged");
     assert.ok(lines.every((l) => l.skipped === true));
   }));
+
+Deno.test("a deadline stops training between steps, saves a checkpoint and resumes from it", () =>
+  withTempDir(async (dir) => {
+    const set = tinySet(8, 3);
+    const cfg = tinyConfig(dir, { maxSteps: 6 });
+    let stopAt = Infinity;
+    const r = await quietly(() =>
+      train(cfg, {
+        trainSet: set,
+        // Time runs out once step 2 is logged: steps 0-2 are done, step 3 never starts.
+        get deadline() {
+          return stopAt;
+        },
+        onLog: (l) => {
+          if (l.step === 2) stopAt = 0;
+        },
+      })
+    );
+    assert.equal(r.steps, 3);
+    assert.ok((await Deno.stat(`${dir}/ckpt-00000003.safetensors`)).isFile);
+    const resumed = await quietly(() =>
+      train(cfg, { trainSet: set, resume: true, deadline: Date.now() + 600_000 })
+    );
+    assert.equal(resumed.steps, 6);
+  }));
