@@ -101,15 +101,15 @@ if (!plan) {
   // Calibration: steps inside the warmup, whose learning rates do not depend on the decay length.
   const calibration = Math.min(100, (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 100);
   const t0 = Date.now();
-  await train({ ...config, training: { ...config.training, maxSteps: calibration } }, {
+  const done = await train({ ...config, training: { ...config.training, maxSteps: calibration } }, {
     resume: true,
     trainSet: trainUtts,
     deadline,
     onLog,
   });
-  const perStep = (Date.now() - t0) / calibration;
+  const perStep = (Date.now() - t0) / Math.max(1, done.steps);
   // 5 % set aside for the evaluations and checkpoints on the way.
-  const steps = calibration + Math.floor((deadline - Date.now()) / (perStep * 1.05));
+  const steps = done.steps + Math.max(0, Math.floor((deadline - Date.now()) / (perStep * 1.05)));
   plan = { steps };
   await Deno.writeTextFile(planPath, JSON.stringify(plan));
   console.error(`[demo] ${(perStep / 1000).toFixed(2)} s a step: the schedule ends at step ${steps}`);

@@ -191,3 +191,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "demo: synthesises, fits its schedule to the budget, stops in time and prints the held-out WER",
+  ignore: !espeak,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "demo_test_" });
+    try {
+      const started = Date.now();
+      // 0.75 minutes less the 30 s kept for the final evaluation: 15 s of calibration and training.
+      const args = ["--minutes", "0.75", "--train", "24", "--heldout", "4", "--out", dir];
+      const r = await runScript("scripts/demo.ts", args);
+      assertOk(r, "demo");
+      assert.ok(Date.now() - started < 45_000 + 20_000, `took ${Date.now() - started} ms`);
+      const plan = JSON.parse(await Deno.readTextFile(`${dir}/runs/demo/plan.json`));
+      assert.ok(plan.steps > 0, `plan ${JSON.stringify(plan)}`);
+      const m = r.stdout.match(
+        /Held-out voices \(4 utterances\): WER ([\d.]+)% {2}CER ([\d.]+)% {2}after (\d+) steps/,
+      );
+      assert.ok(m, r.stdout);
+      assert.ok(Number(m[3]) <= plan.steps);
+      // Re-running reuses the audio and the plan, and resumes where the first run stopped.
+      const again = await runScript("scripts/demo.ts", args);
+      assertOk(again, "demo rerun");
+      assert.match(again.stderr, /resumed from/);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/runs/demo/plan.json`)), plan);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
