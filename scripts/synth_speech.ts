@@ -7,7 +7,7 @@
  * Options: --text FILE (one sentence a line; default data/corpus/gutenberg_sentences.txt),
  * --out DIR, --count N, --offset K (skip the first K usable sentences, for disjoint splits),
  * --split train|held-out (disjoint voice sets), --voices a,b --variants x,y --speeds --pitches
- * (override the split's sets), --seed S, --jobs N, --max-chars N, --vocab FILE,
+ * (override the split's sets), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
  * --resampler sox|toolkit, --manifest NAME.
  */
 import { parseArgs } from "node:util";
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
       seed: { type: "string", default: "0" },
       jobs: { type: "string" },
       "max-chars": { type: "string", default: "200" },
+      "min-chars": { type: "string", default: "10" },
       vocab: { type: "string" },
       resampler: { type: "string", default: "sox" },
       manifest: { type: "string", default: "manifest.csv" },
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
   const vocab = values.vocab ? readVocabulary(values.vocab) : Vocabulary.english();
   const all = filterSentences(Deno.readTextFileSync(values.text).split("\n"), vocab, {
     maxChars: Number(values["max-chars"]),
+    minChars: Number(values["min-chars"]),
   });
   const offset = Number(values.offset);
   const sentences = all.slice(offset, values.count ? offset + Number(values.count) : undefined);
