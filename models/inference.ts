@@ -6,12 +6,14 @@
 import { readAudio } from "../data/audio.ts";
 import { computeFeatures } from "../data/compute_features.ts";
 import { Vocabulary } from "../data/vocabulary.ts";
-import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { writeLogitsFile } from "../decode/logits_file.ts";
 import { noGrad, Rng, tensor, TensorScope } from "../ops/mod.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import type { SpeechConfig } from "./configs/types.ts";
 import { CtcModel } from "./ctc_model.ts";
+import { greedyTranscript, type TimedWord, type Transcript } from "./transcript_decoder.ts";
+
+export type { TimedWord, Transcript };
 
 /** A model ready for inference, with what it needs from its checkpoint. */
 export interface LoadedModel {
@@ -38,13 +40,6 @@ export async function loadModel(path: string): Promise<LoadedModel> {
   return { model, config, vocab, frameStepS: (config.features.windowStride ?? 0.01) * model.timeStride };
 }
 
-/** A word with its times in seconds. */
-export interface TimedWord {
-  word: string;
-  startS: number;
-  endS: number;
-}
-
 /** Logits [T', V] of one audio file. */
 export function audioLogits(m: LoadedModel, path: string): { logits: Float32Array; nFrames: number } {
   const audio = readAudio(path);
@@ -58,24 +53,8 @@ export function audioLogits(m: LoadedModel, path: string): { logits: Float32Arra
 }
 
 /** Greedy transcript of an audio file with word times from the frames that emitted each character. */
-export function transcribeFile(m: LoadedModel, path: string): { text: string; words: TimedWord[] } {
-  const { logits, nFrames } = audioLogits(m, path);
-  const r = ctcGreedyDecode(logits, { nFrames, blankIndex: m.vocab.blankIndex, vocabulary: m.vocab.chars });
-  const words: TimedWord[] = [];
-  let cur = "", start = -1, end = -1;
-  for (let i = 0; i < r.labels.length; i++) {
-    const ch = m.vocab.chars[r.labels[i]];
-    if (ch === " ") {
-      if (cur) words.push({ word: cur, startS: start * m.frameStepS, endS: (end + 1) * m.frameStepS });
-      cur = "";
-      continue;
-    }
-    if (!cur) start = r.frames[i];
-    cur += ch;
-    end = r.frames[i];
-  }
-  if (cur) words.push({ word: cur, startS: start * m.frameStepS, endS: (end + 1) * m.frameStepS });
-  return { text: r.text.trim().replace(/ +/g, " "), words };
+export function transcribeFile(m: LoadedModel, path: string): Transcript {
+  return greedyTranscript(audioLogits(m, path), m.vocab, m.frameStepS);
 }
 
 /** Writes logits of many files in the format scripts/decode.ts reads (decode/logits_file.ts). */

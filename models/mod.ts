@@ -38,7 +38,15 @@ export {
   audioLogits,
   type LoadedModel,
   loadModel,
-  type TimedWord,
   transcribeFile,
   writeInferenceLogits,
 } from "./inference.ts";
+export {
+  describeDecoder,
+  greedyTranscript,
+  type TimedWord,
+  type Transcript,
+  TranscriptDecoder,
+  type TranscriptDecoderOptions,
+  type UtteranceLogits,
+} from "./transcript_decoder.ts";

@@ -31,6 +31,7 @@ import { NovoGrad } from "./optimizers/novograd.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import { SGD } from "./optimizers/sgd.ts";
 import { writeTrainingPlot } from "./plot.ts";
+import type { TranscriptDecoder } from "./transcript_decoder.ts";
 import { ProgressBar } from "./progress.ts";
 
 /** One logged training step. */
@@ -111,12 +112,15 @@ export async function greedyTranscripts(
   return out;
 }
 
-/** Greedy WER/CER and mean loss of `model` on `set` (eval mode). */
+/**
+ * WER/CER and mean loss of `model` on `set` (eval mode), with greedy decoding or, when
+ * `options.decoder` is given, with that decoder (beam search + LM as a config asks).
+ */
 export async function evaluate(
   model: CtcModel,
   set: UtteranceSet,
   vocab: Vocabulary,
-  options: { batchSize: number; padTo?: number },
+  options: { batchSize: number; padTo?: number; decoder?: TranscriptDecoder },
 ): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
@@ -128,7 +132,17 @@ export async function evaluate(
     const { logits, lengths } = noGrad(() => model.forward(batchTensors(batch), batch.featureLengths));
     const loss = noGrad(() => model.loss(logits, lengths, batch.targets, batch.targetLengths));
     lossSum += (await loss.item()) * batch.transcripts.length;
-    hyps.push(...await greedyTranscripts(logits, lengths, vocab));
+    if (options.decoder) {
+      const [n, t, v] = logits.shape;
+      const data = await logits.data() as Float32Array;
+      const utts = Array.from({ length: n }, (_, i) => ({
+        logits: data.subarray(i * t * v, (i * t + lengths[i]) * v),
+        nFrames: lengths[i],
+      }));
+      hyps.push(...(await options.decoder.decode(utts)).map((r) => r.text));
+    } else {
+      hyps.push(...await greedyTranscripts(logits, lengths, vocab));
+    }
     refs.push(...batch.transcripts);
     paths.push(...batch.paths);
   }

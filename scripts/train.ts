@@ -6,12 +6,16 @@
  *   deno task train --config small --mode infer --infer_output_file out.csv [--logits_output_file logits.safetensors]
  *
  * Any config field can be overridden with --section.key=value (JSON values, or bare strings).
+ * eval prints the greedy WER and, when the config's decoder is a beam search
+ * (`--decoder.kind=beam --decoder.lm=lm.bin --decoder.alpha=0.5`), the beam search's too;
+ * infer transcribes with the config's decoder.
  */
 import { parseArgs } from "node:util";
 import { readManifest } from "../data/manifest.ts";
 import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
-import { loadModel, transcribeFile, writeInferenceLogits } from "../models/inference.ts";
+import { audioLogits, loadModel, writeInferenceLogits } from "../models/inference.ts";
+import { describeDecoder, TranscriptDecoder } from "../models/transcript_decoder.ts";
 import { evaluate, train, vocabularyOf } from "../models/trainer.ts";
 import { loadUtterances } from "../models/dataset.ts";
 
@@ -81,11 +85,25 @@ try {
         r.loss.toFixed(3)
       } on ${set.items.length} utterances`,
     );
+    if (config.decoder.kind === "beam") {
+      using decoder = await TranscriptDecoder.create(config.decoder, vocab, { frameStepS: m.frameStepS });
+      const b = await evaluate(m.model, set, vocab, {
+        batchSize: config.data.batchSize,
+        padTo: m.config.features.padTo,
+        decoder,
+      });
+      console.log(
+        `EVAL ${describeDecoder(config.decoder)} WER=${(100 * b.wer).toFixed(2)}% CER=${
+          (100 * b.cer).toFixed(2)
+        }%`,
+      );
+    }
   } else if (mode === "infer") {
     const m = await loadModel(newest());
     const paths = config.data.infer.flatMap((f) => readManifest(f).map((e) => e.audioPath));
+    using decoder = await TranscriptDecoder.create(config.decoder, m.vocab, { frameStepS: m.frameStepS });
     const rows = ["wav_filename,transcript"];
-    for (const p of paths) rows.push(`${p},${transcribeFile(m, p).text}`);
+    for (const p of paths) rows.push(`${p},${(await decoder.decode([audioLogits(m, p)]))[0].text}`);
     const out = (values.infer_output_file as string | undefined) ?? `${config.training.logDir}/infer.csv`;
     await Deno.writeTextFile(out, rows.join("\n") + "\n");
     console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);

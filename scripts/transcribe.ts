@@ -1,24 +1,54 @@
 /**
  * Transcribe WAV/FLAC files with a checkpoint, printing the text and word times.
  *
- *   deno run --allow-read --allow-env --allow-ffi scripts/transcribe.ts --checkpoint work/runs/small/ckpt-*.safetensors a.wav b.flac
+ *   deno run --allow-read --allow-env --allow-ffi scripts/transcribe.ts --checkpoint work/runs/demo/ckpt-*.safetensors a.wav b.flac
+ *   ... --lm lm.bin --alpha 0.5 --beta 1 [--beam_width 128]   beam search with an n-gram LM
+ *   ... --beam_width 32                                       beam search without an LM
+ *
+ * Without decoder flags it decodes as the checkpoint's config says (greedy unless it names a
+ * beam search). Beam search runs on Workers (add --allow-read for the LM file).
  */
 import { parseArgs } from "node:util";
-import { loadModel, transcribeFile } from "../models/inference.ts";
+import type { DecoderConfig } from "../models/configs/types.ts";
+import { audioLogits, loadModel } from "../models/inference.ts";
+import { TranscriptDecoder } from "../models/transcript_decoder.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
-  options: { checkpoint: { type: "string" }, json: { type: "boolean", default: false } },
+  options: {
+    checkpoint: { type: "string" },
+    json: { type: "boolean", default: false },
+    lm: { type: "string" },
+    alpha: { type: "string" },
+    beta: { type: "string" },
+    beam_width: { type: "string" },
+    greedy: { type: "boolean", default: false },
+  },
 });
 if (!values.checkpoint || positionals.length === 0) {
-  console.error("Usage: scripts/transcribe.ts --checkpoint CKPT [--json] AUDIO...");
+  console.error(
+    "Usage: scripts/transcribe.ts --checkpoint CKPT [--json] [--greedy | --lm LM [--alpha A] [--beta B] [--beam_width W]] AUDIO...",
+  );
   Deno.exit(2);
 }
 try {
   const m = await loadModel(values.checkpoint);
+  const beamFlags = values.lm !== undefined || values.beam_width !== undefined;
+  const fromConfig: DecoderConfig = m.config.decoder ?? { kind: "greedy" };
+  const num = (s: string | undefined, fallback: number | undefined) => s === undefined ? fallback : Number(s);
+  const decoderConfig: DecoderConfig = values.greedy ? { kind: "greedy" } : beamFlags
+    ? {
+      kind: "beam",
+      lm: values.lm ?? fromConfig.lm,
+      beamWidth: num(values.beam_width, fromConfig.beamWidth),
+      alpha: num(values.alpha, fromConfig.alpha),
+      beta: num(values.beta, fromConfig.beta),
+    }
+    : fromConfig;
+  using decoder = await TranscriptDecoder.create(decoderConfig, m.vocab, { frameStepS: m.frameStepS });
   for (const path of positionals) {
-    const r = transcribeFile(m, path);
+    const [r] = await decoder.decode([audioLogits(m, path)]);
     if (values.json) console.log(JSON.stringify({ path, ...r }));
     else {
       console.log(`${path}: ${r.text}`);

@@ -22,7 +22,14 @@ export const configs: Record<string, SpeechConfig> = {
   ds2_toy: ds2Toy,
 };
 
-/** Sets `path` ("training.maxSteps", "optimizer.lr") in a deep copy of `config` to the parsed value. */
+// Optional fields a config may leave out, which an override may still set.
+const OPTIONAL_KEYS: Record<string, string[]> = {
+  decoder: ["beamWidth", "alpha", "beta", "lm"],
+  optimizer: ["beta1", "beta2", "epsilon", "momentum", "weightDecay", "gradAveraging", "larc", "clipNorm"],
+  training: ["epochs"],
+};
+
+/** Sets `path` ("training.maxSteps", "lrPolicy.lr") in a deep copy of `config` to the parsed value. */
 export function overrideConfig(config: SpeechConfig, path: string, value: string): SpeechConfig {
   const copy = structuredClone(config) as unknown as Record<string, unknown>;
   const keys = path.split(/[./]/);
@@ -34,7 +41,7 @@ export function overrideConfig(config: SpeechConfig, path: string, value: string
     node = node[k] as Record<string, unknown>;
   }
   const last = keys[keys.length - 1];
-  if (!(last in node)) {
+  if (!(last in node) && !OPTIONAL_KEYS[keys.slice(0, -1).join(".")]?.includes(last)) {
     throw new Error(`--${path}: unknown key "${last}" (known: ${Object.keys(node).join(", ")})`);
   }
   let parsed: unknown = value;

@@ -22,3 +22,13 @@ Deno.test("an override of the wrong kind or an unknown key names the flag", () =
   assert.throws(() => overrideConfig(small, "training.maxStep", "1"), { message: /unknown key "maxStep"/ });
   assert.throws(() => overrideConfig(small, "nosuch.key", "1"), { message: /"nosuch" is not a section/ });
 });
+
+Deno.test("optional fields a config leaves out can still be set: a beam decoder with an LM", () => {
+  let c = overrideConfig(small, "decoder.kind", "beam");
+  c = overrideConfig(c, "decoder.lm", "work/lm.bin");
+  c = overrideConfig(c, "decoder.alpha", "0.5");
+  c = overrideConfig(c, "optimizer.clipNorm", "100");
+  assert.deepEqual(c.decoder, { kind: "beam", lm: "work/lm.bin", alpha: 0.5 });
+  assert.equal(c.optimizer.clipNorm, 100);
+  assert.throws(() => overrideConfig(small, "decoder.lmPath", "x"), { message: /unknown key "lmPath"/ });
+});

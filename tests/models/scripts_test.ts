@@ -186,6 +186,67 @@ Deno.test({
       const plain = await runScript("scripts/transcribe.ts", ["--checkpoint", ckpt, wavs[0]]);
       assertOk(plain, "transcribe (text)");
       assert.ok(plain.stdout.startsWith(`${wavs[0]}: ${inferText.get(wavs[0])}`), plain.stdout);
+
+      // Beam search + LM where the config asks: eval reports it beside greedy, and it agrees with
+      // scripts/decode.ts on the saved logits; infer and transcribe decode the same way.
+      const words = [...new Set(sentences.join(" ").split(" "))];
+      const lm = `${dir}/lm.arpa`;
+      await Deno.writeTextFile(
+        lm,
+        `\\data\\\nngram 1=${words.length + 3}\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-3\t<unk>\n` +
+          words.map((w) => `-1\t${w}\n`).join("") + `\n\\end\\\n`,
+      );
+      const beam = [
+        "--decoder.kind=beam",
+        `--decoder.lm=${lm}`,
+        "--decoder.alpha=0.5",
+        "--decoder.beamWidth=16",
+      ];
+      const beamEval = await runScript("scripts/train.ts", [
+        "--config",
+        configPath,
+        "--mode",
+        "eval",
+        ...beam,
+      ]);
+      assertOk(beamEval, "eval with beam + LM");
+      assert.match(beamEval.stdout, /EVAL WER=[\d.]+% CER=[\d.]+% loss=[\d.]+ on 4 utterances/);
+      const bm = beamEval.stdout.match(
+        /EVAL beam 16 \+ LM .* \(alpha 0\.5, beta 0\) WER=([\d.]+)% CER=([\d.]+)%/,
+      );
+      assert.ok(bm, `eval printed: ${beamEval.stdout}`);
+      const beamDecoded = await runScript("scripts/decode.ts", [
+        ...["--logits", logits, "--labels", manifest, "--lm", lm],
+        ...["--alpha", "0.5", "--beta", "0", "--beam_width", "16"],
+      ]);
+      assertOk(beamDecoded, "decode with LM");
+      const best = beamDecoded.stdout.match(/BEST: alpha=0\.50, beta=0\.00, WER=([\d.]+)/);
+      assert.ok(best, `decode printed: ${beamDecoded.stdout}`);
+      assert.ok(
+        Math.abs(Number(best[1]) - Number(bm[1]) / 100) < 1e-4 + 5e-5,
+        `decode ${best[1]} vs eval ${bm[1]}%`,
+      );
+      const beamCsv = `${dir}/infer_beam.csv`;
+      assertOk(
+        await runScript("scripts/train.ts", [
+          ...["--config", configPath, "--mode", "infer", "--infer_output_file", beamCsv, ...beam],
+        ]),
+        "infer with beam + LM",
+      );
+      const beamRows = new Map(
+        (await Deno.readTextFile(beamCsv)).trim().split("\n").slice(1)
+          .map((r) => [r.slice(0, r.indexOf(",")), r.slice(r.indexOf(",") + 1)]),
+      );
+      const beamTranscribed = await runScript("scripts/transcribe.ts", [
+        ...["--checkpoint", ckpt, "--json", "--lm", lm, "--alpha", "0.5", "--beam_width", "16", ...wavs],
+      ]);
+      assertOk(beamTranscribed, "transcribe with beam + LM");
+      for (const line of beamTranscribed.stdout.trim().split("\n")) {
+        const r = JSON.parse(line);
+        assert.equal(r.text, beamRows.get(r.path), `beam transcribe and infer agree on ${r.path}`);
+        // The lexicon keeps every word inside the LM's vocabulary.
+        for (const w of r.words) assert.ok(words.includes(w.word), `${w.word} in the LM`);
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
