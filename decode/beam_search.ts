@@ -51,7 +51,7 @@ import { CHAR_LM_SPACE, type LanguageModel } from "./language_model.ts";
 import { LexiconTrie } from "./prefix_trie.ts";
 
 /** The LM score of an n-gram with an out-of-vocabulary word (Baidu's `OOV_SCORE`, log10). */
-export const OOV_SCORE = -1000;
+export const OOV_SCORE: number = -1000;
 
 /** Options of the beam search. */
 export interface CtcBeamSearchOptions {
@@ -223,6 +223,7 @@ export class CtcBeamSearchDecoder {
   #mayScore = new Uint8Array(0);
   #lmBound = 0;
 
+  /** A decoder with `options`' settings and defaults; a RangeError unless beamWidth is a positive integer. */
   constructor(options: CtcBeamSearchOptions) {
     this.#vocab = options.vocabulary;
     this.#blankOption = options.blankIndex;

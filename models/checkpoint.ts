@@ -21,11 +21,15 @@ export interface CheckpointMeta {
   config: unknown;
   /** Output characters in index order (blank excluded). */
   vocabulary: string[];
+  /** Index of the CTC blank among the model's outputs (the last one). */
   blankIndex: number;
+  /** Training steps (batches) done when the checkpoint was written; also in its file name. */
   step: number;
+  /** Epochs completed: the 0-based epoch training was in. */
   epoch: number;
-  /** Data-order and dropout random states, so `--continue` repeats the uninterrupted run. */
+  /** State of the model rng (dropout draws), so `--continue` repeats the uninterrupted run. */
   rngState: number[];
+  /** State of the data rng at the start of the current epoch, from which its batch order is redrawn. */
   dataRngState: number[];
   /**
    * The data rng mid-epoch, after the SpecAugment draws of the batches already consumed
@@ -93,8 +97,11 @@ export function listCheckpoints(dir: string): string[] {
 
 /** A loaded checkpoint: tensors by name and its metadata. */
 export interface LoadedCheckpoint {
+  /** The metadata stored with the weights. */
   meta: CheckpointMeta;
+  /** Parameters and buffers by state-dict name, as float32 tensors on the default backend. */
   state: Map<string, Tensor>;
+  /** The file it was read from. */
   path: string;
 }
 

@@ -14,11 +14,14 @@ export type EncoderConfig = TdnnEncoderConfig | DeepSpeech2EncoderConfig;
 
 /** An encoder + FC decoder speech model trained with CTC. */
 export class CtcModel extends Module {
+  /** The encoder the config's `kind` names: TDNN (output [N, C, T']) or DeepSpeech2 ([T', N, C]). */
   readonly encoder: TdnnEncoder | DeepSpeech2Encoder;
+  /** Fully connected layer from the encoder's channels to `numClasses` logits (OpenSeq2Seq's FC decoder). */
   readonly decoder: Linear;
   /** Number of output classes, blank included (the blank is the last). */
   readonly numClasses: number;
 
+  /** A model over `inFeatures` features per frame with `numClasses` outputs (blank last), seeded by `rng`. */
   constructor(inFeatures: number, numClasses: number, encoder: EncoderConfig, rng: Rng) {
     super();
     this.encoder = this.child(

@@ -12,7 +12,9 @@ import type { Vocabulary } from "../data/vocabulary.ts";
 
 /** Utterances with their features, targets and durations. */
 export interface UtteranceSet {
+  /** Features, encoded targets, transcript and audio path of each utterance, in manifest order. */
   items: UtteranceFeatures[];
+  /** Audio duration of each utterance in seconds, aligned with `items`. */
   durations: Float64Array;
 }
 

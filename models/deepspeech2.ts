@@ -15,24 +15,35 @@ import { frameMask } from "./tdnn.ts";
 
 /** One 2-D convolution layer: kernel and stride as [time, frequency], as in OpenSeq2Seq. */
 export interface Conv2dLayerConfig {
+  /** Kernel size [time, frequency]; both odd. */
   kernel: [number, number];
+  /** Strides [time, frequency]; the time strides multiply into the encoder's `timeStride`. */
   stride: [number, number];
+  /** Output channels. */
   channels: number;
 }
 
 /** A DeepSpeech2 encoder (ds2_large, ds2_small, ds2_toy). */
 export interface DeepSpeech2EncoderConfig {
+  /** Selects the DeepSpeech2 family in an `EncoderConfig`. */
   kind: "ds2";
+  /** The 2-D convolutions in order, each followed by batch norm and the activation. */
   convLayers: Conv2dLayerConfig[];
+  /** Stacked GRU layers. */
   rnnLayers: number;
+  /** Hidden size of each GRU direction. */
   rnnUnits: number;
+  /** Bidirectional GRUs: both directions' outputs concatenated (2·rnnUnits wide). */
   bidirectional: boolean;
   /** Width of the fully connected layer after the RNN (n_hidden). */
   hidden: number;
   /** Dropout probability (1 − keep_prob) after the hidden layer and between RNN layers. */
   dropout: number;
+  /** "relu", or "clipped_relu" = min(max(x, 0), 20); after every batch norm and the hidden layer. */
   activation: "relu" | "clipped_relu";
+  /** PyTorch-sense momentum of every batch norm (TF decay 0.9 → 0.1). */
   bnMomentum: number;
+  /** Epsilon of every batch norm (added to the variance). */
   bnEps: number;
 }
 
@@ -42,14 +53,22 @@ function activate(x: Tensor, kind: DeepSpeech2EncoderConfig["activation"]): Tens
 
 /** The DeepSpeech2 encoder. */
 export class DeepSpeech2Encoder extends Module {
+  /** The settings the layers were built from. */
   readonly config: DeepSpeech2EncoderConfig;
+  /** One Conv2d (no bias) per `config.convLayers` entry (children conv0, conv1, ...). */
   readonly convs: Conv2d[] = [];
+  /** The batch norm after each convolution (children bn0, bn1, ...). */
   readonly bns: BatchNorm[] = [];
+  /** The time-major GRU stack over [T', N, C·F'] (last conv's channels × remaining frequency bins). */
   readonly rnn: GRU;
+  /** Fully connected hidden layer from the GRU output to `config.hidden` units. */
   readonly fc: Linear;
+  /** Width of the output: `config.hidden`. */
   readonly outChannels: number;
+  /** Random source of the initialisation and of the dropout after the hidden layer. */
   readonly rng: Rng;
 
+  /** Builds the layers for `inFeatures` frequency bins per frame, initialised from `rng`. */
   constructor(inFeatures: number, config: DeepSpeech2EncoderConfig, rng: Rng) {
     super();
     this.config = config;

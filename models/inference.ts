@@ -17,8 +17,11 @@ export type { TimedWord, Transcript };
 
 /** A model ready for inference, with what it needs from its checkpoint. */
 export interface LoadedModel {
+  /** The model with the checkpoint's weights, in eval mode. */
   model: CtcModel;
+  /** The run config stored in the checkpoint. */
   config: SpeechConfig;
+  /** Output characters from the checkpoint, blank last. */
   vocab: Vocabulary;
   /** Seconds per output frame (window stride × time stride). */
   frameStepS: number;

@@ -16,10 +16,15 @@ function xavierNormal(shape: number[], fanIn: number, fanOut: number, rng: Rng):
 
 /** Options of `Conv1d`. */
 export interface Conv1dLayerOptions {
+  /** Time stride; default 1. */
   stride?: number;
+  /** Spacing between kernel taps in frames; default 1. */
   dilation?: number;
+  /** Channel groups (inChannels for a depthwise convolution); default 1. */
   groups?: number;
+  /** Add a learned bias (zero-initialised); default false. */
   bias?: boolean;
+  /** Random source of the Xavier-normal weight initialisation. */
   rng: Rng;
 }
 
@@ -28,13 +33,20 @@ export interface Conv1dLayerOptions {
  * length is ceil(T/stride) and frame alignment does not depend on T (unlike TF's SAME).
  */
 export class Conv1d extends Module {
+  /** Kernel [Cout, Cin/groups, kernelSize], Xavier-normal initialised (parameter `weight`). */
   readonly weight: Tensor;
+  /** Bias [Cout], zero-initialised; null unless `options.bias`. */
   readonly bias: Tensor | null;
+  /** Time stride. */
   readonly stride: number;
+  /** Spacing between kernel taps in frames. */
   readonly dilation: number;
+  /** Channel groups; each maps Cin/groups input channels to Cout/groups outputs. */
   readonly groups: number;
+  /** Kernel width in frames. */
   readonly kernelSize: number;
 
+  /** Convolution from `inChannels` to `outChannels` over `kernelSize` frames, weights from `options.rng`. */
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions) {
     super();
     this.stride = options.stride ?? 1;
@@ -73,11 +85,19 @@ export class Conv1d extends Module {
 
 /** 2-D convolution over [N, C, H, W] with symmetric padding floor(k/2) per axis. */
 export class Conv2d extends Module {
+  /** Kernel [Cout, Cin, kh, kw], Xavier-normal initialised (parameter `weight`). */
   readonly weight: Tensor;
+  /** Bias [Cout], zero-initialised; null unless `options.bias`. */
   readonly bias: Tensor | null;
+  /** Strides [sh, sw] along H and W; default [1, 1]. */
   readonly stride: [number, number];
+  /** Kernel size [kh, kw]; both odd. */
   readonly kernel: [number, number];
 
+  /**
+   * A convolution from `inChannels` to `outChannels` with an odd `kernel` [kh, kw] (a RangeError
+   * otherwise); weights drawn from `options.rng`, no bias unless `options.bias`.
+   */
   constructor(
     inChannels: number,
     outChannels: number,
@@ -107,11 +127,17 @@ export class Conv2d extends Module {
 
 /** Batch normalisation over channels of [N, C, T] or [N, C, H, W], PyTorch names and semantics. */
 export class BatchNorm extends Module {
+  /** Scale γ [C], initialised to ones (parameter `weight`). */
   readonly weight: Tensor;
+  /** Shift β [C], initialised to zeros (parameter `bias`). */
   readonly bias: Tensor;
+  /** Running mean [C] used in eval mode (buffer `running_mean`, initially zeros). */
   readonly runningMean: Tensor;
+  /** Running variance [C] used in eval mode (buffer `running_var`, initially ones). */
   readonly runningVar: Tensor;
+  /** Weight of each batch statistic in the running averages (PyTorch sense); default 0.1. */
   readonly momentum: number;
+  /** Added to the variance before the square root; default 1e-5. */
   readonly eps: number;
 
   /** `momentum` in PyTorch's sense (TF's 0.9 decay is PyTorch's 0.1). */
@@ -138,9 +164,12 @@ export class BatchNorm extends Module {
 
 /** Fully connected layer y = x·wᵀ + b over the last axis. */
 export class Linear extends Module {
+  /** Weight [out, in]: Xavier normal, or U(−1/√in, 1/√in) with `init: "uniform"` (parameter `weight`). */
   readonly weight: Tensor;
+  /** Bias [out], zero-initialised; present unless `options.bias` is false. */
   readonly bias: Tensor | null;
 
+  /** A layer from `inFeatures` to `outFeatures`; weights from `options.rng` (Xavier normal by default). */
   constructor(
     inFeatures: number,
     outFeatures: number,

@@ -3,10 +3,16 @@
  *
  * @module
  */
-export { GRU, LSTM, type RnnOptions, type SequenceLengths } from "./rnn.ts";
+export { GRU, LSTM, type RecurrentBase, type RnnOptions, type SequenceLengths } from "./rnn.ts";
 export { Module } from "./module.ts";
 export { BatchNorm, Conv1d, Conv2d, Linear } from "./layers.ts";
-export { type ConvBlockConfig, TdnnEncoder, type TdnnEncoderConfig } from "./tdnn.ts";
+export {
+  type ConvBlockConfig,
+  type ConvBn,
+  type TdnnBlock,
+  TdnnEncoder,
+  type TdnnEncoderConfig,
+} from "./tdnn.ts";
 export { type Conv2dLayerConfig, DeepSpeech2Encoder, type DeepSpeech2EncoderConfig } from "./deepspeech2.ts";
 export { CtcModel, type EncoderConfig } from "./ctc_model.ts";
 export { type LarcOptions, Optimizer, type OptimizerOptions } from "./optimizers/optimizer.ts";

@@ -19,9 +19,13 @@ import { Module } from "./module.ts";
 export interface ConvBlockConfig {
   /** Sub-blocks in the block. */
   repeat: number;
+  /** Kernel width in frames. */
   kernel: number;
+  /** Time stride of every sub-block (default 1), so the block shortens time by stride^repeat. */
   stride?: number;
+  /** Dilation of every sub-block's convolution; default 1. */
   dilation?: number;
+  /** Output channels of every sub-block. */
   channels: number;
   /** Dropout probability (OpenSeq2Seq gives keep_prob; this is 1 − keep_prob). */
   dropout: number;
@@ -35,12 +39,15 @@ export interface ConvBlockConfig {
 
 /** A TDNN encoder: Jasper, Wave2Letter+, QuartzNet. */
 export interface TdnnEncoderConfig {
+  /** Selects the TDNN family in an `EncoderConfig`. */
   kind: "tdnn";
+  /** The blocks, input to output. */
   blocks: ConvBlockConfig[];
   /** "relu", or "clipped_relu" = min(max(x, 0), 20). */
   activation: "relu" | "clipped_relu";
-  /** PyTorch-sense momentum (TF decay 0.9 → 0.1) and epsilon of every batch norm. */
+  /** PyTorch-sense momentum of every batch norm (TF decay 0.9 → 0.1). */
   bnMomentum: number;
+  /** Epsilon of every batch norm (added to the variance). */
   bnEps: number;
 }
 
@@ -57,11 +64,24 @@ export function frameMask(lengths: Int32Array, maxFrames: number, like: Tensor):
   return tensor(m, [lengths.length, 1, maxFrames], { backend: like.backend.name, dtype: like.dtype });
 }
 
-/** conv (+ depthwise/pointwise) with its batch norm. */
-class ConvBn extends Module {
+/**
+ * The convolution of one sub-block (or of a residual projection) with its batch norm; the
+ * activation and dropout are applied by `TdnnEncoder.forward`.
+ */
+export class ConvBn extends Module {
+  /**
+   * One Conv1d without bias (child `conv`), or a depthwise then a pointwise one (`depthwise`,
+   * `pointwise`) in a separable block.
+   */
   readonly convs: Conv1d[];
+  /** Batch norm over the output channels (child `bn`). */
   readonly bn: BatchNorm;
 
+  /**
+   * Convolutions from `cin` to `cout` channels with a `kernel`-frame kernel (default `b.kernel`)
+   * and `b`'s stride, dilation and separability (a 1-frame kernel takes none of them), and a
+   * batch norm with `cfg`'s momentum and epsilon.
+   */
   constructor(
     cin: number,
     cout: number,
@@ -97,16 +117,23 @@ class ConvBn extends Module {
     return this.bn.forward(y, lengths);
   }
 
+  /** `conv` then `norm`: x [N, Cin, T], its frame mask [N, 1, T], output lengths → [N, Cout, T']. */
   forward(x: Tensor, mask: Tensor, lengths: Int32Array): Tensor {
     return this.norm(this.conv(x, mask), lengths);
   }
 }
 
 /** A block: sub-blocks plus residual projections. */
-class TdnnBlock extends Module {
+export class TdnnBlock extends Module {
+  /** The `repeat` sub-blocks (children sub0, sub1, ...); the first maps `cin` to `channels`. */
   readonly subs: ConvBn[] = [];
+  /** 1×1 conv + batch-norm projections of the residual sources (res0, res1, ...); empty without residual. */
   readonly projections: ConvBn[] = [];
 
+  /**
+   * A block with `cin` input channels; `residualSources` holds the channels of each residual
+   * input (the block input, or every earlier residual block's input for a dense residual).
+   */
   constructor(cin: number, b: ConvBlockConfig, residualSources: number[], cfg: TdnnEncoderConfig, rng: Rng) {
     super();
     for (let r = 0; r < b.repeat; r++) {
@@ -125,11 +152,16 @@ class TdnnBlock extends Module {
 
 /** The encoder; `forward` returns [N, C, T'] and the output lengths. */
 export class TdnnEncoder extends Module {
+  /** The settings the blocks were built from. */
   readonly config: TdnnEncoderConfig;
+  /** One block per `config.blocks` entry (children block0, block1, ...). */
   readonly blocks: TdnnBlock[] = [];
+  /** Channels of the output: the last block's `channels`. */
   readonly outChannels: number;
+  /** Random source of the initialisation and of the dropout masks. */
   readonly rng: Rng;
 
+  /** Builds the blocks for `inFeatures` input channels (features per frame), initialised from `rng`. */
   constructor(inFeatures: number, config: TdnnEncoderConfig, rng: Rng) {
     super();
     this.config = config;

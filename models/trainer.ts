@@ -36,23 +36,37 @@ import { ProgressBar } from "./progress.ts";
 
 /** One logged training step. */
 export interface StepLog {
+  /** 0-based training step (one batch; updates happen every iterSize steps). */
   step: number;
+  /** 0-based epoch of the batch. */
   epoch: number;
+  /** CTC loss of the batch: −log p(target) summed over utterances, divided by the batch size. */
   loss: number;
+  /** Learning rate of the policy at this step. */
   lr: number;
+  /** Global L2 norm of the accumulated gradients, before clipping; NaN when the loss was not finite. */
   gradNorm: number;
+  /** Wall-clock seconds of the step (padding, SpecAugment, forward, backward, update). */
   stepTimeS: number;
+  /** Seconds of audio in the batch per second of step time. */
   audioSecondsPerSecond: number;
+  /** True when the loss or gradient norm was not finite: the gradients were dropped, no update made. */
   skipped?: boolean;
 }
 
 /** Result of an evaluation pass. */
 export interface EvalResult {
+  /** Corpus word error rate as a fraction: Σ word edit distance / Σ reference words. */
   wer: number;
+  /** Corpus character error rate as a fraction. */
   cer: number;
+  /** Mean CTC loss per utterance. */
   loss: number;
+  /** Reference transcripts, in set order. */
   references: string[];
+  /** Decoded transcripts, aligned with `references`. */
   hypotheses: string[];
+  /** Audio paths, aligned with `references`. */
   paths: string[];
 }
 
@@ -174,6 +188,7 @@ export interface TrainOptions {
   deadline?: number;
   /** Pre-loaded training data (otherwise read from config.data.train). */
   trainSet?: UtteranceSet;
+  /** Pre-loaded evaluation data (otherwise read from config.data.eval when `withEval`). */
   evalSet?: UtteranceSet;
 }
 

@@ -11,7 +11,9 @@ import { reshape } from "./reshape.ts";
 
 /** Attributes of `matmul`: whether each operand is given transposed in its last two axes. */
 export interface MatmulAttrs {
+  /** `a` is given transposed in its last two axes: [..., K, M] instead of [..., M, K]. */
   readonly transA: boolean;
+  /** `b` is given transposed in its last two axes: [..., N, K] instead of [..., K, N]. */
   readonly transB: boolean;
 }
 

@@ -72,7 +72,7 @@ export {
   type SequenceMaskOptions,
 } from "./masks.ts";
 export { dropout, type DropoutOptions } from "./dropout.ts";
-export { linear, matmul } from "./matmul.ts";
+export { linear, matmul, type MatmulAttrs } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
 export {
   conv1d,
@@ -85,5 +85,13 @@ export {
 export { conv2d, conv2dBackwardData, conv2dBackwardFilter, type Conv2dOptions } from "./conv2d.ts";
 export { batchNorm, type BatchNormOptions } from "./batch_norm.ts";
 export { gruLayer, lstmLayer, type RnnDirectionWeights } from "./rnn.ts";
-export { ctcLoss, type CtcLossOptions, type CtcReduction } from "./ctc_loss.ts";
-export { initWebGpu, type InitWebGpuOptions, webGpuBackend } from "./backends/webgpu/mod.ts";
+export { ctcLoss, type CtcLossOptions, type CtcReduction, type Lengths } from "./ctc_loss.ts";
+export {
+  type BindingKind,
+  initWebGpu,
+  type InitWebGpuOptions,
+  type PoolStats,
+  type WebGpuBackend,
+  webGpuBackend,
+  type WebGpuBackendOptions,
+} from "./backends/webgpu/mod.ts";

@@ -10,22 +10,35 @@ import type { LarcOptions } from "../optimizers/optimizer.ts";
 
 /** Optimizer choice and its hyper-parameters. */
 export interface OptimizerConfig {
+  /** "novograd", "sgd" (with momentum), "adamw" (decoupled weight decay) or "adam" (L2 gradient term). */
   kind: "novograd" | "sgd" | "adamw" | "adam";
+  /** First-moment decay of NovoGrad and Adam(W); their default (0.95, 0.9) when absent. */
   beta1?: number;
+  /** Second-moment decay of NovoGrad and Adam(W); their default (0.98, 0.999) when absent. */
   beta2?: number;
+  /** Denominator epsilon of NovoGrad and Adam(W); default 1e-8. */
   epsilon?: number;
+  /** SGD momentum μ; default 0.9 (`makeOptimizer`). */
   momentum?: number;
+  /** Weight decay, applied to every parameter as the optimizer does (decoupled for adamw); default 0. */
   weightDecay?: number;
+  /** NovoGrad: scale the normalised gradient by (1 − β1); default false. */
   gradAveraging?: boolean;
+  /** LARC per parameter tensor; off when absent. */
   larc?: LarcOptions;
+  /** Clip gradients to this global L2 norm; no clipping when absent. */
   clipNorm?: number;
 }
 
 /** Decoder used by eval and infer. */
 export interface DecoderConfig {
+  /** "greedy" (best label per frame) or "beam" (CTC prefix beam search, LM-fused when `lm` is set). */
   kind: "greedy" | "beam";
+  /** Beam search: prefixes kept per frame; default 128. */
   beamWidth?: number;
+  /** Beam search: LM weight on log10 scores; default 0. */
   alpha?: number;
+  /** Beam search: word (or, with a character LM, character) insertion bonus; default 0. */
   beta?: number;
   /** ARPA or binary LM path for beam search. */
   lm?: string;
@@ -37,8 +50,11 @@ export interface SpeechConfig {
   name: string;
   /** Vocabulary file (OpenSeq2Seq format) or "english" (space, a–z, apostrophe; blank appended last). */
   vocabulary: string;
+  /** Feature extraction; stored in checkpoints, so inference computes the same features. */
   features: FeatureConfig;
+  /** Encoder family and its layers. */
   encoder: EncoderConfig;
+  /** Manifests, batch size and training augmentation. */
   data: {
     /** Manifests (OpenSeq2Seq CSV or NeMo JSON lines). */
     train: string[];
@@ -53,8 +69,11 @@ export interface SpeechConfig {
     freqMasks?: { count: number; width: number };
     timeMasks?: { count: number; width: number };
   };
+  /** Optimizer and its hyper-parameters (see `makeOptimizer`). */
   optimizer: OptimizerConfig;
+  /** Learning rate as a function of the training step. */
   lrPolicy: LrPolicy;
+  /** Step budget, log, eval and checkpoint schedules, seed and output folder. */
   training: {
     /** Stop after this many updates (or after `epochs`, whichever first). */
     maxSteps: number;
@@ -71,5 +90,6 @@ export interface SpeechConfig {
     /** Folder for checkpoints, logs and plots. */
     logDir: string;
   };
+  /** How eval and infer turn logits into text. */
   decoder: DecoderConfig;
 }

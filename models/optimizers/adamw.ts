@@ -8,8 +8,11 @@ import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** Options of `AdamW`. */
 export interface AdamWOptions extends OptimizerOptions {
+  /** Decay β1 of the first moment; default 0.9. */
   beta1?: number;
+  /** Decay β2 of the second moment; default 0.999. */
   beta2?: number;
+  /** Added to √v̂ in the denominator; default 1e-8. */
   epsilon?: number;
   /** Decoupled weight decay (AdamW); false gives Adam with an L2 gradient term. */
   decoupled?: boolean;
@@ -22,6 +25,7 @@ export class AdamW extends Optimizer {
   readonly #eps: number;
   readonly #decoupled: boolean;
 
+  /** AdamW over `params` (Adam with an L2 term when `options.decoupled` is false). */
   constructor(params: Map<string, Tensor>, options: AdamWOptions = {}) {
     super(params, options);
     this.#b1 = options.beta1 ?? 0.9;
@@ -30,6 +34,7 @@ export class AdamW extends Optimizer {
     this.#decoupled = options.decoupled ?? true;
   }
 
+  /** A bias-corrected Adam step of parameter `name` ("m", "v" slots), then the decoupled decay lr·wd·w. */
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
     const t = this.stepCount + 1;
     const grad = !this.#decoupled && wd > 0 ? add(g, mul(w, wd)) : g;

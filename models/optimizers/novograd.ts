@@ -10,9 +10,13 @@ import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** NovoGrad options (OpenSeq2Seq defaults: β1 0.95, β2 0.98, ε 1e-8). */
 export interface NovoGradOptions extends OptimizerOptions {
+  /** Momentum decay β1 of m; default 0.95. */
   beta1?: number;
+  /** Decay β2 of the per-layer second moment v; default 0.98. */
   beta2?: number;
+  /** Added to v under the square root; default 1e-8. */
   epsilon?: number;
+  /** Scale the normalised gradient by (1 − β1) before the momentum; default false. */
   gradAveraging?: boolean;
 }
 
@@ -23,6 +27,7 @@ export class NovoGrad extends Optimizer {
   readonly #eps: number;
   readonly #avg: boolean;
 
+  /** NovoGrad over `params`, with the defaults of `NovoGradOptions`. */
   constructor(params: Map<string, Tensor>, options: NovoGradOptions = {}) {
     super(params, options);
     this.#b1 = options.beta1 ?? 0.95;
@@ -31,6 +36,7 @@ export class NovoGrad extends Optimizer {
     this.#avg = options.gradAveraging ?? false;
   }
 
+  /** One NovoGrad step of parameter `name`: updates its "v" and "m" slots and returns w − lr·m. */
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
     const g2 = sum(mul(g, g));
     const vPrev = this.slot(name, "v");

@@ -48,10 +48,12 @@ export abstract class Optimizer {
   readonly params: Map<string, Tensor>;
   /** Updates done so far. */
   stepCount = 0;
+  /** Weight decay, LARC and clipping settings given to the constructor. */
   protected readonly options: OptimizerOptions;
   /** Per-parameter state tensors, by "<param name>/<slot>". */
   protected readonly slots: Map<string, Tensor> = new Map();
 
+  /** Optimises the tensors of `params` (as `Module.parameters()` gives them); slots are made on first use. */
   constructor(params: Map<string, Tensor>, options: OptimizerOptions = {}) {
     this.params = params;
     this.options = options;

@@ -18,12 +18,17 @@ export class SGD extends Optimizer {
   readonly #mu: number;
   readonly #nesterov: boolean;
 
+  /** SGD over `params`; plain SGD (no momentum) unless `options.momentum` is set. */
   constructor(params: Map<string, Tensor>, options: SgdOptions = {}) {
     super(params, options);
     this.#mu = options.momentum ?? 0;
     this.#nesterov = options.nesterov ?? false;
   }
 
+  /**
+   * w − lr·(g + wd·w) without momentum; otherwise updates the "momentum" slot m and steps by
+   * lr·m (lr·(d + μ·m) with Nesterov, d being the decayed gradient).
+   */
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
     const d = wd > 0 ? add(g, mul(w, wd)) : g;
     if (this.#mu === 0) return sub(w, mul(d, lr));

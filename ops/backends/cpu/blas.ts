@@ -69,11 +69,13 @@ export interface BlasInfo {
   readonly implementation: "openblas" | "typescript";
   /** Path or soname that loaded. */
   readonly path?: string;
-  /** OpenBLAS's kernel family (e.g. "Haswell", "SkylakeX") and build configuration. */
+  /** OpenBLAS's kernel family (e.g. "Haswell", "SkylakeX"). */
   readonly coreName?: string;
+  /** OpenBLAS's build configuration (`openblas_get_config()`). */
   readonly config?: string;
-  /** OPENBLAS_CORETYPE, and whether this module chose it from the CPU flags. */
+  /** OPENBLAS_CORETYPE in effect, if any. */
   readonly coreType?: string;
+  /** Whether this module set OPENBLAS_CORETYPE itself, from the CPU flags in /proc/cpuinfo. */
   readonly coreTypeChosenByUs?: boolean;
   /** Threads OpenBLAS uses. */
   readonly threads: number;

@@ -106,6 +106,7 @@ export class WebGpuBackend implements Backend, Disposable {
   #lost: string | null = null;
   #disposed = false;
 
+  /** A backend over `device` (normally made by `initWebGpu`); registering it is the caller's job. */
   constructor(device: GPUDevice, options: WebGpuBackendOptions = {}) {
     this.device = device;
     this.name = options.name ?? "webgpu";

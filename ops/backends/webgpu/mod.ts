@@ -19,6 +19,7 @@ import "./matmul.ts";
 import "./reshape.ts";
 
 export {
+  type BindingKind,
   GpuStorage,
   type PoolStats,
   sizeClass,
