@@ -4,7 +4,7 @@
  * voices, plus a held-out split spoken by voices the model never hears), train the demo model
  * (`small_wide`) from scratch within a time budget, transcribe the held-out split and print its WER.
  *
- *   ./deno task demo [--minutes 60] [--train 19000] [--heldout 200] [--out work]
+ *   ./deno task demo [--minutes 60] [--train 19000] [--heldout 200] [--out work] [--config small_wide]
  *
  * The budget covers everything from start to the printed WER. The learning-rate schedule is
  * fitted to it: a short first run measures the step time, and the cosine decay is set to end
@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/synth.ts";
 import { Vocabulary } from "../data/vocabulary.ts";
-import { config as demoConfig } from "../models/configs/small_wide.ts";
+import { resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
 import { loadUtterances } from "../models/dataset.ts";
 import { evaluate, train } from "../models/trainer.ts";
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     heldout: { type: "string", default: "200" },
     out: { type: "string", default: "work" },
     "max-chars": { type: "string", default: "80" },
+    config: { type: "string", default: "small_wide" },
   },
 });
 
@@ -65,7 +66,7 @@ const heldSet = await synthesizeCorpus(sentences.slice(nTrain, nTrain + nHeld), 
   seed: 2,
 });
 
-const config = structuredClone(demoConfig);
+const config = structuredClone(await resolveConfig(String(values.config)));
 config.data.train = [trainSet.manifestPath];
 config.data.eval = [heldSet.manifestPath];
 config.data.infer = [heldSet.manifestPath];
