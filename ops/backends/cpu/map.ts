@@ -20,8 +20,12 @@ type Compiled = (
 ) => void;
 const cache = new Map<string, Compiled>();
 
-function compile(attrs: MapAttrs, contiguous: boolean): Compiled {
-  const key = `${attrs.key}|${attrs.vars.join(",")}|${contiguous}`;
+/**
+ * `scalars[i]`: input i holds one value (contiguous layout only); it is read once, before the
+ * loop, so the loop body is the bare expression over typed-array loads.
+ */
+function compile(attrs: MapAttrs, contiguous: boolean, scalars: boolean[]): Compiled {
+  const key = `${attrs.key}|${attrs.vars.join(",")}|${contiguous}|${scalars.map(Number).join("")}`;
   let fn = cache.get(key);
   if (fn) return fn;
   const n = attrs.vars.length;
@@ -31,10 +35,10 @@ function compile(attrs: MapAttrs, contiguous: boolean): Compiled {
   let src: string;
   if (contiguous) {
     // Every input has the output's shape or is a scalar (stride 0 everywhere).
-    const loads = attrs.vars.map((_, i) => `const v${i} = in${i}.length === 1 ? in${i}[0] : in${i}[i];`).join(
-      "\n",
-    );
-    src = `${decl}\nconst len = out.length;\nfor (let i = 0; i < len; i++) {\n${loads}\nout[i] = ${body};\n}`;
+    const hoisted = attrs.vars.map((_, i) => scalars[i] ? `const v${i} = in${i}[0];` : "").join("\n");
+    const loads = attrs.vars.map((_, i) => scalars[i] ? "" : `const v${i} = in${i}[i];`).join("\n");
+    src =
+      `${decl}\n${hoisted}\nconst len = out.length;\nfor (let i = 0; i < len; i++) {\n${loads}\nout[i] = ${body};\n}`;
   } else {
     // Walk the output in rows of the innermost axis; per-input offsets advance by strides.
     const offs = attrs.vars.map((_, i) =>
@@ -72,7 +76,7 @@ registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => 
   const out = cpuOutput(backend, dtype, size);
   if (size === 0) return [out];
   const contiguous = inputs.every((t) => t.size === 1 || shapesEqual(t.shape, shape));
-  const fn = compile(attrs, contiguous);
+  const fn = compile(attrs, contiguous, contiguous ? inputs.map((t) => t.size === 1 && size !== 1) : []);
   const strides = contiguous ? [] : inputs.map((t) => broadcastStrides(t.shape, shape));
   const outShape = shape.length === 0 ? [1] : [...shape];
   fn(
