@@ -163,6 +163,51 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+// ---- kernel profile ---------------------------------------------------------------------------
+
+/** Calls and wall time of one kernel while a profile was collected. */
+export interface KernelProfileEntry {
+  /** Op name; elementwise ops appear as "map:<table key>", e.g. "map:relu". */
+  op: string;
+  /** Backend the kernel ran on. */
+  backend: string;
+  /** Calls. */
+  calls: number;
+  /** Wall time in the kernel function, milliseconds (on webgpu: encoding only, not the GPU's work). */
+  ms: number;
+}
+
+let kernelProfile: Map<string, KernelProfileEntry> | null = null;
+
+/**
+ * Starts timing every kernel call (what `torch.profiler` reports per op), until
+ * `stopKernelProfile`. Off by default: it costs two clock reads per op.
+ */
+export function startKernelProfile(): void {
+  kernelProfile = new Map();
+}
+
+/** Stops the profile; entries sorted by total time, largest first. */
+export function stopKernelProfile(): KernelProfileEntry[] {
+  const entries = [...(kernelProfile?.values() ?? [])].sort((a, b) => b.ms - a.ms);
+  kernelProfile = null;
+  return entries;
+}
+
+function profiledCall<A>(name: string, attrs: A, backend: Backend, call: () => unknown[]): unknown[] {
+  const profile = kernelProfile!;
+  const op = name === "map" ? `map:${(attrs as { key?: string }).key}` : name;
+  const t0 = performance.now();
+  const result = call();
+  const ms = performance.now() - t0;
+  const key = `${op}@${backend.name}`;
+  const e = profile.get(key) ?? { op, backend: backend.name, calls: 0, ms: 0 };
+  e.calls++;
+  e.ms += ms;
+  profile.set(key, e);
+  return result;
+}
+
 // ---- running ops -----------------------------------------------------------------------------
 
 /** Runs a declared op on its inputs' backend, recording it on the tape when needed. */
@@ -179,7 +224,9 @@ export function runOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
   const specs = def.outputs(inputs, attrs);
   const kernel = kernels.get(def.name)?.get(backend.name);
   if (!kernel) throw new Error(`Op "${def.name}" has no kernel on backend "${backend.name}"`);
-  const storages = kernel({ inputs, attrs, outputs: specs, backend });
+  const storages = kernelProfile
+    ? profiledCall(def.name, attrs, backend, () => kernel({ inputs, attrs, outputs: specs, backend }))
+    : kernel({ inputs, attrs, outputs: specs, backend });
   const outs = specs.map((s, i) => new Tensor(s.shape, s.dtype, backend, storages[i]));
   if (gradEnabled && def.backward && inputs.some((t) => t.requiresGrad)) {
     const savedIn = typeof def.saveInputs === "function" ? def.saveInputs(attrs) : def.saveInputs ?? [];

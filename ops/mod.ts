@@ -10,6 +10,7 @@ import "./backends/cpu/mod.ts";
 export type { DType, TypedArray } from "./dtype.ts";
 export type { Shape } from "./shape.ts";
 export type { Backend } from "./backend.ts";
+export type { KernelProfileEntry } from "./engine.ts";
 export { Tensor } from "./tensor.ts";
 export {
   assign,
@@ -20,6 +21,8 @@ export {
   noGrad,
   releaseGrad,
   setDefaultBackend,
+  startKernelProfile,
+  stopKernelProfile,
   TensorScope,
   tidy,
 } from "./engine.ts";

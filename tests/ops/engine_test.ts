@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { getBackend, isGradEnabled, keep, noGrad, releaseGrad, TensorScope, tidy } from "../../ops/engine.ts";
+import {
+  getBackend,
+  isGradEnabled,
+  keep,
+  noGrad,
+  releaseGrad,
+  startKernelProfile,
+  stopKernelProfile,
+  TensorScope,
+  tidy,
+} from "../../ops/engine.ts";
 import { scalar, tensor, zeros } from "../../ops/creation.ts";
-import { add, exp, mul, sigmoid, tanh } from "../../ops/elementwise.ts";
+import { add, exp, mul, relu, sigmoid, tanh } from "../../ops/elementwise.ts";
 import { sum } from "../../ops/reduce_sum.ts";
 import { logSoftmax } from "../../ops/reduce.ts";
 import { reshape } from "../../ops/reshape.ts";
@@ -198,5 +208,26 @@ Deno.test("fifty training-like steps leave memory exactly where the first step l
   for (let i = 0; i < 49; i++) step();
   assert.equal(cpu.bytesInUse(), after1);
   w.dispose();
+  x.dispose();
+});
+
+Deno.test("a kernel profile counts each op's calls and time, naming elementwise ops by table key", () => {
+  const x = tensor([1, -2, 3], [3]);
+  startKernelProfile();
+  tidy(() => {
+    relu(x);
+    relu(x);
+    sum(add(x, x));
+  });
+  const entries = stopKernelProfile();
+  const byOp = new Map(entries.map((e) => [e.op, e]));
+  assert.equal(byOp.get("map:relu")?.calls, 2);
+  assert.equal(byOp.get("map:add")?.calls, 1);
+  assert.equal(byOp.get("sum")?.calls, 1);
+  assert.ok(entries.every((e) => e.backend === "cpu" && e.ms >= 0));
+  for (let i = 1; i < entries.length; i++) assert.ok(entries[i - 1].ms >= entries[i].ms);
+  // Stopped: nothing more is recorded.
+  tidy(() => relu(x));
+  assert.deepEqual(stopKernelProfile(), []);
   x.dispose();
 });
