@@ -23,9 +23,10 @@ import { parseArgs } from "node:util";
 import { computeFeatures } from "../data/compute_features.ts";
 import { configs } from "../models/configs/mod.ts";
 import { CtcModel } from "../models/ctc_model.ts";
-import { makeOptimizer, vocabularyOf } from "../models/trainer.ts";
+import { vocabularyOf } from "../models/trainer.ts";
 import { noGrad, Rng, setBlasThreads, tensor, TensorScope } from "../ops/mod.ts";
 import { median, PeerProcess } from "./peer.ts";
+import { makeTrainStep, TARGET_LENGTH } from "./train_step.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,7 +43,6 @@ const threadCounts = values.threads.split(",").map(Number);
 const reps = Number(values.reps);
 const batch = Number(values.batch), frames = Number(values.frames);
 const inferSeconds = Number(values["infer-seconds"]);
-const targetLength = 60;
 const lr = 0.01;
 
 const peer = new PeerProcess(new URL("./train_vs_torch.py", import.meta.url), ["--serve"]);
@@ -68,29 +68,12 @@ async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: n
 function setup(name: string) {
   const config = configs[name];
   if (!config) throw new Error(`bench/train_vs_torch.ts: unknown config "${name}"`);
-  const vocab = vocabularyOf(config);
+  const { model, vocab, rng, trainStep } = makeTrainStep(config, batch, frames, lr);
   const nFeatures = config.features.numFeatures;
-  const model = new CtcModel(nFeatures, vocab.size, config.encoder, new Rng(0));
-  const optimizer = makeOptimizer(config, model.parameters());
-  const rng = new Rng(1);
-  const x = Float32Array.from({ length: batch * nFeatures * frames }, () => rng.normal());
-  const lengths = Int32Array.from({ length: batch }, (_, i) => frames - 6 * i);
-  const targetLengths = new Int32Array(batch).fill(targetLength);
-  const targets = Int32Array.from({ length: batch * targetLength }, () => rng.int(vocab.size - 1));
   const audio = new Float32Array(Math.round(inferSeconds * 16000));
   for (let i = 0; i < audio.length; i++) {
     audio[i] = 0.3 * Math.sin(2 * Math.PI * 220 * i / 16000) + 0.05 * rng.normal();
   }
-  const trainStep = async (): Promise<void> => {
-    model.train();
-    using _scope = new TensorScope();
-    const { logits, lengths: outLens } = model.forward(tensor(x, [batch, nFeatures, frames]), lengths);
-    const loss = model.loss(logits, outLens, targets, targetLengths);
-    await loss.item();
-    loss.backward();
-    await optimizer.gradNorm().item();
-    optimizer.step(lr);
-  };
   const infer = async (): Promise<void> => {
     model.eval();
     using _scope = new TensorScope();
@@ -109,7 +92,7 @@ function setup(name: string) {
     frames,
     optimizer: config.optimizer,
     lr,
-    targetLength,
+    targetLength: TARGET_LENGTH,
     features: config.features,
     inferSeconds,
   };
