@@ -1,7 +1,7 @@
 /**
  * cpu kernel of `map` (every elementwise op): the expression is rendered to TypeScript and
- * compiled once per (table key, number of inputs, broadcast or not); the loop is then plain
- * typed-array code. Broadcast inputs are read through zero strides.
+ * compiled once per (table key, inputs, broadcast or not, which inputs are scalars, dtypes); the
+ * loop is then plain, monomorphic typed-array code. Broadcast inputs are read through zero strides.
  */
 import { registerKernel } from "../../engine.ts";
 import type { MapAttrs } from "../../elementwise.ts";
@@ -24,8 +24,10 @@ const cache = new Map<string, Compiled>();
  * `scalars[i]`: input i holds one value (contiguous layout only); it is read once, before the
  * loop, so the loop body is the bare expression over typed-array loads.
  */
-function compile(attrs: MapAttrs, contiguous: boolean, scalars: boolean[]): Compiled {
-  const key = `${attrs.key}|${attrs.vars.join(",")}|${contiguous}|${scalars.map(Number).join("")}`;
+function compile(attrs: MapAttrs, contiguous: boolean, scalars: boolean[], dtypes: string): Compiled {
+  // One function per dtype combination as well: a loop that has seen Float32Array, Float64Array
+  // and Int32Array loads turns polymorphic and runs several times slower for all of them.
+  const key = `${attrs.key}|${attrs.vars.join(",")}|${contiguous}|${scalars.map(Number).join("")}|${dtypes}`;
   let fn = cache.get(key);
   if (fn) return fn;
   const n = attrs.vars.length;
@@ -76,7 +78,13 @@ registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => 
   const out = cpuOutput(backend, dtype, size);
   if (size === 0) return [out];
   const contiguous = inputs.every((t) => t.size === 1 || shapesEqual(t.shape, shape));
-  const fn = compile(attrs, contiguous, contiguous ? inputs.map((t) => t.size === 1 && size !== 1) : []);
+  const dtypes = `${dtype}<-${inputs.map((t) => t.dtype).join(",")}`;
+  const fn = compile(
+    attrs,
+    contiguous,
+    contiguous ? inputs.map((t) => t.size === 1 && size !== 1) : [],
+    dtypes,
+  );
   const strides = contiguous ? [] : inputs.map((t) => broadcastStrides(t.shape, shape));
   const outShape = shape.length === 0 ? [1] : [...shape];
   fn(
