@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { add, assign, getBackend, reshape, tensor, zeros } from "../../ops/mod.ts";
+import { add, assign, getBackend, relu, reshape, tensor, zeros } from "../../ops/mod.ts";
 import type { CpuBackend } from "../../ops/backends/cpu/backend.ts";
 
 const cpu = () => getBackend("cpu") as CpuBackend;
@@ -36,4 +36,39 @@ Deno.test("assign moves the source's array into the target and pools the old one
   assert.equal(source.isDisposed, true);
   assert.deepEqual([...target.dataSync()], [2, 3, 4]);
   assert.equal(cpu().bytesInUse(), before - 12);
+});
+
+Deno.test("the branch-free cpu ReLU equals Math.max(x, 0) at every edge value, float32 and float64", () => {
+  const edges = [
+    NaN,
+    -Infinity,
+    Infinity,
+    -0,
+    0,
+    -1e-45,
+    1e-45,
+    -3.4e38,
+    3.4e38,
+    -1.5,
+    2.25,
+    1.7e308,
+    -1.7e308,
+    Number.MAX_VALUE,
+  ];
+  for (const dtype of ["float32", "float64"] as const) {
+    const values = dtype === "float32" ? [...Float32Array.from(edges)] : edges;
+    // Random signs too, so the loop runs long enough to be optimised.
+    const input = [...values, ...Array.from({ length: 4000 }, (_, i) => Math.sin(i * 7.1) * 10)];
+    const x = tensor(input, [input.length], { dtype });
+    const y = relu(x);
+    const got = [...y.dataSync()];
+    const want = dtype === "float32"
+      ? [...Float32Array.from(input, (v) => Math.max(v, 0))]
+      : input.map((v) => Math.max(v, 0));
+    for (let i = 0; i < input.length; i++) {
+      assert.ok(Object.is(got[i], want[i]), `${dtype} relu(${input[i]}) = ${got[i]}`);
+    }
+    x.dispose();
+    y.dispose();
+  }
 });
