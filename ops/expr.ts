@@ -63,6 +63,13 @@ export function renderExpr(e: Expr, dialect: Dialect, name: (v: string) => strin
     case "cmp":
       return `(${r(e.l)} ${e.op} ${r(e.r)})`;
     case "sel":
+      if (dialect === "ts" && e.f.k === "num" && e.f.v === 0) {
+        // cond ? t : 0 (ReLU's gradient) as t·cond + 0, without the branch that mispredicts on
+        // zero-mean data (+ 0 turns −t·0 = −0 into 0, so only a −0 that passes through may lose its
+        // sign); a non-finite t takes the select, so ∞·0 never turns into NaN.
+        const t = r(e.t);
+        return `(${t} - ${t} === 0 ? ${t} * +${r(e.cond)} + 0 : (${r(e.cond)} ? ${t} : 0))`;
+      }
       return dialect === "wgsl"
         ? `select(${r(e.f)}, ${r(e.t)}, ${r(e.cond)})`
         : `(${r(e.cond)} ? ${r(e.t)} : ${r(e.f)})`;

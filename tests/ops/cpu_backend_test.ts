@@ -72,3 +72,26 @@ Deno.test("the branch-free cpu ReLU equals Math.max(x, 0) at every edge value, f
     y.dispose();
   }
 });
+
+Deno.test("the branch-free ReLU gradient equals a select at every edge value (a zero's sign aside)", () => {
+  const xs = [NaN, -Infinity, Infinity, -0, 0, -2, 3, 1e-45, -1e-45];
+  const gs = [NaN, -Infinity, Infinity, -0, 0, -1.5, 2.5];
+  const xv: number[] = [], gv: number[] = [];
+  for (const x of xs) for (const g of gs) xv.push(x), gv.push(g);
+  for (let i = 0; i < 4000; i++) xv.push(Math.sin(i * 7.1)), gv.push(Math.cos(i * 3.3));
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = tensor(dtype === "float32" ? [...Float32Array.from(xv)] : xv, [xv.length], {
+      dtype,
+      requiresGrad: true,
+    });
+    relu(x).backward(tensor(gv, [gv.length], { dtype }));
+    const got = [...x.grad!.dataSync()];
+    const xs32 = [...x.dataSync()];
+    const want = gv.map((g, i) => xs32[i] > 0 ? (dtype === "float32" ? Math.fround(g) : g) : 0);
+    for (let i = 0; i < gv.length; i++) {
+      const same = Object.is(got[i], want[i]) || (got[i] === 0 && want[i] === 0);
+      assert.ok(same, `${dtype} relu'(${xs32[i]}) · ${gv[i]} = ${got[i]}, want ${want[i]}`);
+    }
+    x.dispose();
+  }
+});
