@@ -27,6 +27,14 @@ import { writeLmBinary } from "../decode/lm_binary.ts";
 import { countNGrams } from "../decode/ngram_counts.ts";
 import { NGramLM } from "../decode/ngram_lm.ts";
 
+/** Mean of the middle 80 % of `xs`. */
+function trimmedMean(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length / 10);
+  const kept = sorted.slice(cut, sorted.length - cut);
+  return kept.reduce((a, b) => a + b, 0) / kept.length;
+}
+
 /** LM weight and word bonus of the demo's beam search: the best of a grid on a dev split. */
 const DEMO_LM_WEIGHTS = { alpha: 2.5, beta: 0 };
 
@@ -110,17 +118,25 @@ if (!plan) {
     );
   }
   // Calibration: steps inside the warmup, whose learning rates do not depend on the decay length.
-  const calibration = Math.min(100, (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 100);
+  // The step time is a trimmed mean of the logged steps after the first 20 (compilation and the
+  // buffer pool filling up), so a moment of load on the machine does not shorten the schedule.
+  const calibration = Math.min(200, (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 200);
   const t0 = Date.now();
+  const stepTimes: number[] = [];
   const done = await train({ ...config, training: { ...config.training, maxSteps: calibration } }, {
     resume: true,
     trainSet: trainUtts,
     deadline,
-    onLog,
+    onLog: (l) => {
+      if (l.step >= 20) stepTimes.push(l.stepTimeS * 1000);
+      onLog(l);
+    },
   });
-  const perStep = (Date.now() - t0) / Math.max(1, done.steps);
-  // 5 % set aside for the evaluations and checkpoints on the way.
-  const steps = done.steps + Math.max(0, Math.floor((deadline - Date.now()) / (perStep * 1.05)));
+  const perStep = stepTimes.length >= 5
+    ? trimmedMean(stepTimes)
+    : (Date.now() - t0) / Math.max(1, done.steps);
+  // 8 % set aside for the evaluations, checkpoints and logging on the way.
+  const steps = done.steps + Math.max(0, Math.floor((deadline - Date.now()) / (perStep * 1.08)));
   plan = { steps };
   await Deno.writeTextFile(planPath, JSON.stringify(plan));
   console.error(`[demo] ${(perStep / 1000).toFixed(2)} s a step: the schedule ends at step ${steps}`);
