@@ -15,6 +15,7 @@ export {
   writeLmBinary,
 } from "./lm_binary.ts";
 export { type CorpusCounts, countNGrams, type CountOptions, NGramTable } from "./ngram_counts.ts";
+export { buildKneserNeyLm, type BuiltLm } from "./build_lm.ts";
 export {
   DEFAULT_DISCOUNT_FALLBACK,
   estimateKneserNey,

@@ -11,11 +11,9 @@
  * `--char` makes a character LM: tokens are characters and a space becomes "|"
  * (CHAR_LM_SPACE in decode/language_model.ts).
  */
-import { parseArpa } from "../decode/arpa.ts";
-import { DEFAULT_DISCOUNT_FALLBACK, estimateKneserNey, formatArpa } from "../decode/kneser_ney.ts";
+import { buildKneserNeyLm } from "../decode/build_lm.ts";
+import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
 import { writeLmBinary } from "../decode/lm_binary.ts";
-import { countNGrams } from "../decode/ngram_counts.ts";
-import { NGramLM } from "../decode/ngram_lm.ts";
 
 const USAGE = `usage: build_lm.ts --order N --text FILE --arpa OUT.arpa[.gz] [--binary OUT.bin]
   [--prune T1 T2 ...] [--limit_vocab_file FILE | --vocab_size N] [--discount_fallback [D1 D2 D3]]
@@ -132,11 +130,12 @@ async function main(): Promise<void> {
   const text = await Deno.readTextFile(args.text);
   const lines = text.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  const counts = countNGrams(lines, { order: args.order, isCharacterLevel: args.isChar, source: args.text });
   const keepWords = args.limitVocabFile === null
     ? undefined
     : new Set((await Deno.readTextFile(args.limitVocabFile)).split(/\s+/).filter((w) => w !== ""));
-  const model = estimateKneserNey(counts, {
+  const built = buildKneserNeyLm(lines, {
+    order: args.order,
+    isCharacterLevel: args.isChar,
     pruneThresholds: args.prune ?? undefined,
     keepWords,
     vocabSize: args.vocabSize ?? undefined,
@@ -145,6 +144,7 @@ async function main(): Promise<void> {
     vocabPad: args.vocabPad,
     source: args.text,
   });
+  const { counts, model, arpaText } = built;
   const t1 = performance.now();
   console.error(
     `build_lm: ${counts.sentenceCount} sentences, ${counts.tokenCount} tokens, ${counts.vocab.length} types`,
@@ -159,11 +159,10 @@ async function main(): Promise<void> {
         `  D1 D2 D3+ = ${d}${model.usedFallback[k] ? " (fallback)" : ""}`,
     );
   }
-  const arpaText = formatArpa(model.arpa);
   if (args.arpa !== null) await writeMaybeGzip(args.arpa, arpaText);
   if (args.binary !== null) {
     // Through the ARPA text, so the binary holds exactly the rounded values the ARPA file has.
-    await writeLmBinary(NGramLM.fromArpa(parseArpa(arpaText, args.arpa ?? args.text)), args.binary);
+    await writeLmBinary(built.lm, args.binary);
   }
   const t2 = performance.now();
   console.error(
