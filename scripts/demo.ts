@@ -21,11 +21,9 @@ import { listCheckpoints } from "../models/checkpoint.ts";
 import { loadUtterances } from "../models/dataset.ts";
 import { evaluate, train } from "../models/trainer.ts";
 import { describeDecoder, TranscriptDecoder } from "../models/transcript_decoder.ts";
-import { parseArpa } from "../decode/arpa.ts";
-import { DEFAULT_DISCOUNT_FALLBACK, estimateKneserNey, formatArpa } from "../decode/kneser_ney.ts";
+import { buildKneserNeyLm } from "../decode/build_lm.ts";
+import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
 import { writeLmBinary } from "../decode/lm_binary.ts";
-import { countNGrams } from "../decode/ngram_counts.ts";
-import { NGramLM } from "../decode/ngram_lm.ts";
 
 /** Mean of the middle 80 % of `xs`. */
 function trimmedMean(xs: number[]): number {
@@ -173,16 +171,13 @@ console.log(
 // held-out sentences never enter it), at LM weights tuned once on a separate dev split of the
 // held-out voices (BENCHMARKS.md); built and decoded in seconds.
 const lmPath = `${config.training.logDir}/train_transcripts_3gram.bin`;
-const counts = countNGrams(trainUtts.items.map((u) => u.transcript), {
+// The fallback discounts only apply where a tiny corpus leaves them undefined (lmplz --discount_fallback).
+const { lm } = buildKneserNeyLm(trainUtts.items.map((u) => u.transcript), {
   order: 3,
   source: "training transcripts",
+  discountFallback: DEFAULT_DISCOUNT_FALLBACK,
 });
-// The fallback discounts only apply where a tiny corpus leaves them undefined (lmplz --discount_fallback).
-const arpa = formatArpa(
-  estimateKneserNey(counts, { source: "training transcripts", discountFallback: DEFAULT_DISCOUNT_FALLBACK })
-    .arpa,
-);
-await writeLmBinary(NGramLM.fromArpa(parseArpa(arpa, "training transcripts")), lmPath);
+await writeLmBinary(lm, lmPath);
 const beamConfig = { kind: "beam" as const, beamWidth: 128, lm: lmPath, ...DEMO_LM_WEIGHTS };
 using decoder = await TranscriptDecoder.create(beamConfig, vocab, {
   frameStepS: (config.features.windowStride ?? 0.01) * r.model.timeStride,
