@@ -60,16 +60,19 @@ export function transcribeFile(m: LoadedModel, path: string): Transcript {
   return greedyTranscript(audioLogits(m, path), m.vocab, m.frameStepS);
 }
 
-/** Writes logits of many files in the format scripts/decode.ts reads (decode/logits_file.ts). */
+/**
+ * Writes logits of many files in the format scripts/decode.ts reads (decode/logits_file.ts);
+ * `logits[i]` are `paths[i]`'s, as `audioLogits` gives them (computed here when omitted).
+ */
 export async function writeInferenceLogits(
   m: LoadedModel,
   paths: readonly string[],
   out: string,
+  logits: readonly { logits: Float32Array; nFrames: number }[] = paths.map((p) => audioLogits(m, p)),
 ): Promise<void> {
   const utterances = new Map<string, { data: Float32Array; T: number; V: number }>();
-  for (const p of paths) {
-    const { logits, nFrames } = audioLogits(m, p);
-    utterances.set(p, { data: logits, T: nFrames, V: m.vocab.size });
-  }
+  paths.forEach((p, i) =>
+    utterances.set(p, { data: logits[i].logits, T: logits[i].nFrames, V: m.vocab.size })
+  );
   await writeLogitsFile(out, utterances, { vocabulary: m.vocab.chars, stepSize: m.frameStepS });
 }

@@ -76,25 +76,25 @@ try {
     const m = await loadModel(newest());
     const vocab = vocabularyOf(m.config);
     const set = loadUtterances(config.data.eval, vocab, m.config.features);
+    // One forward pass: a beam decoder's result comes with the greedy figures of the same logits.
+    using decoder = config.decoder.kind === "beam"
+      ? await TranscriptDecoder.create(config.decoder, vocab, { frameStepS: m.frameStepS })
+      : null;
     const r = await evaluate(m.model, set, vocab, {
       batchSize: config.data.batchSize,
       padTo: m.config.features.padTo,
+      decoder: decoder ?? undefined,
     });
+    const greedy = r.greedy ?? r;
     console.log(
-      `EVAL WER=${(100 * r.wer).toFixed(2)}% CER=${(100 * r.cer).toFixed(2)}% loss=${
+      `EVAL WER=${(100 * greedy.wer).toFixed(2)}% CER=${(100 * greedy.cer).toFixed(2)}% loss=${
         r.loss.toFixed(3)
       } on ${set.items.length} utterances`,
     );
-    if (config.decoder.kind === "beam") {
-      using decoder = await TranscriptDecoder.create(config.decoder, vocab, { frameStepS: m.frameStepS });
-      const b = await evaluate(m.model, set, vocab, {
-        batchSize: config.data.batchSize,
-        padTo: m.config.features.padTo,
-        decoder,
-      });
+    if (decoder) {
       console.log(
-        `EVAL ${describeDecoder(config.decoder)} WER=${(100 * b.wer).toFixed(2)}% CER=${
-          (100 * b.cer).toFixed(2)
+        `EVAL ${describeDecoder(config.decoder)} WER=${(100 * r.wer).toFixed(2)}% CER=${
+          (100 * r.cer).toFixed(2)
         }%`,
       );
     }
@@ -102,12 +102,16 @@ try {
     const m = await loadModel(newest());
     const paths = config.data.infer.flatMap((f) => readManifest(f).map((e) => e.audioPath));
     using decoder = await TranscriptDecoder.create(config.decoder, m.vocab, { frameStepS: m.frameStepS });
-    const rows = ["wav_filename,transcript"];
-    for (const p of paths) rows.push(`${p},${(await decoder.decode([audioLogits(m, p)]))[0].text}`);
+    // Each file's logits once, for the transcripts and the logits file; one batch for the decoder's Workers.
+    const logits = paths.map((p) => audioLogits(m, p));
+    const transcripts = await decoder.decode(logits);
+    const rows = ["wav_filename,transcript", ...paths.map((p, i) => `${p},${transcripts[i].text}`)];
     const out = (values.infer_output_file as string | undefined) ?? `${config.training.logDir}/infer.csv`;
     await Deno.writeTextFile(out, rows.join("\n") + "\n");
     console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);
-    if (values.logits_output_file) await writeInferenceLogits(m, paths, String(values.logits_output_file));
+    if (values.logits_output_file) {
+      await writeInferenceLogits(m, paths, String(values.logits_output_file), logits);
+    }
   } else {
     throw new Error(`--mode must be train, eval, train_eval or infer, got "${mode}"`);
   }

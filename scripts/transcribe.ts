@@ -47,8 +47,10 @@ try {
     }
     : fromConfig;
   using decoder = await TranscriptDecoder.create(decoderConfig, m.vocab, { frameStepS: m.frameStepS });
-  for (const path of positionals) {
-    const [r] = await decoder.decode([audioLogits(m, path)]);
+  // One batch, so a beam search spreads the files over its Workers.
+  const transcripts = await decoder.decode(positionals.map((path) => audioLogits(m, path)));
+  for (const [i, path] of positionals.entries()) {
+    const r = transcripts[i];
     if (values.json) console.log(JSON.stringify({ path, ...r }));
     else {
       console.log(`${path}: ${r.text}`);
