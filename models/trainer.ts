@@ -68,6 +68,8 @@ export interface EvalResult {
   hypotheses: string[];
   /** Audio paths, aligned with `references`. */
   paths: string[];
+  /** With a decoder: the greedy WER/CER of the same logits, beside the decoder's. */
+  greedy?: { wer: number; cer: number };
 }
 
 /** The vocabulary a config names. */
@@ -128,7 +130,8 @@ export async function greedyTranscripts(
 
 /**
  * WER/CER and mean loss of `model` on `set` (eval mode), with greedy decoding or, when
- * `options.decoder` is given, with that decoder (beam search + LM as a config asks).
+ * `options.decoder` is given, with that decoder (beam search + LM as a config asks) and the
+ * greedy figures of the same forward pass beside it.
  */
 export async function evaluate(
   model: CtcModel,
@@ -138,7 +141,7 @@ export async function evaluate(
 ): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
-  const refs: string[] = [], hyps: string[] = [], paths: string[] = [];
+  const refs: string[] = [], greedyHyps: string[] = [], decodedHyps: string[] = [], paths: string[] = [];
   let lossSum = 0;
   for (let i = 0; i < set.items.length; i += options.batchSize) {
     const batch = padBatch(set.items.slice(i, i + options.batchSize), { padTo: options.padTo });
@@ -146,6 +149,7 @@ export async function evaluate(
     const { logits, lengths } = noGrad(() => model.forward(batchTensors(batch), batch.featureLengths));
     const loss = noGrad(() => model.loss(logits, lengths, batch.targets, batch.targetLengths));
     lossSum += (await loss.item()) * batch.transcripts.length;
+    greedyHyps.push(...await greedyTranscripts(logits, lengths, vocab));
     if (options.decoder) {
       const [n, t, v] = logits.shape;
       const data = await logits.data() as Float32Array;
@@ -153,14 +157,14 @@ export async function evaluate(
         logits: data.subarray(i * t * v, (i * t + lengths[i]) * v),
         nFrames: lengths[i],
       }));
-      hyps.push(...(await options.decoder.decode(utts)).map((r) => r.text));
-    } else {
-      hyps.push(...await greedyTranscripts(logits, lengths, vocab));
+      decodedHyps.push(...(await options.decoder.decode(utts)).map((r) => r.text));
     }
     refs.push(...batch.transcripts);
     paths.push(...batch.paths);
   }
   model.train(wasTraining);
+  const hyps = options.decoder ? decodedHyps : greedyHyps;
+  const greedy = { wer: wordErrorRate(refs, greedyHyps).rate, cer: charErrorRate(refs, greedyHyps).rate };
   return {
     wer: wordErrorRate(refs, hyps).rate,
     cer: charErrorRate(refs, hyps).rate,
@@ -168,6 +172,7 @@ export async function evaluate(
     references: refs,
     hypotheses: hyps,
     paths,
+    ...(options.decoder ? { greedy } : {}),
   };
 }
 

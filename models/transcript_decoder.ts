@@ -134,7 +134,7 @@ export class TranscriptDecoder implements Disposable {
 
   /** Decodes utterances; results in input order. */
   async decode(utterances: readonly UtteranceLogits[]): Promise<Transcript[]> {
-    if (!this.#pool) return utterances.map((u) => this.#greedy(u));
+    if (!this.#pool) return utterances.map((u) => greedyTranscript(u, this.#vocab, this.#frameStepS));
     const V = this.#vocab.size;
     // A copy, not a view: a Worker message clones a view's whole underlying buffer.
     const nbest = await this.#pool.decodeBatch(
@@ -144,10 +144,6 @@ export class TranscriptDecoder implements Disposable {
       text: (best?.text ?? "").trim().replace(/ +/g, " "),
       words: (best?.words ?? []).map((w) => ({ word: w.word, startS: w.startSeconds, endS: w.endSeconds })),
     }));
-  }
-
-  #greedy(u: UtteranceLogits): Transcript {
-    return greedyTranscript(u, this.#vocab, this.#frameStepS);
   }
 
   /** Stops the beam-search Workers. */
