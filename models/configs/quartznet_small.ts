@@ -6,7 +6,7 @@
  * beside `small` (a plain-convolution Jasper-style model of similar size).
  */
 import type { ConvBlockConfig } from "../tdnn.ts";
-import { config as small } from "./small.ts";
+import { config as small, smallEncoder } from "./small.ts";
 import type { SpeechConfig } from "./types.ts";
 
 const block = (kernel: number, channels: number): ConvBlockConfig => ({
@@ -23,10 +23,7 @@ export const config: SpeechConfig = {
   ...small,
   name: "quartznet_small",
   encoder: {
-    kind: "tdnn",
-    activation: "relu",
-    bnMomentum: 0.1,
-    bnEps: 1e-3,
+    ...smallEncoder,
     blocks: [
       { repeat: 1, kernel: 33, stride: 2, channels: 128, dropout: 0, separable: true },
       block(33, 128),

@@ -3,7 +3,23 @@
  * 2,326,365 parameters, sized to train from scratch on 2 CPU cores on synthetic
  * espeak-ng speech made by scripts/synth_speech.ts (work/synth/).
  */
+import type { TdnnEncoderConfig } from "../tdnn.ts";
 import type { SpeechConfig } from "./types.ts";
+
+/** The small residual TDNN; the wider and separable variants keep its activation and batch norm. */
+export const smallEncoder: TdnnEncoderConfig = {
+  kind: "tdnn",
+  activation: "relu",
+  bnMomentum: 0.1,
+  bnEps: 1e-3,
+  blocks: [
+    { repeat: 1, kernel: 11, stride: 2, channels: 128, dropout: 0.1 },
+    { repeat: 2, kernel: 11, channels: 128, dropout: 0.1, residual: true },
+    { repeat: 2, kernel: 13, channels: 160, dropout: 0.1, residual: true },
+    { repeat: 2, kernel: 17, channels: 192, dropout: 0.1, residual: true },
+    { repeat: 1, kernel: 1, channels: 256, dropout: 0.1 },
+  ],
+};
 
 /** The config. */
 export const config: SpeechConfig = {
@@ -19,19 +35,7 @@ export const config: SpeechConfig = {
     padTo: 8,
     preemphasis: 0.97,
   },
-  encoder: {
-    kind: "tdnn",
-    activation: "relu",
-    bnMomentum: 0.1,
-    bnEps: 1e-3,
-    blocks: [
-      { repeat: 1, kernel: 11, stride: 2, channels: 128, dropout: 0.1 },
-      { repeat: 2, kernel: 11, channels: 128, dropout: 0.1, residual: true },
-      { repeat: 2, kernel: 13, channels: 160, dropout: 0.1, residual: true },
-      { repeat: 2, kernel: 17, channels: 192, dropout: 0.1, residual: true },
-      { repeat: 1, kernel: 1, channels: 256, dropout: 0.1 },
-    ],
-  },
+  encoder: smallEncoder,
   data: {
     train: ["work/synth/train/manifest.csv"],
     eval: ["work/synth/heldout/manifest.csv"],

@@ -6,7 +6,7 @@
  *   ./deno task synth --out work/synth/heldout --count 200 --offset 19000 --split held-out --max-chars 80 --seed 2
  *   ./deno task train --config small_wide --mode train_eval
  */
-import { config as small } from "./small.ts";
+import { config as small, smallEncoder } from "./small.ts";
 import type { SpeechConfig } from "./types.ts";
 
 /** The config. */
@@ -14,10 +14,7 @@ export const config: SpeechConfig = {
   ...small,
   name: "small_wide",
   encoder: {
-    kind: "tdnn",
-    activation: "relu",
-    bnMomentum: 0.1,
-    bnEps: 1e-3,
+    ...smallEncoder,
     blocks: [
       { repeat: 1, kernel: 11, stride: 2, channels: 192, dropout: 0.1 },
       { repeat: 2, kernel: 11, channels: 192, dropout: 0.1, residual: true },
