@@ -126,3 +126,12 @@ export {
   VOICE_SPLITS,
   type VoiceSet,
 } from "./synth.ts";
+export {
+  ACCENT_FOLDER,
+  accentName,
+  type AccentOptions,
+  type AccentVoice,
+  espeakDataDir,
+  generateAccents,
+  prepareEspeakData,
+} from "./synth_accents.ts";

@@ -19,6 +19,7 @@ import { readAudio } from "./audio.ts";
 import { readAudioHeader } from "./audio_duration.ts";
 import { type ManifestEntry, readManifest, writeManifest } from "./manifest.ts";
 import { resample } from "./resample.ts";
+import { accentName, type AccentOptions, generateAccents, prepareEspeakData } from "./synth_accents.ts";
 import { Rng } from "./rng.ts";
 import type { Vocabulary } from "./vocabulary.ts";
 import { encodeWav } from "./wav.ts";
@@ -33,6 +34,11 @@ export interface VoiceSet {
   speeds: number[];
   /** Pitches 0-99 (espeak-ng -p). */
   pitches: number[];
+  /**
+   * Generated accents (data/synth_accents.ts) that replace the drawn voice in a `share` of the
+   * utterances; the variant, speed and pitch are drawn as without them.
+   */
+  generatedAccents?: AccentOptions & { share: number };
 }
 
 /**
@@ -52,6 +58,9 @@ export const VOICE_SPLITS: { train: VoiceSet; heldOut: VoiceSet } = {
     ],
     speeds: [140, 160, 175, 190, 210],
     pitches: [30, 40, 50, 60, 70],
+    // Half the utterances in accents recombined from the training voices, with vowel shifts:
+    // five espeak-ng accents are too few for a model to carry over to the held-out three.
+    generatedAccents: { count: 60, seed: 7, share: 0.5 },
   },
   heldOut: {
     voices: ["en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd"],
@@ -81,6 +90,10 @@ export function drawSpeaker(set: VoiceSet, seed: number, index: number): Speaker
     variant: set.variants.length > 0 ? rng.choice(set.variants) : "",
     speed: rng.choice(set.speeds),
     pitch: rng.choice(set.pitches),
+    // Drawn after the others, so adding accents to a set leaves its other draws as they were.
+    ...(set.generatedAccents && rng.uniform() < set.generatedAccents.share
+      ? { voice: accentName(rng.int(set.generatedAccents.count), set.generatedAccents.count) }
+      : {}),
   };
 }
 
@@ -129,6 +142,8 @@ export interface SynthOptions {
   espeak?: string;
   /** sox executable. Default "sox". */
   sox?: string;
+  /** Folder holding the espeak-ng-data to use (`espeak-ng --path`); default the system's. */
+  espeakPath?: string;
   /** Called after each utterance, for progress display. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -198,7 +213,7 @@ export async function speak(
   text: string,
   path: string,
   speaker: SpeakerDraw,
-  options: Pick<SynthOptions, "sampleRate" | "resampler" | "espeak" | "sox"> = {},
+  options: Pick<SynthOptions, "sampleRate" | "resampler" | "espeak" | "sox" | "espeakPath"> = {},
 ): Promise<void> {
   const rate = options.sampleRate ?? 16000;
   const raw = `${path}.espeak.tmp.wav`;
@@ -207,6 +222,7 @@ export async function speak(
   try {
     // Text goes through stdin so a sentence starting with "-" is never read as an option.
     await run(options.espeak ?? "espeak-ng", [
+      ...(options.espeakPath ? [`--path=${options.espeakPath}`] : []),
       "-v",
       voice,
       "-s",
@@ -255,6 +271,12 @@ export async function synthesizeCorpus(
   const paths = sentences.map((_, i) => join(wavDir, `${prefix}${String(i).padStart(width, "0")}.wav`));
   const manifestPath = join(options.outDir, options.manifestName ?? "manifest.csv");
   checkSameSentences(manifestPath, paths, sentences);
+  checkSameSpeakers(join(options.outDir, "speakers.json"), set, seed);
+  const accents = set.generatedAccents;
+  const espeakPath = options.espeakPath ??
+    (accents
+      ? prepareEspeakData(join(options.outDir, "espeak"), generateAccents(accents), options.espeak)
+      : undefined);
   let next = 0;
   let done = 0;
   let nSynthesized = 0;
@@ -265,7 +287,7 @@ export async function synthesizeCorpus(
       const i = next++;
       if (isComplete(paths[i])) nSkipped++;
       else {
-        await speak(sentences[i], paths[i], drawSpeaker(set, seed, i), options);
+        await speak(sentences[i], paths[i], drawSpeaker(set, seed, i), { ...options, espeakPath });
         nSynthesized++;
       }
       options.onProgress?.(++done, sentences.length);
@@ -302,6 +324,27 @@ function checkSameSentences(manifestPath: string, paths: string[], sentences: re
           `use a new output folder for a different sentence list`,
       );
     }
+  }
+}
+
+/**
+ * Records the voice set and seed a folder's WAVs are drawn with, and throws when an earlier run
+ * used others: a WAV that exists is never spoken again, so mixing the two would go unnoticed.
+ */
+function checkSameSpeakers(path: string, set: VoiceSet, seed: number): void {
+  const now = JSON.stringify({ seed, ...set });
+  let before: string;
+  try {
+    before = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    Deno.writeTextFileSync(path, now);
+    return;
+  }
+  if (before !== now) {
+    throw new Error(
+      `${path}: this folder's audio was spoken with other voices or seed (${before}); use a new output folder`,
+    );
   }
 }
 

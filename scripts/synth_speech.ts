@@ -34,6 +34,8 @@ async function main(): Promise<number> {
       variants: { type: "string" },
       speeds: { type: "string" },
       pitches: { type: "string" },
+      accents: { type: "string" },
+      "accent-share": { type: "string" },
       seed: { type: "string", default: "0" },
       jobs: { type: "string" },
       "max-chars": { type: "string", default: "200" },
@@ -46,7 +48,7 @@ async function main(): Promise<number> {
   });
   if (values.help || values.out === undefined) {
     console.log(
-      "usage: deno task synth --out DIR [--text FILE] [--count N] [--offset K] [--split train|held-out] ...",
+      "usage: deno task synth --out DIR [--text FILE] [--count N] [--offset K] [--split train|held-out] [--accents N] [--accent-share F] ...",
     );
     return values.help ? 0 : 2;
   }
@@ -69,6 +71,15 @@ async function main(): Promise<number> {
     speeds: nums(values.speeds) ?? base.speeds,
     pitches: nums(values.pitches) ?? base.pitches,
   };
+  // --accents N: N generated accents (0: none), in --accent-share of the utterances.
+  const nAccents = values.accents === undefined ? base.generatedAccents?.count ?? 0 : Number(values.accents);
+  if (nAccents > 0) {
+    voiceSet.generatedAccents = {
+      count: nAccents,
+      seed: base.generatedAccents?.seed ?? 7,
+      share: Number(values["accent-share"] ?? base.generatedAccents?.share ?? 0.5),
+    };
+  }
   const vocab = values.vocab ? readVocabulary(values.vocab) : Vocabulary.english();
   const all = filterSentences(Deno.readTextFileSync(values.text).split("\n"), vocab, {
     maxChars: Number(values["max-chars"]),
