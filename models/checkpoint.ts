@@ -125,6 +125,41 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   return { meta, state: tensorsOf(file), path };
 }
 
+/**
+ * Writes checkpoint `src`'s weights and metadata to `dst` without its optimizer state: what is
+ * shipped for others to fine-tune or run. `F16` halves the file; a value float16 cannot hold
+ * (beyond ±65504) is an error naming the tensor rather than a silent infinity.
+ *
+ * @example
+ * ```ts
+ * await exportCheckpoint("work/runs/small/ckpt-00003000.safetensors", "small.safetensors", { dtype: "F16" });
+ * ```
+ */
+export async function exportCheckpoint(
+  src: string,
+  dst: string,
+  options: { dtype?: "F16" | "F32" } = {},
+): Promise<void> {
+  const file = await readSafetensors(src);
+  if (!file.metadata.deno_ctc) throw new Error(`${src}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
+  const out = new Map<
+    string,
+    { shape: readonly number[]; data: Float32Array | Uint16Array; dtype: "F16" | "F32" }
+  >();
+  for (const [name, t] of file.tensors) {
+    const values = tensorToFloat32(t);
+    if (options.dtype !== "F16") {
+      out.set(name, { shape: t.shape, data: values, dtype: "F32" });
+      continue;
+    }
+    const half = new Float16Array(values);
+    const bad = half.findIndex((h, i) => Number.isFinite(values[i]) && !Number.isFinite(h));
+    if (bad >= 0) throw new RangeError(`${src}: ${name}[${bad}] = ${values[bad]} does not fit in float16`);
+    out.set(name, { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" });
+  }
+  await writeSafetensors(dst, out, { metadata: { deno_ctc: file.metadata.deno_ctc } });
+}
+
 /** Restores optimizer state saved beside checkpoint `path`. */
 export async function loadOptimizerState(path: string, optimizer: Optimizer): Promise<void> {
   const file = await readSafetensors(path.replace(/\.safetensors$/, ".optim.safetensors"));

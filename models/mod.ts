@@ -22,6 +22,7 @@ export { AdamW, type AdamWOptions } from "./optimizers/adamw.ts";
 export { learningRate, type LrPolicy } from "./lr_policy.ts";
 export {
   type CheckpointMeta,
+  exportCheckpoint,
   listCheckpoints,
   loadCheckpoint,
   type LoadedCheckpoint,

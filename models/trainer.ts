@@ -270,6 +270,22 @@ export async function train(
       console.error(`[deno-ctc] resumed from ${last} at step ${step}`);
     }
   }
+  if (!resumed && t.initCheckpoint) {
+    const init = await loadCheckpoint(t.initCheckpoint);
+    if (init.meta.vocabulary.join("") !== vocab.chars.join("") || init.meta.blankIndex !== vocab.blankIndex) {
+      throw new Error(
+        `${t.initCheckpoint}: its vocabulary ${
+          JSON.stringify(init.meta.vocabulary.join(""))
+        } is not the config's ${JSON.stringify(vocab.chars.join(""))}`,
+      );
+    }
+    try {
+      model.loadStateDict(init.state);
+    } catch (e) {
+      throw new Error(`${t.initCheckpoint}: does not fit ${config.name}'s model: ${(e as Error).message}`);
+    }
+    console.error(`[deno-ctc] starting from the weights of ${t.initCheckpoint} (step ${init.meta.step})`);
+  }
   await Deno.mkdir(t.logDir, { recursive: true });
   const history: { step: number; loss: number }[] = [];
   const evals: { step: number; wer: number }[] = [];

@@ -78,6 +78,13 @@ export interface SpeechConfig {
     /** Stop after this many updates (or after `epochs`, whichever first). */
     maxSteps: number;
     epochs?: number;
+    /**
+     * Fine-tuning (OpenSeq2Seq's `load_model`): a checkpoint whose weights a run starts from when
+     * `logDir` holds none. Only the model's parameters and batch-norm statistics are taken; the
+     * step count, optimizer state and random state start fresh. Its vocabulary and layer shapes
+     * must match the config's.
+     */
+    initCheckpoint?: string;
     /** Gradient accumulation: updates happen every iterSize batches. */
     iterSize: number;
     logEvery: number;

@@ -9,6 +9,7 @@ import { Vocabulary } from "../../data/vocabulary.ts";
 import type { UtteranceFeatures } from "../../data/batches.ts";
 import {
   type CheckpointMeta,
+  exportCheckpoint,
   listCheckpoints,
   loadCheckpoint,
   loadOptimizerState,
@@ -16,6 +17,7 @@ import {
 } from "../../models/checkpoint.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
 import { CtcModel } from "../../models/ctc_model.ts";
+import type { TdnnEncoderConfig } from "../../models/tdnn.ts";
 import type { UtteranceSet } from "../../models/dataset.ts";
 import { NovoGrad } from "../../models/optimizers/novograd.ts";
 import { train } from "../../models/trainer.ts";
@@ -356,6 +358,90 @@ Deno.test("a truncated or corrupt checkpoint gives an error naming the file", as
     await assert.rejects(
       () => loadOptimizerState(p2, opt),
       (e: Error) => e.message.includes("ckpt-00000003.optim.safetensors"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("exportCheckpoint() writes float16 weights (half the size, no optimizer file) that fine-tuning starts from", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_export_" });
+  try {
+    const set = tinySet(8, 11);
+    await silenceStderr(() => train(tinyConfig(`${dir}/a`, 2), { trainSet: set }));
+    const src = `${dir}/a/ckpt-00000002.safetensors`;
+    await exportCheckpoint(src, `${dir}/half.safetensors`, { dtype: "F16" });
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a", "half.safetensors"]);
+    const full = await loadCheckpoint(src), half = await loadCheckpoint(`${dir}/half.safetensors`);
+    assert.deepEqual(half.meta, full.meta);
+    let bytes = 0;
+    for (const [name, t] of full.state) {
+      const x = await t.data(), y = await half.state.get(name)!.data();
+      bytes += 2 * x.length;
+      for (let i = 0; i < x.length; i++) {
+        // float16 keeps 11 significant bits: a relative error of at most 2^-11 (above its normal range).
+        assert.ok(Math.abs(x[i] - y[i]) <= Math.max(Math.abs(x[i]) * 2 ** -11, 2 ** -24), `${name}[${i}]`);
+      }
+    }
+    assert.ok(Deno.statSync(`${dir}/half.safetensors`).size < bytes + 8192);
+
+    // training.initCheckpoint: a new run takes those weights and starts at step 0 with a fresh optimizer.
+    const cfg = tinyConfig(`${dir}/b`, 0);
+    cfg.training.initCheckpoint = `${dir}/half.safetensors`;
+    const start = await silenceStderr(() => train(cfg, { trainSet: set }));
+    assert.equal(start.steps, 0);
+    for (const [name, t] of start.model.stateDict()) {
+      assert.deepEqual(await t.data(), await half.state.get(name)!.data(), name);
+    }
+    cfg.training.maxSteps = 2;
+    const tuned = await silenceStderr(() => train(cfg, { trainSet: set }));
+    assert.equal(tuned.steps, 2);
+    assert.ok(Deno.statSync(`${dir}/b/ckpt-00000002.safetensors`).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("exportCheckpoint() refuses a weight float16 cannot hold, naming the tensor", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_export_big_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const [name, p] = [...model.parameters()][0];
+    model.loadStateDict(
+      new Map([...model.stateDict(), [name, tensor(new Float32Array(p.size).fill(1e6), p.shape)]]),
+    );
+    const path = await saveCheckpoint(dir, model, null, meta(1));
+    await assert.rejects(
+      () => exportCheckpoint(path, `${dir}/half.safetensors`, { dtype: "F16" }),
+      new RegExp(`${name.replace(/\./g, "\\.")}\\[0\\] = 1000000 does not fit in float16`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("training.initCheckpoint with another vocabulary or other layer shapes is an error naming the file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_init_bad_" });
+  try {
+    const encoder = tinyConfig(dir, 1).encoder as TdnnEncoderConfig;
+    const model = new CtcModel(F, 29, encoder, new Rng(3));
+    const other = await saveCheckpoint(`${dir}/v`, model, null, { ...meta(1), vocabulary: ["a", "b"] });
+    const run = tinyConfig(`${dir}/run`, 1);
+    run.training.initCheckpoint = other;
+    await assert.rejects(
+      () => silenceStderr(() => train(run, { trainSet: tinySet(4, 1) })),
+      /ckpt-00000001\.safetensors: its vocabulary "ab" is not/,
+    );
+    const wide = new CtcModel(
+      F,
+      29,
+      { ...encoder, blocks: [{ ...encoder.blocks[0], channels: 20 }] },
+      new Rng(3),
+    );
+    run.training.initCheckpoint = await saveCheckpoint(`${dir}/w`, wide, null, meta(1));
+    await assert.rejects(
+      () => silenceStderr(() => train(run, { trainSet: tinySet(4, 1) })),
+      /w\/ckpt-00000001\.safetensors: does not fit tiny's model/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
