@@ -254,7 +254,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "demo: synthesises, fits its schedule to the budget, stops in time and prints the held-out WER",
+  name:
+    "demo: synthesises, fine-tunes the shipped checkpoint on a schedule fitted to the budget, stops in time and prints the held-out WER",
   ignore: !espeak,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "demo_test_" });
@@ -272,6 +273,10 @@ Deno.test({
       );
       assert.ok(m, r.stdout);
       assert.ok(Number(m[3]) <= plan.steps);
+      assert.match(r.stderr, /starting from the weights of .*models\/pretrained\/small_wide_espeak\.safetensors/);
+      // 15 s of fine-tuning at a low learning rate keep what the shipped model knows: an untrained
+      // model gets every word wrong (WER 100 %), the shipped one most of them right.
+      assert.ok(Number(m[1]) < 60, `WER ${m[1]} % with the shipped checkpoint`);
       assert.match(
         r.stdout,
         /Held-out voices, beam 128 \+ LM .*train_transcripts_3gram\.bin \(alpha 2\.5, beta 0\): WER [\d.]+% {2}CER [\d.]+%/,
