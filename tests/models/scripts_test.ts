@@ -273,7 +273,10 @@ Deno.test({
       );
       assert.ok(m, r.stdout);
       assert.ok(Number(m[3]) <= plan.steps);
-      assert.match(r.stderr, /starting from the weights of .*models\/pretrained\/small_wide_espeak\.safetensors/);
+      assert.match(
+        r.stderr,
+        /starting from the weights of .*models\/pretrained\/small_wide_espeak\.safetensors/,
+      );
       // 15 s of fine-tuning at a low learning rate keep what the shipped model knows: an untrained
       // model gets every word wrong (WER 100 %), the shipped one most of them right.
       assert.ok(Number(m[1]) < 60, `WER ${m[1]} % with the shipped checkpoint`);
