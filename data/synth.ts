@@ -15,6 +15,7 @@
  * sentences to the vocabulary (digits must already be spelled out).
  */
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { readAudio } from "./audio.ts";
 import { readAudioHeader } from "./audio_duration.ts";
 import { type ManifestEntry, readManifest, writeManifest } from "./manifest.ts";
@@ -332,16 +333,17 @@ function checkSameSentences(manifestPath: string, paths: string[], sentences: re
  * used others: a WAV that exists is never spoken again, so mixing the two would go unnoticed.
  */
 function checkSameSpeakers(path: string, set: VoiceSet, seed: number): void {
-  const now = JSON.stringify({ seed, ...set });
+  const now = { seed, ...set };
   let before: string;
   try {
     before = Deno.readTextFileSync(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    Deno.writeTextFileSync(path, now);
+    Deno.writeTextFileSync(path, JSON.stringify(now));
     return;
   }
-  if (before !== now) {
+  // Compared as values, so the same set written with its keys in another order still matches.
+  if (!isDeepStrictEqual(JSON.parse(before), JSON.parse(JSON.stringify(now)))) {
     throw new Error(
       `${path}: this folder's audio was spoken with other voices or seed (${before}); use a new output folder`,
     );

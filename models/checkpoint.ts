@@ -114,21 +114,23 @@ function tensorsOf(file: SafetensorsFile): Map<string, Tensor> {
 /** Reads a checkpoint written by `saveCheckpoint`; errors name the file and what is wrong. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   const file = await readSafetensors(path);
-  const raw = file.metadata.deno_ctc;
+  return { meta: parseMeta(path, file.metadata.deno_ctc), state: tensorsOf(file), path };
+}
+
+function parseMeta(path: string, raw: string | undefined): CheckpointMeta {
   if (!raw) throw new Error(`${path}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
-  let meta: CheckpointMeta;
   try {
-    meta = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (e) {
     throw new Error(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`);
   }
-  return { meta, state: tensorsOf(file), path };
 }
 
 /**
  * Writes checkpoint `src`'s weights and metadata to `dst` without its optimizer state: what is
  * shipped for others to fine-tune or run. `F16` halves the file; a value float16 cannot hold
- * (beyond ±65504) is an error naming the tensor rather than a silent infinity.
+ * (beyond ±65504) is an error naming the tensor rather than a silent infinity. Returns the
+ * checkpoint's metadata.
  *
  * @example
  * ```ts
@@ -139,9 +141,9 @@ export async function exportCheckpoint(
   src: string,
   dst: string,
   options: { dtype?: "F16" | "F32" } = {},
-): Promise<void> {
+): Promise<CheckpointMeta> {
   const file = await readSafetensors(src);
-  if (!file.metadata.deno_ctc) throw new Error(`${src}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
+  const meta = parseMeta(src, file.metadata.deno_ctc);
   const out = new Map<
     string,
     { shape: readonly number[]; data: Float32Array | Uint16Array; dtype: "F16" | "F32" }
@@ -158,6 +160,7 @@ export async function exportCheckpoint(
     out.set(name, { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" });
   }
   await writeSafetensors(dst, out, { metadata: { deno_ctc: file.metadata.deno_ctc } });
+  return meta;
 }
 
 /** Restores optimizer state saved beside checkpoint `path`. */

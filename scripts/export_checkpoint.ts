@@ -6,7 +6,7 @@
  *   deno task export-checkpoint --from work/runs/small/ckpt-00003000.safetensors --to small.safetensors [--dtype F16|F32]
  */
 import { parseArgs } from "node:util";
-import { exportCheckpoint, loadCheckpoint } from "../models/checkpoint.ts";
+import { exportCheckpoint } from "../models/checkpoint.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,8 +22,7 @@ if (values.help || !values.from || !values.to || (values.dtype !== "F16" && valu
   console.error(usage);
   Deno.exit(values.help ? 0 : 2);
 }
-await exportCheckpoint(values.from, values.to, { dtype: values.dtype });
-const { meta } = await loadCheckpoint(values.to);
+const meta = await exportCheckpoint(values.from, values.to, { dtype: values.dtype });
 console.log(
   `${values.to}: ${
     (Deno.statSync(values.to).size / 1e6).toFixed(1)

@@ -140,6 +140,20 @@ Deno.test({
       assert.ok(accent.length > 16000, name);
       assert.notDeepEqual(accent, plain, name);
     }
+    // The same voices with their keys in another order are the same voices: nothing is spoken again.
+    const reordered = {
+      generatedAccents: { share: 1, seed: 3, count: 4 },
+      pitches: [50],
+      speeds: [160],
+      variants: ["m3"],
+      voices: ["en-us"],
+    };
+    const again = await synthesizeCorpus(sentences, {
+      outDir: join(dir, "accent"),
+      voiceSet: reordered,
+      seed: 1,
+    });
+    assert.equal(again.nSkipped, 2);
     // The folder remembers its voices: another seed's accents would be mixed in silently.
     await assert.rejects(
       () =>
