@@ -3,7 +3,7 @@
  * expressions (ops/expr.ts). A single op, `map`, evaluates any table entry; each backend
  * implements `map` once by rendering the expressions to its own language.
  *
- * Forward expressions read x (, y, c); gradient expressions read g (the output gradient),
+ * Forward expressions read x (, y, z, c); gradient expressions read g (the output gradient),
  * the inputs, `out` (the forward result) and the scalar attributes a, b.
  */
 import type { DType } from "./dtype.ts";
@@ -15,7 +15,7 @@ import { scalar } from "./creation.ts";
 import { reshape } from "./reshape.ts";
 import { sum } from "./reduce_sum.ts";
 
-const x = X.v("x"), y = X.v("y"), c = X.v("c"), g = X.v("g"), out = X.v("out");
+const x = X.v("x"), y = X.v("y"), z = X.v("z"), c = X.v("c"), g = X.v("g"), out = X.v("out");
 const a = X.v("a"), b = X.v("b");
 
 /** One elementwise op: its inputs, forward, and the gradient with respect to each input. */
@@ -69,6 +69,8 @@ export const elementwiseOps = {
     grads: [X.mul(g, X.mul(out, X.sub(1, out)))],
   },
   tanh: { inputs: ["x"], forward: X.tanh(x), grads: [X.mul(g, X.sub(1, X.mul(out, out)))] },
+  /** x·y + z in one pass, where mul then add take two: the optimizers' momentum and update steps. */
+  mulAdd: { inputs: ["x", "y", "z"], forward: X.add(X.mul(x, y), z), grads: [X.mul(g, y), X.mul(g, x), g] },
   /** c != 0 ? x : y (c is a mask of any dtype). */
   where: {
     inputs: ["c", "x", "y"],
@@ -219,6 +221,17 @@ export function sub(x: Tensor | number, y: Tensor | number): Tensor {
 /** x * y, broadcasting. */
 export function mul(x: Tensor | number, y: Tensor | number): Tensor {
   return elementwise("mul", [x, y]);
+}
+/**
+ * x·y + z, broadcasting, in one pass over memory (PyTorch's `addcmul` with value 1).
+ *
+ * @example
+ * ```ts
+ * const next = mulAdd(momentum, 0.9, grad); // 0.9·m + g
+ * ```
+ */
+export function mulAdd(x: Tensor | number, y: Tensor | number, z: Tensor | number): Tensor {
+  return elementwise("mulAdd", [x, y, z]);
 }
 /** x / y, broadcasting. */
 export function div(x: Tensor | number, y: Tensor | number): Tensor {

@@ -48,6 +48,7 @@ export {
   maximum,
   minimum,
   mul,
+  mulAdd,
   neg,
   onesLike,
   pow,

@@ -3,7 +3,7 @@
  * `decoupled` (AdamW, default) shrinks weights by lr·wd·w outside the adaptive step; without
  * it, wd·w is added to the gradient (Adam with L2, OpenSeq2Seq's DS2 small config).
  */
-import { add, div, mul, sqrt, sub, type Tensor } from "../../ops/mod.ts";
+import { add, div, mul, mulAdd, sqrt, type Tensor } from "../../ops/mod.ts";
 import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** Options of `AdamW`. */
@@ -37,18 +37,17 @@ export class AdamW extends Optimizer {
   /** A bias-corrected Adam step of parameter `name` ("m", "v" slots), then the decoupled decay lr·wd·w. */
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
     const t = this.stepCount + 1;
-    const grad = !this.#decoupled && wd > 0 ? add(g, mul(w, wd)) : g;
+    const grad = !this.#decoupled && wd > 0 ? mulAdd(w, wd, g) : g;
     const mPrev = this.slot(name, "m"), vPrev = this.slot(name, "v");
-    const m = mPrev ? add(mul(mPrev, this.#b1), mul(grad, 1 - this.#b1)) : mul(grad, 1 - this.#b1);
-    const v = vPrev
-      ? add(mul(vPrev, this.#b2), mul(mul(grad, grad), 1 - this.#b2))
-      : mul(mul(grad, grad), 1 - this.#b2);
+    const m = mPrev ? mulAdd(mPrev, this.#b1, mul(grad, 1 - this.#b1)) : mul(grad, 1 - this.#b1);
+    const g2 = mul(grad, mul(grad, 1 - this.#b2));
+    const v = vPrev ? mulAdd(vPrev, this.#b2, g2) : g2;
     this.setSlot(name, "m", m);
     this.setSlot(name, "v", v);
     const mHat = div(this.slot(name, "m")!, 1 - this.#b1 ** t);
     const vHat = div(this.slot(name, "v")!, 1 - this.#b2 ** t);
-    let next = sub(w, mul(div(mHat, add(sqrt(vHat), this.#eps)), lr));
-    if (this.#decoupled && wd > 0) next = sub(next, mul(w, lr * wd));
-    return next;
+    // The decoupled decay lr·wd·w folds into the base: w·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
+    const base = this.#decoupled && wd > 0 ? mul(w, 1 - lr * wd) : w;
+    return mulAdd(div(mHat, add(sqrt(vHat), this.#eps)), -lr, base);
   }
 }

@@ -5,7 +5,7 @@
  *   ĝ = g / √(v + ε) + wd·w;  ĝ ×= (1−β1) if gradAveraging
  *   m = β1·m + ĝ;  w ← w − lr·m
  */
-import { add, div, mul, sqrt, sub, sum, type Tensor } from "../../ops/mod.ts";
+import { add, div, mul, mulAdd, sqrt, sum, type Tensor } from "../../ops/mod.ts";
 import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** NovoGrad options (OpenSeq2Seq defaults: β1 0.95, β2 0.98, ε 1e-8). */
@@ -42,12 +42,13 @@ export class NovoGrad extends Optimizer {
     const vPrev = this.slot(name, "v");
     const v = vPrev ? add(mul(vPrev, this.#b2), mul(g2, 1 - this.#b2)) : g2;
     this.setSlot(name, "v", v); // moves v into the slot
-    let gHat = div(g, sqrt(add(this.slot(name, "v")!, this.#eps)));
-    if (wd > 0) gHat = add(gHat, mul(w, wd));
-    if (this.#avg) gHat = mul(gHat, 1 - this.#b1);
+    // ĝ = (g/√(v+ε) + wd·w)·k with k = 1−β1 under gradAveraging, else 1: the per-layer scalar
+    // k/√(v+ε) makes ĝ, m and w one pass each over the parameter (mulAdd).
+    const k = this.#avg ? 1 - this.#b1 : 1;
+    const s = div(k, sqrt(add(this.slot(name, "v")!, this.#eps)));
+    const gHat = wd > 0 ? mulAdd(g, s, mul(w, wd * k)) : mul(g, s);
     const mPrev = this.slot(name, "m");
-    const m = mPrev ? add(mul(mPrev, this.#b1), gHat) : gHat;
-    this.setSlot(name, "m", m);
-    return sub(w, mul(this.slot(name, "m")!, lr));
+    this.setSlot(name, "m", mPrev ? mulAdd(mPrev, this.#b1, gHat) : gHat);
+    return mulAdd(this.slot(name, "m")!, -lr, w);
   }
 }

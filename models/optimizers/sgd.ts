@@ -2,7 +2,7 @@
  * SGD with momentum in TensorFlow's (and PyTorch's) form: m = μ·m + (g + wd·w); w ← w − lr·m.
  * Weight decay is the coupled L2 term OpenSeq2Seq adds to the loss for its momentum configs.
  */
-import { add, mul, sub, type Tensor } from "../../ops/mod.ts";
+import { mul, mulAdd, type Tensor } from "../../ops/mod.ts";
 import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** Options of `SGD`. */
@@ -30,15 +30,15 @@ export class SGD extends Optimizer {
    * lr·m (lr·(d + μ·m) with Nesterov, d being the decayed gradient).
    */
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
-    const d = wd > 0 ? add(g, mul(w, wd)) : g;
-    if (this.#mu === 0) return sub(w, mul(d, lr));
+    const d = wd > 0 ? mulAdd(w, wd, g) : g;
+    if (this.#mu === 0) return mulAdd(d, -lr, w);
     const prev = this.slot(name, "momentum");
     // A copy on the first step: d may be the .grad tensor itself, which zeroGrad releases.
-    const m = prev ? add(mul(prev, this.#mu), d) : mul(d, 1);
+    const m = prev ? mulAdd(prev, this.#mu, d) : mul(d, 1);
     this.setSlot(name, "momentum", m);
     const stepDir = this.#nesterov
-      ? add(d, mul(this.slot(name, "momentum")!, this.#mu))
+      ? mulAdd(this.slot(name, "momentum")!, this.#mu, d)
       : this.slot(name, "momentum")!;
-    return sub(w, mul(stepDir, lr));
+    return mulAdd(stepDir, -lr, w);
   }
 }

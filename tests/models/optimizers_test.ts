@@ -32,6 +32,13 @@ Deno.test("SGD with momentum and weight decay follows torch.optim.SGD over four 
   assertMatches(trajectory((p) => new SGD(p, { momentum: 0.9, weightDecay: 0.001 })), fx.sgd_momentum);
 });
 
+Deno.test("SGD with Nesterov momentum follows torch.optim.SGD(nesterov=True)", () => {
+  assertMatches(
+    trajectory((p) => new SGD(p, { momentum: 0.9, nesterov: true, weightDecay: 0.001 })),
+    fx.sgd_nesterov,
+  );
+});
+
 Deno.test("Adam with an L2 term follows torch.optim.Adam(weight_decay)", () => {
   assertMatches(trajectory((p) => new AdamW(p, { weightDecay: 0.01, decoupled: false })), fx.adam_l2);
 });
@@ -42,6 +49,13 @@ Deno.test("AdamW follows torch.optim.AdamW", () => {
 
 Deno.test("NovoGrad follows OpenSeq2Seq's per-layer second moment and momentum", () => {
   assertMatches(trajectory((p) => new NovoGrad(p, { weightDecay: 0.001 })), fx.novograd);
+});
+
+Deno.test("NovoGrad with gradient averaging scales the normalised gradient by 1 − β1", () => {
+  assertMatches(
+    trajectory((p) => new NovoGrad(p, { weightDecay: 0.001, gradAveraging: true })),
+    fx.novograd_grad_averaging,
+  );
 });
 
 Deno.test("NovoGrad with LARC clips each variable's update as OpenSeq2Seq does", () => {

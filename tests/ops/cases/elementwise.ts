@@ -15,6 +15,7 @@ import {
   maximum,
   minimum,
   mul,
+  mulAdd,
   neg,
   onesLike,
   pow,
@@ -108,6 +109,22 @@ const unaryCases: OpCase[] = Object.entries(unary).flatMap(([name, spec], n) =>
 );
 
 const otherCases: OpCase[] = [
+  {
+    name: "mulAdd matches x·y + z broadcasting all three, with gradients to each",
+    inputs: () => [
+      floatInput([4, 3], 2011, { grad: true }),
+      floatInput([3], 2012, { grad: true }),
+      floatInput([4, 1], 2013, { grad: true }),
+    ],
+    run: ([x, y, z]) => mulAdd(x, y, z),
+    expected: (inputs) => refElementwise(inputs, (x, y, z) => x * y + z),
+  },
+  {
+    name: "mulAdd takes a 0-d scale and a number, as the optimizers call it",
+    inputs: () => [floatInput([2, 5], 2014, { grad: true }), floatInput([], 2015, { grad: true })],
+    run: ([x, s]) => mulAdd(x, s, 0.25),
+    expected: (inputs) => refElementwise(inputs, (x, s) => x * s + 0.25),
+  },
   {
     name: "where picks x where the mask is non-zero and y elsewhere, broadcasting all three",
     inputs: () => [
