@@ -61,3 +61,38 @@ export function learningRate(policy: LrPolicy, step: number): number {
     }
   }
 }
+
+/** Where a run with a wall-clock budget stands, for `budgetedLearningRate`. */
+export interface BudgetProgress {
+  /** The step the run is planned to end at, where the policy's decay ends. */
+  plannedSteps: number;
+  /** The step this run started from (after calibration or a resume). */
+  startStep: number;
+  /** `Date.now()` when this run started, and when its budget ends. */
+  startTime: number;
+  deadline: number;
+  /** `Date.now()` at the step being scheduled. */
+  now: number;
+}
+
+/**
+ * The learning rate at `step` of a policy whose decay ends at `at.plannedSteps`, planned to fit a
+ * time budget from a measured step time. The policy is evaluated at the step count or at the
+ * step the elapsed share of the budget corresponds to, whichever is further along. On a machine as fast as planned this is the policy itself; on one
+ * that slows down, time pushes the decay on, so the run still ends at the policy's final rate
+ * when the budget does instead of being cut off at a high one. Warmup stays counted in steps.
+ *
+ * @example
+ * ```ts
+ * const policy: LrPolicy = { kind: "cosine", lr: 0.003, decaySteps: 8000, warmupSteps: 200 };
+ * const at = { plannedSteps: 8000, startStep: 200, startTime: 0, deadline: 3_600_000 };
+ * budgetedLearningRate(policy, 4100, { ...at, now: 1_800_000 }); // on plan: the policy at 4100
+ * budgetedLearningRate(policy, 3000, { ...at, now: 3_600_000 }); // slow: the policy's last value
+ * ```
+ */
+export function budgetedLearningRate(policy: LrPolicy, step: number, at: BudgetProgress): number {
+  if (policy.kind === "fixed" || step < (policy.warmupSteps ?? 0)) return learningRate(policy, step);
+  const share = Math.min(Math.max((at.now - at.startTime) / Math.max(at.deadline - at.startTime, 1), 0), 1);
+  const byTime = at.startStep + (at.plannedSteps - at.startStep) * share;
+  return learningRate(policy, Math.max(step, byTime));
+}

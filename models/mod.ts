@@ -19,7 +19,7 @@ export { type LarcOptions, Optimizer, type OptimizerOptions } from "./optimizers
 export { NovoGrad, type NovoGradOptions } from "./optimizers/novograd.ts";
 export { SGD, type SgdOptions } from "./optimizers/sgd.ts";
 export { AdamW, type AdamWOptions } from "./optimizers/adamw.ts";
-export { learningRate, type LrPolicy } from "./lr_policy.ts";
+export { budgetedLearningRate, type BudgetProgress, learningRate, type LrPolicy } from "./lr_policy.ts";
 export {
   type CheckpointMeta,
   exportCheckpoint,

@@ -191,6 +191,11 @@ export interface TrainOptions {
    * stops early, saves a checkpoint and evaluates as at `maxSteps`.
    */
   deadline?: number;
+  /**
+   * The learning rate of each step, in place of `config.lrPolicy` (e.g. `budgetedLearningRate`
+   * for a run with a time budget); what it returns is logged.
+   */
+  learningRate?: (step: number) => number;
   /** Pre-loaded training data (otherwise read from config.data.train). */
   trainSet?: UtteranceSet;
   /** Pre-loaded evaluation data (otherwise read from config.data.eval when `withEval`). */
@@ -362,7 +367,7 @@ export async function train(
             noGrad(() => buffers.forEach((b, i) => assign(b, savedBuffers[i])));
           }
         }
-        const lr = learningRate(config.lrPolicy, step);
+        const lr = options.learningRate?.(step) ?? learningRate(config.lrPolicy, step);
         const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
         if (!finite) {
           optimizer.zeroGrad();

@@ -142,6 +142,26 @@ Deno.test("each logged step is a JSON line with loss, lr, gradient norm, step ti
     assert.equal(r.lastEval?.wer, evals[1].evalWer);
   }));
 
+Deno.test("a learningRate option replaces the config's policy for every step, and the log shows it", () =>
+  withTempDir(async (dir) => {
+    const cfg = tinyConfig(dir, { maxSteps: 3 });
+    const r = await quietly(() => train(cfg, { trainSet: tinySet(6, 4), learningRate: () => 0 }));
+    assert.deepEqual((await readLog(dir)).filter((l) => "loss" in l).map((l) => l.lr), [0, 0, 0]);
+    // At rate 0 NovoGrad leaves every weight at its initial value: the option drives the update.
+    const fresh = new CtcModel(F, Vocabulary.english().size, cfg.encoder, new Rng(cfg.training.seed));
+    for (const [k, t] of fresh.parameters()) {
+      assert.deepEqual([...r.model.parameters().get(k)!.dataSync()], [...t.dataSync()], k);
+    }
+    const dir2 = `${dir}/halves`;
+    await quietly(() =>
+      train({ ...cfg, training: { ...cfg.training, logDir: dir2 } }, {
+        trainSet: tinySet(6, 4),
+        learningRate: (step) => 0.5 ** step,
+      })
+    );
+    assert.deepEqual((await readLog(dir2)).filter((l) => "loss" in l).map((l) => l.lr), [1, 0.5, 0.25]);
+  }));
+
 Deno.test("the training plot is an SVG with a loss line through every logged step and a WER line", () =>
   withTempDir(async (dir) => {
     const set = tinySet(8, 3);
