@@ -3,7 +3,7 @@
  * `decoupled` (AdamW, default) shrinks weights by lr·wd·w outside the adaptive step; without
  * it, wd·w is added to the gradient (Adam with L2, OpenSeq2Seq's DS2 small config).
  */
-import { add, div, mul, mulAdd, sqrt, type Tensor } from "../../ops/mod.ts";
+import { div, mul, mulAdd, sqrt, type Tensor } from "../../ops/mod.ts";
 import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** Options of `AdamW`. */
@@ -44,10 +44,10 @@ export class AdamW extends Optimizer {
     const v = vPrev ? mulAdd(vPrev, this.#b2, g2) : g2;
     this.setSlot(name, "m", m);
     this.setSlot(name, "v", v);
-    const mHat = div(this.slot(name, "m")!, 1 - this.#b1 ** t);
-    const vHat = div(this.slot(name, "v")!, 1 - this.#b2 ** t);
+    // m̂/(√v̂ + ε) with the bias corrections as scalars: (m/c1)/(√v/√c2 + ε), c = 1 − β^t.
+    const denom = mulAdd(sqrt(this.slot(name, "v")!), 1 / Math.sqrt(1 - this.#b2 ** t), this.#eps);
     // The decoupled decay lr·wd·w folds into the base: w·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
     const base = this.#decoupled && wd > 0 ? mul(w, 1 - lr * wd) : w;
-    return mulAdd(div(mHat, add(sqrt(vHat), this.#eps)), -lr, base);
+    return mulAdd(div(this.slot(name, "m")!, denom), -lr / (1 - this.#b1 ** t), base);
   }
 }
