@@ -8,11 +8,21 @@ import { coreTypeForCpu } from "../../ops/backends/cpu/blas.ts";
 const probe = `import { blasInfo } from "${new URL("../../ops/backends/cpu/blas.ts", import.meta.url).href}";
 console.log(JSON.stringify(blasInfo()));`;
 
-async function infoWith(env: Record<string, string>, unset: string[] = []) {
+/**
+ * blasInfo() of a fresh process with `env`, less the `unset` variables. `permissions`: run
+ * the probe with these flags instead of `deno eval`'s all-access, as the tasks do.
+ */
+async function infoWith(env: Record<string, string>, unset: string[] = [], permissions?: string[]) {
   const vars: Record<string, string> = { ...Deno.env.toObject(), DENO_CTC_QUIET: "1", ...env };
   for (const k of unset) delete vars[k];
+  let args = ["eval", probe];
+  if (permissions) {
+    const file = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(file, probe);
+    args = ["run", ...permissions, file];
+  }
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", probe],
+    args,
     env: vars,
     clearEnv: true,
     stdout: "piped",
@@ -37,13 +47,23 @@ Deno.test({
 });
 
 Deno.test({
-  name: "an unset OPENBLAS_CORETYPE is chosen from /proc/cpuinfo; a set one is left alone",
+  name:
+    "an unset OPENBLAS_CORETYPE is chosen from /proc/cpuinfo, under the tasks' permissions too; a set one is left alone",
   ignore: !hasOpenBlas,
   fn: async () => {
     const auto = await infoWith({}, unsetAll);
     const expected = coreTypeForCpu(await Deno.readTextFile("/proc/cpuinfo").catch(() => ""));
     assert.equal(auto.coreType, expected);
     assert.equal(auto.coreTypeChosenByUs, expected !== undefined);
+    // The tasks' permissions: Deno reserves /proc/cpuinfo to --allow-all, the FFI path reads it.
+    const scoped = await infoWith({}, unsetAll, [
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+    ]);
+    assert.equal(scoped.coreType, expected);
+    assert.equal(scoped.coreTypeChosenByUs, expected !== undefined);
     const pinned = await infoWith({ OPENBLAS_CORETYPE: "Sandybridge" });
     assert.equal(pinned.coreType, "Sandybridge");
     assert.equal(pinned.coreTypeChosenByUs, false);

@@ -6,7 +6,7 @@
  * Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and silently falls back to SSE3
  * kernels (~15 GFLOP/s per core instead of ~95 with SkylakeX). OpenBLAS reads
  * OPENBLAS_CORETYPE when it loads, so unless the user set it we pick the kernel family from
- * the CPU's flags (/proc/cpuinfo) before dlopen.
+ * the CPU's flags (/proc/cpuinfo, also under the tasks' narrower permissions) before dlopen.
  *
  * Library search: $DENO_CTC_OPENBLAS, then the usual sonames and Debian/Homebrew paths.
  * Threads: $DENO_CTC_THREADS, else $OPENBLAS_NUM_THREADS (which OpenBLAS users already set), else all cores; `setBlasThreads(n)` changes it at run time.
@@ -121,6 +121,38 @@ export function coreTypeForCpu(cpuinfo: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The text of /proc/cpuinfo. Deno grants that file only to --allow-all, which the
+ * permission-scoped tasks (train, demo, ...) do not have; they do load libraries (--allow-ffi),
+ * so there libc's open/read fetch it. Throws when neither way is allowed.
+ */
+function readCpuInfo(): string {
+  try {
+    return Deno.readTextFileSync("/proc/cpuinfo");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+  }
+  const libc = Deno.dlopen("libc.so.6", {
+    open: { parameters: ["buffer", "i32"], result: "i32" },
+    read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  try {
+    const fd = libc.symbols.open(new TextEncoder().encode("/proc/cpuinfo\0"), 0);
+    if (fd < 0) throw new Error("cannot open /proc/cpuinfo");
+    // The first processor's block, whose flags are all we read, is far below 64 KiB.
+    const buf = new Uint8Array(1 << 16);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buf.length; n += r) {
+      r = Math.max(0, Number(libc.symbols.read(fd, buf.subarray(n), BigInt(buf.length - n))));
+    }
+    libc.symbols.close(fd);
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    libc.close();
+  }
+}
+
 function load(): void {
   if (info) return;
   const tried: string[] = [];
@@ -128,13 +160,13 @@ function load(): void {
   let chosen = false;
   if (!coreType) {
     try {
-      coreType = coreTypeForCpu(Deno.readTextFileSync("/proc/cpuinfo"));
+      coreType = coreTypeForCpu(readCpuInfo());
       if (coreType) {
         Deno.env.set("OPENBLAS_CORETYPE", coreType);
         chosen = true;
       }
     } catch {
-      coreType = undefined; // not Linux, or no permission: OpenBLAS detects on its own
+      coreType = undefined; // not Linux, or neither permission: OpenBLAS detects on its own
     }
   }
   for (const path of candidatePaths()) {
