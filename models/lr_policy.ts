@@ -68,8 +68,9 @@ export interface BudgetProgress {
   plannedSteps: number;
   /** The step this run started from (after calibration or a resume). */
   startStep: number;
-  /** `Date.now()` when this run started, and when its budget ends. */
+  /** `Date.now()` when this run started. */
   startTime: number;
+  /** `Date.now()` when its budget ends. */
   deadline: number;
   /** `Date.now()` at the step being scheduled. */
   now: number;
