@@ -42,8 +42,8 @@ export class NovoGrad extends Optimizer {
     const vPrev = this.slot(name, "v");
     const v = vPrev ? add(mul(vPrev, this.#b2), mul(g2, 1 - this.#b2)) : g2;
     this.setSlot(name, "v", v); // moves v into the slot
-    // ĝ = (g/√(v+ε) + wd·w)·k with k = 1−β1 under gradAveraging, else 1: the per-layer scalar
-    // k/√(v+ε) makes ĝ, m and w one pass each over the parameter (mulAdd).
+    // ĝ = (g/√(v+ε) + wd·w)·k with k = 1−β1 under gradAveraging, else 1. With the per-layer
+    // scalar k/√(v+ε), mulAdd makes m and w one pass each over the parameter, ĝ one or two.
     const k = this.#avg ? 1 - this.#b1 : 1;
     const s = div(k, sqrt(add(this.slot(name, "v")!, this.#eps)));
     const gHat = wd > 0 ? mulAdd(g, s, mul(w, wd * k)) : mul(g, s);

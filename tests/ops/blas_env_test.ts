@@ -15,19 +15,15 @@ console.log(JSON.stringify(blasInfo()));`;
 async function infoWith(env: Record<string, string>, unset: string[] = [], permissions?: string[]) {
   const vars: Record<string, string> = { ...Deno.env.toObject(), DENO_CTC_QUIET: "1", ...env };
   for (const k of unset) delete vars[k];
-  let args = ["eval", probe];
-  if (permissions) {
-    const file = await Deno.makeTempFile({ suffix: ".ts" });
-    await Deno.writeTextFile(file, probe);
-    args = ["run", ...permissions, file];
-  }
+  const file = permissions ? await Deno.makeTempFile({ suffix: ".ts" }) : null;
+  if (file) await Deno.writeTextFile(file, probe);
   const out = await new Deno.Command(Deno.execPath(), {
-    args,
+    args: file ? ["run", ...permissions!, file] : ["eval", probe],
     env: vars,
     clearEnv: true,
     stdout: "piped",
     stderr: "inherit",
-  }).output();
+  }).output().finally(() => file && Deno.remove(file));
   assert.equal(out.code, 0);
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
