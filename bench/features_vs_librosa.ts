@@ -14,9 +14,9 @@
  */
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { readAudio } from "../data/audio.ts";
-import { logMelSpectrogram } from "../data/features.ts";
-import { writeWav } from "../data/wav.ts";
+import { readAudio } from "../data/audio/audio.ts";
+import { logMelSpectrogram } from "../data/features/features.ts";
+import { writeWav } from "../data/audio/wav.ts";
 import { median, PeerProcess } from "./peer.ts";
 
 const reps = Number(Deno.args[0] ?? 15);

@@ -2,7 +2,7 @@
  * Loader throughput: seconds of audio turned into padded feature batches per wall-clock second
  * (FLAC or WAV decoding + resampling check + Jasper-style 64-bin logfbank + padding), in-process
  * and with 1 and 2 feature Workers. The corpus is synthesised with espeak-ng from
- * data/corpus/gutenberg_sentences.txt (kept in work/bench_loader/ between runs) and converted
+ * data/corpora/text/gutenberg_sentences.txt (kept in work/bench_loader/ between runs) and converted
  * to 16 kHz FLAC with sox, like LibriSpeech. Runs are interleaved over the configurations,
  * and the cache is off, so every run decodes and computes everything. Each configuration's
  * figure is its second epoch, after a warm-up epoch.
@@ -20,9 +20,9 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BatchLoader } from "../data/loader.ts";
-import { filterSentences, hasEspeak, synthesizeCorpus } from "../data/synth.ts";
-import { Vocabulary } from "../data/vocabulary.ts";
+import { BatchLoader } from "../data/pipeline/loader.ts";
+import { filterSentences, hasEspeak, synthesizeCorpus } from "../data/corpora/synth.ts";
+import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -43,7 +43,7 @@ if (!hasEspeak()) {
   Deno.exit(1);
 }
 const text = Deno.readTextFileSync(
-  fileURLToPath(new URL("../data/corpus/gutenberg_sentences.txt", import.meta.url)),
+  fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
 );
 const sentences = filterSentences(text.split("\n"), Vocabulary.english()).slice(0, n);
 const synth = await synthesizeCorpus(sentences, { outDir: join(root, "wav16k"), seed: 1 });

@@ -12,7 +12,7 @@
  * filter's transition band) is reported too, relative to the same in-band mean, and the best of
  * five wall-clock timings per second of input once the filter table is built.
  */
-import { resample } from "../data/resample.ts";
+import { resample } from "../data/audio/resample.ts";
 
 function sweep(rate: number, f0: number, f1: number, seconds: number): Float32Array {
   const n = Math.round(rate * seconds);

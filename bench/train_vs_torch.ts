@@ -20,7 +20,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { computeFeatures } from "../data/compute_features.ts";
+import { computeFeatures } from "../data/features/compute_features.ts";
 import { configs } from "../models/configs/mod.ts";
 import { CtcModel } from "../models/ctc_model.ts";
 import { vocabularyOf } from "../models/trainer.ts";

@@ -4,14 +4,14 @@
  * @module
  */
 // Audio front end: decoding, resampling, features.
-export { type Audio, decodeAudio, decodeAudioChannels, downmix, readAudio } from "./audio.ts";
-export { type DecodedAudio, decodeWav, encodeWav, type WavWriteOptions, writeWav } from "./wav.ts";
-export { decodeFlac, type FlacDecodeOptions } from "./flac.ts";
-export { resample, type ResampleOptions } from "./resample.ts";
-export { ComplexFft, RealFft } from "./fft.ts";
-export { analysisWindow, type WindowKind, type WindowOptions } from "./window.ts";
-export { type Matrix2D, withShape } from "./shaped.ts";
-export { powerSpectrogram, StftFrames, type StftOptions } from "./stft.ts";
+export { type Audio, decodeAudio, decodeAudioChannels, downmix, readAudio } from "./audio/audio.ts";
+export { type DecodedAudio, decodeWav, encodeWav, type WavWriteOptions, writeWav } from "./audio/wav.ts";
+export { decodeFlac, type FlacDecodeOptions } from "./audio/flac.ts";
+export { resample, type ResampleOptions } from "./audio/resample.ts";
+export { ComplexFft, RealFft } from "./features/fft.ts";
+export { analysisWindow, type WindowKind, type WindowOptions } from "./features/window.ts";
+export { type Matrix2D, withShape } from "./features/shaped.ts";
+export { powerSpectrogram, StftFrames, type StftOptions } from "./features/stft.ts";
 export {
   hzToMel,
   melFilterbank,
@@ -19,14 +19,14 @@ export {
   melToHz,
   psfFilterbank,
   type PsfFilterbankOptions,
-} from "./mel.ts";
-export { addDither, type DitherOptions, peakNormalize, preemphasis } from "./signal.ts";
+} from "./features/mel.ts";
+export { addDither, type DitherOptions, peakNormalize, preemphasis } from "./features/signal.ts";
 export {
   type FeatureNormalization,
   normalizeFeatures,
   type NormalizeOptions,
   padFrames,
-} from "./normalize.ts";
+} from "./features/normalize.ts";
 export {
   applyFilterbankLog,
   type ConditioningOptions,
@@ -39,7 +39,7 @@ export {
   type LogSpectrogramOptions,
   mfcc,
   type MfccOptions,
-} from "./features.ts";
+} from "./features/features.ts";
 export {
   type PsfFbankOptions,
   psfFrameCount,
@@ -50,10 +50,10 @@ export {
   psfMfcc,
   type PsfMfccOptions,
   psfPowerSpectrogram,
-} from "./psf.ts";
-export { computeFeatures, type FeatureConfig, type Features } from "./compute_features.ts";
+} from "./features/psf.ts";
+export { computeFeatures, type FeatureConfig, type Features } from "./features/compute_features.ts";
 
-export * from "./safetensors.ts";
+export * from "../formats/safetensors.ts";
 
 // Data pipeline: manifests, vocabularies, augmentation, batches, loader, corpora.
 // The seeded generator (`Rng`, `RngState`) is exported once, from ops/.
@@ -67,8 +67,8 @@ export {
   readManifest,
   writeManifest,
   type WriteManifestOptions,
-} from "./manifest.ts";
-export { type AudioHeaderInfo, readAudioHeader } from "./audio_duration.ts";
+} from "./pipeline/manifest.ts";
+export { type AudioHeaderInfo, readAudioHeader } from "./audio/audio_duration.ts";
 export {
   type BlankPosition,
   checkTranscripts,
@@ -81,10 +81,15 @@ export {
   type TranscriptNormalizeOptions,
   Vocabulary,
   writeVocabulary,
-} from "./vocabulary.ts";
-export { changeSpeed, drawSpeedFactor, speedPerturb, type SpeedPerturbConfig } from "./speed_perturb.ts";
-export { addNoise, addNoiseAtDb, drawNoiseDb, type NoiseConfig } from "./noise.ts";
-export { type AppliedMask, applySpecAugment, type SpecAugmentConfig } from "./spec_augment.ts";
+} from "./pipeline/vocabulary.ts";
+export {
+  changeSpeed,
+  drawSpeedFactor,
+  speedPerturb,
+  type SpeedPerturbConfig,
+} from "./augment/speed_perturb.ts";
+export { addNoise, addNoiseAtDb, drawNoiseDb, type NoiseConfig } from "./augment/noise.ts";
+export { type AppliedMask, applySpecAugment, type SpecAugmentConfig } from "./augment/spec_augment.ts";
 export {
   type Batch,
   type EpochPlanOptions,
@@ -92,18 +97,18 @@ export {
   padBatch,
   planEpoch,
   type UtteranceFeatures,
-} from "./batches.ts";
+} from "./pipeline/batches.ts";
 export {
   type AugmentConfig,
   type ExtractedFeatures,
   extractFeatures,
   type ExtractSetup,
   hasWaveformAugmentation,
-} from "./extract.ts";
-export { type CachedFeatures, crc32, FeatureCache, hashConfig } from "./feature_cache.ts";
-export { BatchLoader, type LoaderOptions, type LoaderState } from "./loader.ts";
-export { gunzip, isGzip, readTar, readTarFile, type TarEntry } from "./tar.ts";
-export { downloadFile, type DownloadOptions, md5File, parseMd5List } from "./download.ts";
+} from "./pipeline/extract.ts";
+export { type CachedFeatures, crc32, FeatureCache, hashConfig } from "./pipeline/feature_cache.ts";
+export { BatchLoader, type LoaderOptions, type LoaderState } from "./pipeline/loader.ts";
+export { gunzip, isGzip, readTar, readTarFile, type TarEntry } from "./corpora/tar.ts";
+export { downloadFile, type DownloadOptions, md5File, parseMd5List } from "./corpora/download.ts";
 export {
   importLibriSpeechFolder,
   importLibriSpeechTarballs,
@@ -113,7 +118,7 @@ export {
   librispeechUrl,
   normalizeLibriSpeechTranscript,
   parseTransFile,
-} from "./librispeech.ts";
+} from "./corpora/librispeech.ts";
 export {
   drawSpeaker,
   filterSentences,
@@ -125,7 +130,7 @@ export {
   type SynthResult,
   VOICE_SPLITS,
   type VoiceSet,
-} from "./synth.ts";
+} from "./corpora/synth.ts";
 export {
   ACCENT_FOLDER,
   accentName,
@@ -134,4 +139,4 @@ export {
   espeakDataDir,
   generateAccents,
   prepareEspeakData,
-} from "./synth_accents.ts";
+} from "./corpora/synth_accents.ts";

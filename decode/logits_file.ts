@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { readSafetensors, tensorToFloat32, writeSafetensors } from "../data/safetensors.ts";
+import { readSafetensors, tensorToFloat32, writeSafetensors } from "../formats/safetensors.ts";
 import type { CtcLogits } from "./ctc_logits.ts";
 
 /** The contents of a logits file. */

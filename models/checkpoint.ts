@@ -10,7 +10,7 @@ import {
   type SafetensorsFile,
   tensorToFloat32,
   writeSafetensors,
-} from "../data/safetensors.ts";
+} from "../formats/safetensors.ts";
 import { type Tensor, tensor } from "../ops/mod.ts";
 import type { Module } from "./module.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";

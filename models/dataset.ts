@@ -4,11 +4,11 @@
  * corpora that fit in memory (the demo, fine-tuning); the Worker-based loader in data/ feeds
  * larger runs.
  */
-import { readAudio } from "../data/audio.ts";
-import { computeFeatures, type FeatureConfig } from "../data/compute_features.ts";
-import { readManifest } from "../data/manifest.ts";
-import type { UtteranceFeatures } from "../data/batches.ts";
-import type { Vocabulary } from "../data/vocabulary.ts";
+import { readAudio } from "../data/audio/audio.ts";
+import { computeFeatures, type FeatureConfig } from "../data/features/compute_features.ts";
+import { readManifest } from "../data/pipeline/manifest.ts";
+import type { UtteranceFeatures } from "../data/pipeline/batches.ts";
+import type { Vocabulary } from "../data/pipeline/vocabulary.ts";
 
 /** Utterances with their features, targets and durations. */
 export interface UtteranceSet {

@@ -3,9 +3,9 @@
  * compute features with the checkpoint's own feature settings, and return greedy transcripts
  * with word start/end times, or raw logits for scripts/decode.ts.
  */
-import { readAudio } from "../data/audio.ts";
-import { computeFeatures } from "../data/compute_features.ts";
-import { Vocabulary } from "../data/vocabulary.ts";
+import { readAudio } from "../data/audio/audio.ts";
+import { computeFeatures } from "../data/features/compute_features.ts";
+import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { writeLogitsFile } from "../decode/logits_file.ts";
 import { noGrad, Rng, tensor, TensorScope } from "../ops/mod.ts";
 import { loadCheckpoint } from "./checkpoint.ts";

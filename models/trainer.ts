@@ -9,9 +9,9 @@
  * models/progress.ts); eval WER is logged on a schedule; checkpoints are atomic and
  * resumable exactly (same data order, same random state).
  */
-import { applySpecAugment } from "../data/spec_augment.ts";
-import { type Batch, padBatch, planEpoch } from "../data/batches.ts";
-import { readVocabulary, Vocabulary } from "../data/vocabulary.ts";
+import { applySpecAugment } from "../data/augment/spec_augment.ts";
+import { type Batch, padBatch, planEpoch } from "../data/pipeline/batches.ts";
+import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
 import { assign, mul, noGrad, Rng, type RngState, type Tensor, tensor, TensorScope } from "../ops/mod.ts";

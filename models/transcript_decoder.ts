@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Vocabulary } from "../data/vocabulary.ts";
+import type { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { DecoderPool } from "../decode/decoder_pool.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { loadLanguageModel } from "../decode/lm_binary.ts";
@@ -85,7 +85,7 @@ export function greedyTranscript(u: UtteranceLogits, vocab: Vocabulary, frameSte
  *
  * @example
  * ```ts
- * import { Vocabulary } from "../data/vocabulary.ts";
+ * import { Vocabulary } from "../data/pipeline/vocabulary.ts";
  * import { TranscriptDecoder } from "./transcript_decoder.ts";
  * const vocab = Vocabulary.english();
  * using dec = await TranscriptDecoder.create({ kind: "greedy" }, vocab, { frameStepS: 0.02 });

@@ -20,7 +20,8 @@
  * Not here: the module that owns the parameters and buffers (models/), momentum = None
  * (cumulative averaging), higher-order gradients.
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { Tensor } from "./tensor.ts";
 import { tensor } from "./creation.ts";
 

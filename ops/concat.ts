@@ -4,7 +4,8 @@
  *
  * Not here: stack (reshape each input to add the axis, then concat).
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { normalizeAxis } from "./shape.ts";
 import { slice, type SliceRange } from "./slice.ts";
 import type { Tensor } from "./tensor.ts";

@@ -10,7 +10,8 @@
  * Not here: transposed convolution, padding modes other than zeros, higher-order gradients
  * (the backward ops have no backward of their own).
  */
-import { defineOp, type OpDef, type OutputSpec, runOp } from "./engine.ts";
+import { defineOp, type OpDef, type OutputSpec } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { sum } from "./reduce_sum.ts";
 

@@ -10,7 +10,8 @@
  *
  * Not here: transposed convolution, padding modes other than zeros, higher-order gradients.
  */
-import { defineOp, type OpDef, type OutputSpec, runOp } from "./engine.ts";
+import { defineOp, type OpDef, type OutputSpec } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { sum } from "./reduce_sum.ts";
 import { convOutputLength, resolvePadding } from "./conv1d.ts";

@@ -3,7 +3,7 @@
  * initialisation from a seeded generator.
  */
 import { allocHost, type DType, dtypeOf, type TypedArray } from "./dtype.ts";
-import { getBackend } from "./engine.ts";
+import { getBackend } from "./backend_registry.ts";
 import { type Shape, sizeOf } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
 import type { Rng } from "./random.ts";

@@ -18,7 +18,8 @@
  *
  * Not here: the log_softmax itself (ops/reduce.ts), CTC decoding (decode/).
  */
-import { defineOp, isGradEnabled, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { isGradEnabled, runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { tensor } from "./creation.ts";
 import { div, mul } from "./elementwise.ts";

@@ -7,7 +7,8 @@
  * the inputs, `out` (the forward result) and the scalar attributes a, b.
  */
 import type { DType } from "./dtype.ts";
-import { defineOp, type OpDef, runOp, setTapeHelpers } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { type Expr, X } from "./expr.ts";
 import { broadcastShapes, type Shape, shapesEqual } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
@@ -301,5 +302,3 @@ export function onesLike(t: Tensor): Tensor {
 export function zerosLike(t: Tensor): Tensor {
   return broadcastTo(scalar(0, { dtype: t.dtype, backend: t.backend.name }), t.shape);
 }
-
-setTapeHelpers(add, onesLike);

@@ -6,7 +6,8 @@
  *
  * Not here: negative indices (PyTorch rejects them in gather too), index_select.
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { normalizeAxis, type Shape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 

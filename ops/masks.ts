@@ -8,7 +8,8 @@
  * Not here: computing lengths after strided convolutions (the layers that stride know how).
  */
 import type { DType } from "./dtype.ts";
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { tensor } from "./creation.ts";
 import { where } from "./elementwise.ts";
 import { permute } from "./permute.ts";

@@ -3,7 +3,8 @@
  * Backward is two more matmuls, so every backend that has the matmul kernel (cuBLAS strided
  * batched GEMM, a tiled WGSL kernel, OpenBLAS) differentiates it too.
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { broadcastShapes } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 import { add, sumTo } from "./elementwise.ts";

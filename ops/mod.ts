@@ -10,22 +10,21 @@ import "./backends/cpu/mod.ts";
 export type { DType, TypedArray } from "./dtype.ts";
 export type { Shape } from "./shape.ts";
 export type { Backend } from "./backend.ts";
-export type { KernelProfileEntry } from "./engine.ts";
+export type { KernelProfileEntry } from "./kernel_profile.ts";
 export { Tensor } from "./tensor.ts";
 export {
-  assign,
-  defaultBackend,
-  getBackend,
-  isGradEnabled,
-  keep,
-  noGrad,
-  releaseGrad,
-  setDefaultBackend,
-  startKernelProfile,
-  stopKernelProfile,
-  TensorScope,
-  tidy,
-} from "./engine.ts";
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendName,
+  listBackends,
+  setBackend,
+  type SetBackendOptions,
+} from "./backends/mod.ts";
+export { assign, isGradEnabled, noGrad, releaseGrad } from "./tape.ts";
+export { defaultBackend, getBackend, setDefaultBackend } from "./backend_registry.ts";
+export { keep, TensorScope, tidy } from "./scopes.ts";
+export { startKernelProfile, stopKernelProfile } from "./kernel_profile.ts";
 export {
   full,
   ones,

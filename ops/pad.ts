@@ -5,7 +5,8 @@
  *
  * Not here: reflect/replicate/circular modes (no model in the toolkit uses them).
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** Attributes of `pad`: amounts per axis (all axes, outermost first) and the fill value. */

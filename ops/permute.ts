@@ -5,7 +5,8 @@
  * Not here: strided views without a copy (every tensor in the toolkit is contiguous, which
  * keeps each backend's kernels simple).
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { normalizeAxis } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 

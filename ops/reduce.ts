@@ -9,7 +9,8 @@
  * Not here: sum (ops/reduce_sum.ts, which the elementwise gradients need), argmax/indices
  * (decoders read logits on the host), min/prod (nothing in the toolkit uses them).
  */
-import { defineOp, hasKernel, type OpDef, runOp } from "./engine.ts";
+import { defineOp, hasKernel, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { broadcastTo, div, exp, mul, sub, where } from "./elementwise.ts";
 import { type ReduceAttrs, reduceAxes, reducedShape, sum } from "./reduce_sum.ts";
 import { reshape } from "./reshape.ts";

@@ -2,7 +2,8 @@
  * sum over axes. It lives apart from the other reductions (ops/reduce.ts) because the
  * elementwise ops need it to undo broadcasting in their gradients.
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { normalizeAxis, type Shape } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 import { broadcastTo } from "./elementwise.ts";

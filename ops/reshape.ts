@@ -1,5 +1,6 @@
 /** reshape: the same elements under a new shape. Backends share the buffer (no copy). */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { type Shape, sizeOf } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 

@@ -23,7 +23,8 @@
  * Not here: stacking layers, dropout between them, batch-first layouts (models/rnn.ts);
  * projections (proj_size) and the packed cuDNN weight blob.
  */
-import { defineOp, type OpDef, type OutputSpec, runOp } from "./engine.ts";
+import { defineOp, type OpDef, type OutputSpec } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { zeros } from "./creation.ts";
 

@@ -6,7 +6,8 @@
  *
  * Not here: negative steps (PyTorch has none either), indexing by tensors (ops/gather.ts).
  */
-import { defineOp, type OpDef, runOp } from "./engine.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
+import { runOp } from "./tape.ts";
 import { type Shape, shapesEqual } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 

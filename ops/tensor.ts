@@ -6,7 +6,8 @@
 import type { Backend } from "./backend.ts";
 import type { DType, TypedArray } from "./dtype.ts";
 import { type Shape, sizeOf } from "./shape.ts";
-import { backwardFrom, type GradNode, trackTensor } from "./engine.ts";
+import { backwardFrom, type GradNode } from "./tape.ts";
+import { trackTensor } from "./scopes.ts";
 
 /** An n-dimensional array on a backend. Create with `tensor()`; ops return new tensors. */
 export class Tensor implements Disposable {

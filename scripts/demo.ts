@@ -18,8 +18,8 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/synth.ts";
-import { Vocabulary } from "../data/vocabulary.ts";
+import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/corpora/synth.ts";
+import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
 import { budgetedLearningRate } from "../models/lr_policy.ts";
@@ -78,7 +78,7 @@ if (!hasEspeak()) {
 const out = String(values.out);
 const vocab = Vocabulary.english();
 const text = await Deno.readTextFile(
-  fileURLToPath(new URL("../data/corpus/gutenberg_sentences.txt", import.meta.url)),
+  fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
 );
 const sentences = filterSentences(text.split("\n"), vocab, {
   maxChars: Number(values["max-chars"]),

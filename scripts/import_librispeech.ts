@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { downloadFile, parseMd5List } from "../data/download.ts";
+import { downloadFile, parseMd5List } from "../data/corpora/download.ts";
 import {
   importLibriSpeechFolder,
   importLibriSpeechTarballs,
@@ -21,7 +21,7 @@ import {
   type LibriSpeechImportResult,
   librispeechUrl,
   OPENSLR_LIBRISPEECH,
-} from "../data/librispeech.ts";
+} from "../data/corpora/librispeech.ts";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -4,7 +4,7 @@
  *   deno task synth --out work/synth/train --count 2000 --split train
  *   deno task synth --out work/synth/heldout --count 200 --offset 2000 --split held-out
  *
- * Options: --text FILE (one sentence a line; default data/corpus/gutenberg_sentences.txt),
+ * Options: --text FILE (one sentence a line; default data/corpora/text/gutenberg_sentences.txt),
  * --out DIR, --count N, --offset K (skip the first K usable sentences, for disjoint splits),
  * --split train|held-out (disjoint voice sets), --voices a,b --variants x,y --speeds --pitches
  * (override the split's sets), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
@@ -12,8 +12,14 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS, type VoiceSet } from "../data/synth.ts";
-import { readVocabulary, Vocabulary } from "../data/vocabulary.ts";
+import {
+  filterSentences,
+  hasEspeak,
+  synthesizeCorpus,
+  VOICE_SPLITS,
+  type VoiceSet,
+} from "../data/corpora/synth.ts";
+import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
 
 const list = (s: string | undefined): string[] | undefined => s?.split(",").map((x) => x.trim());
 const nums = (s: string | undefined): number[] | undefined => list(s)?.map(Number);
@@ -24,7 +30,7 @@ async function main(): Promise<number> {
     options: {
       text: {
         type: "string",
-        default: fileURLToPath(new URL("../data/corpus/gutenberg_sentences.txt", import.meta.url)),
+        default: fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
       },
       out: { type: "string" },
       count: { type: "string" },

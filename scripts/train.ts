@@ -11,7 +11,7 @@
  * infer transcribes with the config's decoder.
  */
 import { parseArgs } from "node:util";
-import { readManifest } from "../data/manifest.ts";
+import { readManifest } from "../data/pipeline/manifest.ts";
 import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
 import { audioLogits, loadModel, writeInferenceLogits } from "../models/inference.ts";

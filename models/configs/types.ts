@@ -3,7 +3,7 @@
  * `--section.key=value` overrides. One object holds the model, data, features, optimizer,
  * schedule and decoder, like OpenSeq2Seq's base_params + train/eval/infer params.
  */
-import type { FeatureConfig } from "../../data/compute_features.ts";
+import type { FeatureConfig } from "../../data/features/compute_features.ts";
 import type { LrPolicy } from "../lr_policy.ts";
 import type { EncoderConfig } from "../ctc_model.ts";
 import type { LarcOptions } from "../optimizers/optimizer.ts";

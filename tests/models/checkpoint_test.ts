@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { Rng, tensor } from "../../ops/mod.ts";
-import { Vocabulary } from "../../data/vocabulary.ts";
-import type { UtteranceFeatures } from "../../data/batches.ts";
+import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
+import type { UtteranceFeatures } from "../../data/pipeline/batches.ts";
 import {
   type CheckpointMeta,
   exportCheckpoint,

@@ -11,8 +11,8 @@
  * runs one family).
  */
 import assert from "node:assert/strict";
-import { hasEspeak, synthesizeCorpus } from "../../data/synth.ts";
-import { Vocabulary } from "../../data/vocabulary.ts";
+import { hasEspeak, synthesizeCorpus } from "../../data/corpora/synth.ts";
+import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 import { Rng } from "../../ops/mod.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
 import { CtcModel, type EncoderConfig } from "../../models/ctc_model.ts";

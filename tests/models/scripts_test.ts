@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { hasEspeak, synthesizeCorpus } from "../../data/synth.ts";
+import { hasEspeak, synthesizeCorpus } from "../../data/corpora/synth.ts";
 import { loadCheckpoint } from "../../models/checkpoint.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../ops/mod.ts";
-import { Vocabulary } from "../../data/vocabulary.ts";
-import type { UtteranceFeatures } from "../../data/batches.ts";
+import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
+import type { UtteranceFeatures } from "../../data/pipeline/batches.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
 import { CtcModel } from "../../models/ctc_model.ts";
 import type { UtteranceSet } from "../../models/dataset.ts";

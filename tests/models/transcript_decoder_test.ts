@@ -3,7 +3,7 @@
  * n-gram LM (in this thread and on a Worker), on hand-made logits over the English vocabulary.
  */
 import assert from "node:assert/strict";
-import { Vocabulary } from "../../data/vocabulary.ts";
+import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 import { describeDecoder, TranscriptDecoder } from "../../models/transcript_decoder.ts";
 
 const vocab = Vocabulary.english();

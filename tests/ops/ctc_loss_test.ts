@@ -11,7 +11,8 @@ import { ctcLoss } from "../../ops/ctc_loss.ts";
 import { tensor } from "../../ops/creation.ts";
 import { mul } from "../../ops/elementwise.ts";
 import { sum } from "../../ops/reduce_sum.ts";
-import { noGrad, TensorScope } from "../../ops/engine.ts";
+import { noGrad } from "../../ops/tape.ts";
+import { TensorScope } from "../../ops/scopes.ts";
 import type { Tensor } from "../../ops/tensor.ts";
 
 /** log_softmax over the last axis in float64, as the fixture's log_probs. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { releaseGrad, TensorScope } from "../../ops/engine.ts";
+import { releaseGrad } from "../../ops/tape.ts";
+import { TensorScope } from "../../ops/scopes.ts";
 import { ones, tensor } from "../../ops/creation.ts";
 import { dropout } from "../../ops/dropout.ts";
 import { Rng } from "../../ops/random.ts";

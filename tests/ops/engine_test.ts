@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import {
-  getBackend,
-  isGradEnabled,
-  keep,
-  noGrad,
-  releaseGrad,
-  startKernelProfile,
-  stopKernelProfile,
-  TensorScope,
-  tidy,
-} from "../../ops/engine.ts";
+import { getBackend } from "../../ops/backend_registry.ts";
+import { isGradEnabled, noGrad, releaseGrad } from "../../ops/tape.ts";
+import { keep, TensorScope, tidy } from "../../ops/scopes.ts";
+import { startKernelProfile, stopKernelProfile } from "../../ops/kernel_profile.ts";
 import { scalar, tensor, zeros } from "../../ops/creation.ts";
 import { add, exp, mul, relu, sigmoid, tanh } from "../../ops/elementwise.ts";
 import { sum } from "../../ops/reduce_sum.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { getBackend, TensorScope } from "../../ops/engine.ts";
+import { getBackend } from "../../ops/backend_registry.ts";
+import { TensorScope } from "../../ops/scopes.ts";
 import { tensor } from "../../ops/creation.ts";
 import { gather } from "../../ops/gather.ts";
 

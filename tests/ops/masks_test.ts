@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { getBackend, releaseGrad, TensorScope } from "../../ops/engine.ts";
+import { getBackend } from "../../ops/backend_registry.ts";
+import { releaseGrad } from "../../ops/tape.ts";
+import { TensorScope } from "../../ops/scopes.ts";
 import { tensor } from "../../ops/creation.ts";
 import { mul, tanh } from "../../ops/elementwise.ts";
 import { applySequenceMask, sequenceMask } from "../../ops/masks.ts";

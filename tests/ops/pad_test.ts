@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
-import { TensorScope } from "../../ops/engine.ts";
+import { TensorScope } from "../../ops/scopes.ts";
 import { tensor } from "../../ops/creation.ts";
 import { pad } from "../../ops/pad.ts";
 

@@ -12,17 +12,10 @@ import { initWebGpu, sizeClass, WebGpuBackend, webGpuBackend } from "../../ops/b
 import { collapseAxes } from "../../ops/backends/webgpu/map.ts";
 import { tensor } from "../../ops/creation.ts";
 import { add, div, mul, pow, relu, sub, tanh, where } from "../../ops/elementwise.ts";
-import {
-  assign,
-  defineOp,
-  getBackend,
-  noGrad,
-  registerKernel,
-  releaseGrad,
-  runOp,
-  TensorScope,
-  tidy,
-} from "../../ops/engine.ts";
+import { assign, noGrad, releaseGrad, runOp } from "../../ops/tape.ts";
+import { defineOp, registerKernel } from "../../ops/op_registry.ts";
+import { getBackend } from "../../ops/backend_registry.ts";
+import { TensorScope, tidy } from "../../ops/scopes.ts";
 import { matmul } from "../../ops/matmul.ts";
 import { Rng } from "../../ops/random.ts";
 import { sum } from "../../ops/reduce_sum.ts";

@@ -6,10 +6,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BatchLoader } from "../../data/loader.ts";
-import { readManifest } from "../../data/manifest.ts";
-import { drawSpeaker, filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../../data/synth.ts";
-import { Vocabulary } from "../../data/vocabulary.ts";
+import { BatchLoader } from "../../data/pipeline/loader.ts";
+import { readManifest } from "../../data/pipeline/manifest.ts";
+import {
+  drawSpeaker,
+  filterSentences,
+  hasEspeak,
+  synthesizeCorpus,
+  VOICE_SPLITS,
+} from "../../data/corpora/synth.ts";
+import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 
 const haveEspeak = hasEspeak();
 if (!haveEspeak) console.warn("SKIPPED: slow data pipeline test needs espeak-ng and sox");
@@ -20,7 +26,7 @@ Deno.test({
   fn: async () => {
     const dir = Deno.makeTempDirSync();
     const text = Deno.readTextFileSync(
-      fileURLToPath(new URL("../../data/corpus/gutenberg_sentences.txt", import.meta.url)),
+      fileURLToPath(new URL("../../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
     );
     const vocab = Vocabulary.english();
     const sentences = filterSentences(text.split("\n"), vocab, { maxChars: 60 });

@@ -7,7 +7,7 @@
  * batchNorm writes the updated running statistics into the storage of its running-mean and
  * running-variance inputs (the documented in-place exception). Not here: anything else in place.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import { type BatchNormAttrs, type BatchNormBackwardAttrs, batchNormSlots } from "../../batch_norm.ts";
 import type { Tensor } from "../../tensor.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

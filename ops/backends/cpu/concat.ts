@@ -1,5 +1,5 @@
 /** cpu kernel of `concat` (ops/concat.ts): each input is a strided copy into its block of the output. */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { ConcatAttrs } from "../../concat.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

@@ -19,7 +19,7 @@
  * Kernels are generic over Float32Array / Float64Array (float64 for gradient checks).
  * Not here: Winograd/FFT algorithms, multithreading outside of gemm.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { Conv2dAttrs } from "../../conv2d.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

@@ -10,7 +10,7 @@
  *
  * Not here: reductions (ops/ctc_loss.ts does them with elementwise ops).
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import { type CtcLossAttrs, ctcLossDims } from "../../ctc_loss.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 

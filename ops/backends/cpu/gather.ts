@@ -3,7 +3,7 @@
  * once, keeping the offset of the matching element of the full tensor outside the gathered
  * axis; an index outside the axis throws a RangeError naming it, before anything is allocated.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { GatherAttrs, GatherBackwardAttrs } from "../../gather.ts";
 import type { TypedArray } from "../../dtype.ts";
 import { type Shape, sizeOf, stridesOf } from "../../shape.ts";

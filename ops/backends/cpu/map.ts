@@ -3,7 +3,7 @@
  * compiled once per (table key, inputs, broadcast or not, which inputs are scalars, dtypes); the
  * loop is then plain, monomorphic typed-array code. Broadcast inputs are read through zero strides.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { MapAttrs } from "../../elementwise.ts";
 import { renderExpr } from "../../expr.ts";
 import { broadcastStrides, shapesEqual } from "../../shape.ts";

@@ -1,5 +1,5 @@
 /** cpu kernel of `sequenceMask` (ops/masks.ts): row n is 1 for t < lengths[n], then 0. */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { SequenceMaskAttrs } from "../../masks.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 

@@ -1,5 +1,5 @@
 /** cpu kernel of `matmul`: one GEMM per batch entry (ops/backends/cpu/blas.ts). */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import { type MatmulAttrs, matmulDims } from "../../matmul.ts";
 import { broadcastStrides, sizeOf, stridesOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

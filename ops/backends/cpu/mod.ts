@@ -2,7 +2,7 @@
  * Registers the cpu backend and its kernels. Each kernel file registers the kernels of one
  * op (family); the file name matches the op's declaration in ops/.
  */
-import { registerBackend } from "../../engine.ts";
+import { registerBackend } from "../../backend_registry.ts";
 import { CpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reshape.ts";

@@ -2,7 +2,7 @@
  * cpu kernel of `pad` (ops/pad.ts): the output is filled with the value, then the part of
  * the input that survives (all of it, or less where amounts are negative) is copied in.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { PadAttrs } from "../../pad.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

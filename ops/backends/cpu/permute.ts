@@ -1,5 +1,5 @@
 /** cpu kernel of `permute` (ops/permute.ts): a strided copy reading the input's strides in permuted order. */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { PermuteAttrs } from "../../permute.ts";
 import { stridesOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

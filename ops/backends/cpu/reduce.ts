@@ -8,7 +8,7 @@
  * Not here: sum (./reduce_sum.ts); the gradients of max and logsumexp (composed from other
  * ops in ops/reduce.ts).
  */
-import { type Kernel, registerKernel } from "../../engine.ts";
+import { type Kernel, registerKernel } from "../../op_registry.ts";
 import type { ReduceAttrs } from "../../reduce_sum.ts";
 import type { SoftmaxAttrs } from "../../reduce.ts";
 import { sizeOf } from "../../shape.ts";

@@ -2,7 +2,7 @@
  * cpu kernel of `sum`. Each input element is added into its output slot, found by walking
  * the input with the output's strides (0 along reduced axes); accumulation is in float64.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { ReduceAttrs } from "../../reduce_sum.ts";
 import { reducedShape } from "../../reduce_sum.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";

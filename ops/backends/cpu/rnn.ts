@@ -11,7 +11,7 @@
  * Not here: running the two directions on separate threads (the large GEMMs use OpenBLAS's
  * threads; the time steps run on one, see `singleThreaded`).
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { RnnLayerAttrs, RnnLayerBackwardAttrs } from "../../rnn.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

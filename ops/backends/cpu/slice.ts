@@ -3,7 +3,7 @@
  * slice (contiguous) and the full tensor, read from or written to at start offsets with
  * strides multiplied by the steps.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { SliceAttrs } from "../../slice.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";

@@ -16,7 +16,7 @@
  * propagation through max/min (relu): WGSL lets implementations assume no NaN, so a NaN input
  * may come out as a number here where the cpu kernel returns NaN.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { MapAttrs } from "../../elementwise.ts";
 import { renderExpr } from "../../expr.ts";
 import { broadcastStrides, shapesEqual, sizeOf } from "../../shape.ts";

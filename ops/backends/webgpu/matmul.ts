@@ -21,7 +21,7 @@
  *
  * Not here: vec4 loads in the tiled kernel, double buffering, split-K for long K with small M·N.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import { type MatmulAttrs, matmulDims } from "../../matmul.ts";
 import { broadcastStrides, sizeOf } from "../../shape.ts";
 import { gpuBackend, gpuBuffer, type GpuStorage, wgslMeta, wgslType } from "./backend.ts";

@@ -11,7 +11,7 @@
  * Not here: choosing among several adapters, and any op beyond the four above (the full
  * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
  */
-import { addBackend, getBackend } from "../../engine.ts";
+import { addBackend, getBackend } from "../../backend_registry.ts";
 import { WebGpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reduce_sum.ts";
@@ -38,6 +38,7 @@ export interface InitWebGpuOptions {
 }
 
 let initialised: WebGpuBackend | null = null;
+let lastFailure: string | null = null;
 
 /**
  * Requests a WebGPU adapter and device and registers the "webgpu" backend. Resolves true when
@@ -54,6 +55,7 @@ let initialised: WebGpuBackend | null = null;
 export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boolean> {
   if (initialised && !initialised.isDisposed) return true;
   const warn = (why: string): false => {
+    lastFailure = why;
     if (!options.quiet) {
       console.warn(
         `webgpu backend unavailable: ${why}. Looked for a WebGPU adapter through navigator.gpu.requestAdapter() ` +
@@ -97,6 +99,14 @@ export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boole
   });
   addBackend(initialised);
   return true;
+}
+
+/**
+ * Initialises the backend without a warning: null when it is ready, else why not (for
+ * `listBackends` in ops/backends/mod.ts).
+ */
+export async function probeWebGpu(): Promise<string | null> {
+  return await initWebGpu({ quiet: true }) ? null : lastFailure;
 }
 
 /** The registered webgpu backend, or null before a successful `initWebGpu()`. */

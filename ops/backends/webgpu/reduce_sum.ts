@@ -16,7 +16,7 @@
  *
  * Not here: fusing the reduction with the elementwise op that produced its input.
  */
-import { registerKernel } from "../../engine.ts";
+import { registerKernel } from "../../op_registry.ts";
 import type { ReduceAttrs } from "../../reduce_sum.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
 import { gpuBackend, gpuBuffer, type GpuStorage, type WebGpuBackend, wgslMeta, wgslType } from "./backend.ts";

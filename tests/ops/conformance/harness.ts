@@ -13,7 +13,10 @@
  *
  * Not here: choosing backends (tests/ops/conformance_test.ts) or the cases themselves.
  */
-import { getBackend, hasKernel, kernelNames, noGrad, releaseGrad, TensorScope } from "../../../ops/engine.ts";
+import { getBackend } from "../../../ops/backend_registry.ts";
+import { hasKernel, kernelNames } from "../../../ops/op_registry.ts";
+import { noGrad, releaseGrad } from "../../../ops/tape.ts";
+import { TensorScope } from "../../../ops/scopes.ts";
 import { tensor } from "../../../ops/creation.ts";
 import { add, mul } from "../../../ops/elementwise.ts";
 import { sum } from "../../../ops/reduce_sum.ts";

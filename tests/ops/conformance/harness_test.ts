@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import "../../../ops/backends/cpu/mod.ts";
-import { defineOp, registerKernel, runOp } from "../../../ops/engine.ts";
+import { defineOp, registerKernel } from "../../../ops/op_registry.ts";
+import { runOp } from "../../../ops/tape.ts";
 import { mul } from "../../../ops/elementwise.ts";
 import { cpuData, cpuOutput } from "../../../ops/backends/cpu/backend.ts";
 import type { OpCase } from "./case.ts";
