@@ -132,6 +132,26 @@ function logSumExp(a: number, b: number): number {
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
+// Lexicons by LM and label map: one-shot `ctcBeamSearch` calls and new decoders over an LM
+// already seen reuse its trie instead of rebuilding it (200k words take a second each time).
+const lexiconCache = new WeakMap<LanguageModel, Map<string, LexiconTrie>>();
+
+/** The lexicon trie of `lm` over the labels `labelOf` maps characters to, built once per pair. */
+function cachedLexicon(lm: LanguageModel, labelOf: ReadonlyMap<string, number>): LexiconTrie {
+  let byLabels = lexiconCache.get(lm);
+  if (!byLabels) lexiconCache.set(lm, byLabels = new Map());
+  const key = JSON.stringify([...labelOf]);
+  let trie = byLabels.get(key);
+  if (!trie) {
+    const words = lm.vocabulary;
+    const ids = new Int32Array(words.length);
+    for (let i = 0; i < words.length; i++) ids[i] = lm.wordId(words[i]);
+    trie = LexiconTrie.build(words, ids, (ch) => labelOf.get(ch) ?? -1);
+    byLabels.set(key, trie);
+  }
+  return trie;
+}
+
 /**
  * A reusable beam-search decoder: prepares label maps and the lexicon once, then decodes any
  * number of utterances (serially; use one per Worker).
@@ -320,10 +340,7 @@ export class CtcBeamSearchDecoder {
             labelOf.set(this.#labelText[l], l);
           }
         }
-        const words = lm.vocabulary;
-        const ids = new Int32Array(words.length);
-        for (let i = 0; i < words.length; i++) ids[i] = lm.wordId(words[i]);
-        this.#lexicon = LexiconTrie.build(words, ids, (ch) => labelOf.get(ch) ?? -1);
+        this.#lexicon = cachedLexicon(lm, labelOf);
         if (this.#space >= 0) this.#mayScore[this.#space] = 1;
       }
     }

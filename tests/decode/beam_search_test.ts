@@ -7,6 +7,7 @@ import { estimateKneserNey } from "../../decode/kneser_ney.ts";
 import { editOps, wordErrorRate } from "../../decode/metrics.ts";
 import { countNGrams } from "../../decode/ngram_counts.ts";
 import { NGramLM } from "../../decode/ngram_lm.ts";
+import * as prefixTrie from "../../decode/prefix_trie.ts";
 import { testWithSharedData } from "../shared_data.ts";
 import {
   ctcForwardLogProb,
@@ -428,3 +429,34 @@ testWithSharedData(
     assert.ok(b < g / 2, `beam+LM WER ${b} vs greedy ${g}`);
   },
 );
+
+Deno.test("one-shot ctcBeamSearch() calls over the same LM build its lexicon once, with identical results", () => {
+  const { LexiconTrie } = prefixTrie;
+  const lm = colourLM();
+  const logits = ambiguousLogits();
+  const build = LexiconTrie.build;
+  let builds = 0;
+  LexiconTrie.build = (...args: Parameters<typeof build>) => {
+    builds++;
+    return build.apply(LexiconTrie, args);
+  };
+  try {
+    const runs = [1, 2, 3].map(() =>
+      ctcBeamSearch(logits, { vocabulary: OS2S_VOCAB, beamWidth: 32, lm, alpha: 1.5, beta: 0.7 })[0]
+    );
+    assert.equal(builds, 1, "the lexicon is built on the first call only");
+    for (const r of runs) assert.deepEqual(r, runs[0]);
+    // Another label set over the same LM needs its own lexicon.
+    ctcBeamSearch(logits, {
+      vocabulary: OS2S_VOCAB,
+      beamWidth: 32,
+      lm,
+      alpha: 1.5,
+      beta: 0.7,
+      blankIndex: 0,
+    });
+    assert.equal(builds, 2);
+  } finally {
+    LexiconTrie.build = build;
+  }
+});
