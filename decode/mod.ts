@@ -44,4 +44,10 @@ export {
   wordErrorRate,
 } from "./metrics.ts";
 export { type DecodeBatchOptions, DecoderPool, type DecoderPoolOptions } from "./decoder_pool.ts";
-export { type LogitsFile, readLogitsFile, writeLogitsFile, type WriteLogitsOptions } from "./logits_file.ts";
+export {
+  type LogitsFile,
+  LogitsFileWriter,
+  readLogitsFile,
+  writeLogitsFile,
+  type WriteLogitsOptions,
+} from "./logits_file.ts";

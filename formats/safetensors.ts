@@ -311,6 +311,48 @@ export function parseSafetensors(bytes: Uint8Array, path = "<bytes>"): Safetenso
   return { tensors, metadata };
 }
 
+/** One tensor as the safetensors header describes it: its bytes follow the previous tensor's. */
+export interface SafetensorsEntry {
+  /** Tensor name (not "__metadata__"). */
+  name: string;
+  /** Element type. */
+  dtype: SafetensorsDType;
+  /** Extent of each axis. */
+  shape: readonly number[];
+  /** Bytes of its data. */
+  nBytes: number;
+}
+
+/**
+ * The 8-byte length and the JSON header (padded to 8 bytes) of a file whose tensors' data
+ * follow in `entries` order; for writers that stream the data (decode/logits_file.ts).
+ */
+export function safetensorsHeader(
+  entries: readonly SafetensorsEntry[],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== "string") throw new TypeError(`safetensors: metadata "${k}" must be a string`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const e of entries) {
+    if (e.name === "__metadata__") throw new Error(`safetensors: "__metadata__" is not a valid tensor name`);
+    if (e.name in header) throw new Error(`safetensors: tensor "${e.name}" appears twice`);
+    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.nBytes] };
+    offset += e.nBytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded).fill(0x20);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  return out;
+}
+
 /**
  * Serialises tensors (and string metadata) to safetensors bytes.
  *
@@ -329,16 +371,7 @@ export function serializeSafetensors(
 ): Uint8Array {
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (options.metadata !== undefined) {
-    for (const [k, v] of Object.entries(options.metadata)) {
-      if (typeof v !== "string") throw new TypeError(`safetensors: metadata "${k}" must be a string`);
-    }
-    header.__metadata__ = options.metadata;
-  }
-  let offset = 0;
-  for (const [name, t] of list) {
-    if (name === "__metadata__") throw new Error(`safetensors: "__metadata__" is not a valid tensor name`);
+  const entries = list.map(([name, t]): SafetensorsEntry => {
     const dtype = t.dtype ?? inferDType(t.data, name);
     if (!arrayMatches(dtype, t.data)) {
       throw new TypeError(`safetensors: tensor "${name}": ${t.data.constructor.name} cannot hold ${dtype}`);
@@ -349,21 +382,12 @@ export function serializeSafetensors(
         `safetensors: tensor "${name}": shape [${t.shape}] holds ${count} elements but data has ${t.data.length}`,
       );
     }
-    const nBytes = t.data.byteLength;
-    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + nBytes] };
-    offset += nBytes;
-  }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
+    return { name, dtype, shape: t.shape, nBytes: t.data.byteLength };
+  });
+  const head = safetensorsHeader(entries, options.metadata);
+  const out = new Uint8Array(head.length + entries.reduce((a, e) => a + e.nBytes, 0));
+  out.set(head);
+  let at = head.length;
   for (const [, t] of list) {
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
     at += t.data.byteLength;

@@ -2,16 +2,25 @@
  * Inference with a trained checkpoint: load the model from a self-contained checkpoint,
  * compute features with the checkpoint's own feature settings, and return greedy transcripts
  * with word start/end times, or raw logits for scripts/decode.ts.
+ *
+ * Memory does not grow with the number of files: `inferFiles` computes, decodes and hands on
+ * one batch of files at a time, and logits go to disk through a `LogitsFileWriter`.
  */
 import { readAudio } from "../data/audio/audio.ts";
 import { computeFeatures } from "../data/features/compute_features.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
-import { writeLogitsFile } from "../decode/logits_file.ts";
+import { LogitsFileWriter } from "../decode/logits_file.ts";
 import { noGrad, Rng, tensor, TensorScope } from "../ops/mod.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
 import type { SpeechConfig } from "./configs/types.ts";
 import { CtcModel } from "./ctc_model.ts";
-import { greedyTranscript, type TimedWord, type Transcript } from "./transcript_decoder.ts";
+import {
+  greedyTranscript,
+  type TimedWord,
+  type Transcript,
+  type TranscriptDecoder,
+  type UtteranceLogits,
+} from "./transcript_decoder.ts";
 
 export type { TimedWord, Transcript };
 
@@ -43,36 +52,79 @@ export async function loadModel(path: string): Promise<LoadedModel> {
   return { model, config, vocab, frameStepS: (config.features.windowStride ?? 0.01) * model.timeStride };
 }
 
-/** Logits [T', V] of one audio file. */
-export function audioLogits(m: LoadedModel, path: string): { logits: Float32Array; nFrames: number } {
+/** Logits [T', V] of one audio file, read from the model's backend once the forward pass is done. */
+export async function audioLogits(m: LoadedModel, path: string): Promise<UtteranceLogits> {
   const audio = readAudio(path);
   const f = computeFeatures(audio.samples, { ...m.config.features, sampleRate: audio.sampleRate });
   using _scope = new TensorScope();
   const { logits, lengths } = noGrad(() =>
     m.model.forward(tensor(f.data, [1, f.nFeatures, f.nFrames]), Int32Array.of(f.nFrames))
   );
-  const data = logits.dataSync() as Float32Array;
+  const data = await logits.data() as Float32Array;
   return { logits: data.slice(0, lengths[0] * m.vocab.size), nFrames: lengths[0] };
 }
 
 /** Greedy transcript of an audio file with word times from the frames that emitted each character. */
-export function transcribeFile(m: LoadedModel, path: string): Transcript {
-  return greedyTranscript(audioLogits(m, path), m.vocab, m.frameStepS);
+export async function transcribeFile(m: LoadedModel, path: string): Promise<Transcript> {
+  return greedyTranscript(await audioLogits(m, path), m.vocab, m.frameStepS);
+}
+
+/** Options of `inferFiles`. */
+export interface InferFilesOptions {
+  /** Turns each batch's logits into transcripts (greedy or beam search on Workers). */
+  decoder: TranscriptDecoder;
+  /** Files whose logits are held and decoded together (default 32): memory grows with this, not the file count. */
+  batchSize?: number;
+  /** Where each file's logits go, keyed by its path, before they are dropped (scripts/decode.ts reads the file). */
+  logitsWriter?: LogitsFileWriter;
 }
 
 /**
- * Writes logits of many files in the format scripts/decode.ts reads (decode/logits_file.ts);
- * `logits[i]` are `paths[i]`'s, as `audioLogits` gives them (computed here when omitted).
+ * Transcripts of `paths`, in order, computed a batch at a time: a batch's logits are decoded
+ * (one `decoder.decode` call, so beam search uses every Worker), written to `logitsWriter` and
+ * dropped before the next batch starts.
+ */
+export async function* inferFiles(
+  m: LoadedModel,
+  paths: readonly string[],
+  options: InferFilesOptions,
+): AsyncGenerator<{ path: string; transcript: Transcript }> {
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`inferFiles: batchSize must be a positive integer, got ${batchSize}`);
+  }
+  for (let start = 0; start < paths.length; start += batchSize) {
+    const batch = paths.slice(start, start + batchSize);
+    const logits: UtteranceLogits[] = [];
+    for (const p of batch) logits.push(await audioLogits(m, p));
+    const transcripts = await options.decoder.decode(logits);
+    for (let i = 0; i < batch.length; i++) {
+      await options.logitsWriter?.add(batch[i], {
+        data: logits[i].logits,
+        T: logits[i].nFrames,
+        V: m.vocab.size,
+      });
+      yield { path: batch[i], transcript: transcripts[i] };
+    }
+  }
+}
+
+/**
+ * Writes the logits of `paths` in the format scripts/decode.ts reads (decode/logits_file.ts),
+ * one file at a time.
  */
 export async function writeInferenceLogits(
   m: LoadedModel,
   paths: readonly string[],
   out: string,
-  logits: readonly { logits: Float32Array; nFrames: number }[] = paths.map((p) => audioLogits(m, p)),
 ): Promise<void> {
-  const utterances = new Map<string, { data: Float32Array; T: number; V: number }>();
-  paths.forEach((p, i) =>
-    utterances.set(p, { data: logits[i].logits, T: logits[i].nFrames, V: m.vocab.size })
-  );
-  await writeLogitsFile(out, utterances, { vocabulary: m.vocab.chars, stepSize: m.frameStepS });
+  await using writer = await LogitsFileWriter.create(out, {
+    vocabulary: m.vocab.chars,
+    stepSize: m.frameStepS,
+  });
+  for (const p of paths) {
+    const u = await audioLogits(m, p);
+    await writer.add(p, { data: u.logits, T: u.nFrames, V: m.vocab.size });
+  }
+  await writer.close();
 }

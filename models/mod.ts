@@ -43,6 +43,8 @@ export {
 } from "./trainer.ts";
 export {
   audioLogits,
+  inferFiles,
+  type InferFilesOptions,
   type LoadedModel,
   loadModel,
   transcribeFile,

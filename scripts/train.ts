@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { readManifest } from "../data/pipeline/manifest.ts";
 import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
-import { audioLogits, loadModel, writeInferenceLogits } from "../models/inference.ts";
+import { inferFiles, loadModel } from "../models/inference.ts";
+import { LogitsFileWriter } from "../decode/logits_file.ts";
 import { describeDecoder, TranscriptDecoder } from "../models/transcript_decoder.ts";
 import { evaluate, train, vocabularyOf } from "../models/trainer.ts";
 import { loadUtterances } from "../models/dataset.ts";
@@ -102,16 +103,24 @@ try {
     const m = await loadModel(newest());
     const paths = config.data.infer.flatMap((f) => readManifest(f).map((e) => e.audioPath));
     using decoder = await TranscriptDecoder.create(config.decoder, m.vocab, { frameStepS: m.frameStepS });
-    // Each file's logits once, for the transcripts and the logits file; one batch for the decoder's Workers.
-    const logits = paths.map((p) => audioLogits(m, p));
-    const transcripts = await decoder.decode(logits);
-    const rows = ["wav_filename,transcript", ...paths.map((p, i) => `${p},${transcripts[i].text}`)];
     const out = (values.infer_output_file as string | undefined) ?? `${config.training.logDir}/infer.csv`;
-    await Deno.writeTextFile(out, rows.join("\n") + "\n");
-    console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);
-    if (values.logits_output_file) {
-      await writeInferenceLogits(m, paths, String(values.logits_output_file), logits);
+    // A batch of files at a time: transcripts and logits go to disk as they are decoded, so
+    // memory does not grow with the number of files.
+    await using logitsWriter = values.logits_output_file
+      ? await LogitsFileWriter.create(String(values.logits_output_file), {
+        vocabulary: m.vocab.chars,
+        stepSize: m.frameStepS,
+      })
+      : undefined;
+    await using rows = await Deno.open(`${out}.tmp`, { write: true, create: true, truncate: true });
+    const enc = new TextEncoder();
+    await rows.write(enc.encode("wav_filename,transcript\n"));
+    for await (const { path, transcript } of inferFiles(m, paths, { decoder, logitsWriter })) {
+      await rows.write(enc.encode(`${path},${transcript.text}\n`));
     }
+    await Deno.rename(`${out}.tmp`, out);
+    console.error(`[deno-ctc] wrote ${paths.length} transcripts to ${out}`);
+    await logitsWriter?.close();
   } else {
     throw new Error(`--mode must be train, eval, train_eval or infer, got "${mode}"`);
   }

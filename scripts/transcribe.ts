@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import type { DecoderConfig } from "../models/configs/types.ts";
-import { audioLogits, loadModel } from "../models/inference.ts";
+import { inferFiles, loadModel } from "../models/inference.ts";
 import { TranscriptDecoder } from "../models/transcript_decoder.ts";
 
 const { values, positionals } = parseArgs({
@@ -47,10 +47,8 @@ try {
     }
     : fromConfig;
   using decoder = await TranscriptDecoder.create(decoderConfig, m.vocab, { frameStepS: m.frameStepS });
-  // One batch, so a beam search spreads the files over its Workers.
-  const transcripts = await decoder.decode(positionals.map((path) => audioLogits(m, path)));
-  for (const [i, path] of positionals.entries()) {
-    const r = transcripts[i];
+  // Files in batches, so a beam search spreads them over its Workers and memory stays bounded.
+  for await (const { path, transcript: r } of inferFiles(m, positionals, { decoder })) {
     if (values.json) console.log(JSON.stringify({ path, ...r }));
     else {
       console.log(`${path}: ${r.text}`);
