@@ -89,6 +89,25 @@ export {
   type SpeedPerturbConfig,
 } from "./augment/speed_perturb.ts";
 export { addNoise, addNoiseAtDb, drawNoiseDb, type NoiseConfig } from "./augment/noise.ts";
+export {
+  addColoredNoise,
+  addNoiseAtSnr,
+  coloredNoise,
+  type ColoredNoiseConfig,
+  meanPower,
+  NOISE_COLORS,
+  type NoiseColor,
+} from "./augment/colored_noise.ts";
+export {
+  BAND_LIMIT_KINDS,
+  bandLimit,
+  type BandLimitConfig,
+  type BandLimitKind,
+  butterworth4InPlace,
+  randomBandLimit,
+} from "./augment/band_limit.ts";
+export { convolveSame, randomReverb, type ReverbConfig, syntheticRir } from "./augment/reverb.ts";
+export { applyGainDb, type GainConfig, randomGain } from "./augment/gain.ts";
 export { type AppliedMask, applySpecAugment, type SpecAugmentConfig } from "./augment/spec_augment.ts";
 export {
   type Batch,
@@ -100,6 +119,7 @@ export {
 } from "./pipeline/batches.ts";
 export {
   type AugmentConfig,
+  augmentWaveform,
   type ExtractedFeatures,
   extractFeatures,
   type ExtractSetup,

@@ -1,10 +1,10 @@
 /**
  * Features of one utterance for training or evaluation: read audio -> resample to the feature
- * rate -> waveform augmentation (speed, then noise) -> computeFeatures -> SpecAugment masks, with
+ * rate -> waveform augmentation (`augmentWaveform`) -> computeFeatures -> SpecAugment masks, with
  * the optional feature cache in between. The same function runs in the Workers
- * (data/feature_worker.ts) and in-process, so both give identical results by construction.
+ * (data/pipeline/feature_worker.ts) and in-process, so both give identical results by construction.
  *
- * Randomness comes only from `seed` (one Rng, drawn in the fixed order speed, noise, masks), so
+ * Randomness comes only from `seed` (one Rng, drawn in the fixed order of `AugmentConfig`), so
  * an utterance's augmentation depends on its seed alone, not on which Worker ran it or when.
  * Noise is added to a peak-normalised copy, so its dB level is relative to full scale as in
  * OpenSeq2Seq's librosa path; computeFeatures then peak-normalises again (a negligible change).
@@ -14,18 +14,34 @@
 import { readAudio } from "../audio/audio.ts";
 import { computeFeatures, type FeatureConfig } from "../features/compute_features.ts";
 import type { FeatureCache } from "./feature_cache.ts";
+import { type BandLimitConfig, randomBandLimit } from "../augment/band_limit.ts";
+import { addColoredNoise, type ColoredNoiseConfig } from "../augment/colored_noise.ts";
+import { type GainConfig, randomGain } from "../augment/gain.ts";
 import { addNoise, type NoiseConfig } from "../augment/noise.ts";
+import { randomReverb, type ReverbConfig } from "../augment/reverb.ts";
 import { resample } from "../audio/resample.ts";
 import { Rng } from "./rng.ts";
 import { applySpecAugment, type SpecAugmentConfig } from "../augment/spec_augment.ts";
 import { speedPerturb, type SpeedPerturbConfig } from "../augment/speed_perturb.ts";
 
-/** Augmentation settings; every part optional. */
+/**
+ * Augmentation settings; every part optional. Waveform parts apply in this order, each drawing
+ * from the utterance's Rng in turn: speed, reverb, band limit, noise at an SNR, noise in dB full
+ * scale, gain; SpecAugment masks come after feature extraction.
+ */
 export interface AugmentConfig {
   /** Speed perturbation factors or range. */
   speed?: SpeedPerturbConfig;
-  /** Additive white noise level range in dB full scale. */
+  /** Reverberation with synthetic room impulse responses. */
+  reverb?: ReverbConfig;
+  /** Band limiting (an 8 kHz round trip, or the telephone band). */
+  bandLimit?: BandLimitConfig;
+  /** White, pink or brown noise at an SNR relative to the utterance. */
+  noiseSnr?: ColoredNoiseConfig;
+  /** Additive white noise level range in dB full scale (OpenSeq2Seq's noise_level_min/max). */
   noise?: NoiseConfig;
+  /** Random gain. */
+  gain?: GainConfig;
   /** SpecAugment-style masks after normalisation. */
   specAugment?: SpecAugmentConfig;
 }
@@ -52,7 +68,25 @@ export interface ExtractedFeatures {
 
 /** True when the setup changes the waveform, which makes cached features unusable. */
 export function hasWaveformAugmentation(setup: ExtractSetup): boolean {
-  return setup.augment?.speed !== undefined || setup.augment?.noise !== undefined;
+  const a = setup.augment;
+  return a !== undefined &&
+    [a.speed, a.reverb, a.bandLimit, a.noiseSnr, a.noise, a.gain].some((part) => part !== undefined);
+}
+
+/** `x` (at `sampleRate`) through the waveform augmentations of `augment`, in their fixed order. */
+export function augmentWaveform(
+  x: Float32Array,
+  sampleRate: number,
+  rng: Rng,
+  augment: AugmentConfig,
+): Float32Array {
+  if (augment.speed) x = speedPerturb(x, rng, augment.speed).samples;
+  if (augment.reverb) x = randomReverb(x, sampleRate, rng, augment.reverb).samples;
+  if (augment.bandLimit) x = randomBandLimit(x, sampleRate, rng, augment.bandLimit).samples;
+  if (augment.noiseSnr) x = addColoredNoise(x, rng, augment.noiseSnr).samples;
+  if (augment.noise) x = addNoise(peakNormalized(x), rng, augment.noise).samples;
+  if (augment.gain) x = randomGain(x, rng, augment.gain).samples;
+  return x;
 }
 
 /**
@@ -86,8 +120,7 @@ export function extractFeatures(
     const audio = readAudio(path);
     const rate = setup.features.sampleRate ?? 16000;
     let x = audio.sampleRate === rate ? audio.samples : resample(audio.samples, audio.sampleRate, rate);
-    if (setup.augment?.speed) x = speedPerturb(x, rng, setup.augment.speed).samples;
-    if (setup.augment?.noise) x = addNoise(peakNormalized(x), rng, setup.augment.noise).samples;
+    if (setup.augment) x = augmentWaveform(x, rate, rng, setup.augment);
     const f = computeFeatures(x, setup.features);
     // A plain Float32Array (not the shaped subclass view) so it transfers and caches cleanly.
     data = new Float32Array(f.data.buffer, f.data.byteOffset, f.data.length);
