@@ -160,3 +160,12 @@ export {
   generateAccents,
   prepareEspeakData,
 } from "./corpora/synth_accents.ts";
+export {
+  EVAL_BUCKETS,
+  EVAL_MIN_WORDS,
+  EvalSentenceIndex,
+  evaluationPrompts,
+  isEvalSentence,
+  lmTextLines,
+  trainingPrompts,
+} from "./corpora/text_split.ts";
