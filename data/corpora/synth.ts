@@ -1,5 +1,7 @@
 /**
- * A synthetic speech corpus from text with espeak-ng: each sentence is spoken by a voice,
+ * A synthetic speech corpus from text with espeak-ng (formant synthesis) and flite (statistical
+ * parametric voices trained on recorded speakers, a different kind of synthesiser, so that a
+ * model learns speech rather than one engine): each sentence is spoken by an engine, voice,
  * variant, speed and pitch drawn (seeded, per utterance, so the draw does not depend on the
  * number of parallel processes) from configurable sets, converted to 16 kHz 16-bit mono WAV
  * (by sox, or by the toolkit's own resampler), and listed in an OpenSeq2Seq CSV manifest.
@@ -10,6 +12,9 @@
  *
  * `VOICE_SPLITS` gives disjoint voice/variant sets for training and for a held-out split
  * "spoken by voices the model never trained on".
+ *
+ * Training uses flite's `rms` and `awb` voices only; flite's other voices are kept for evaluation
+ * outside this repository and appear nowhere in it.
  *
  * Not handled: MBROLA voices (Debian ships none), SSML, text normalisation beyond filtering
  * sentences to the vocabulary (digits must already be spelled out).
@@ -40,7 +45,19 @@ export interface VoiceSet {
    * utterances; the variant, speed and pitch are drawn as without them.
    */
   generatedAccents?: AccentOptions & { share: number };
+  /**
+   * flite voices that speak a `share` of the utterances instead of espeak-ng (drawn last, so the
+   * other draws stay as they are); the drawn speed and pitch map onto flite's duration stretch
+   * and mean F0.
+   */
+  flite?: { voices: FliteVoice[]; share: number };
 }
+
+/** The flite voices this toolkit trains on. */
+export type FliteVoice = "rms" | "awb";
+
+/** The speech synthesisers `speak` drives. */
+export type SynthEngine = "espeak-ng" | "flite";
 
 /**
  * Disjoint voice/variant sets: train on `train`, evaluate on `heldOut` to measure how a model
@@ -62,6 +79,8 @@ export const VOICE_SPLITS: { train: VoiceSet; heldOut: VoiceSet } = {
     // Half the utterances in accents recombined from the training voices, with vowel shifts:
     // five espeak-ng accents are too few for a model to carry over to the held-out three.
     generatedAccents: { count: 60, seed: 7, share: 0.5 },
+    // A quarter in flite's recorded-speaker voices: a second kind of synthesiser.
+    flite: { voices: ["rms", "awb"], share: 0.25 },
   },
   heldOut: {
     voices: ["en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd"],
@@ -73,7 +92,9 @@ export const VOICE_SPLITS: { train: VoiceSet; heldOut: VoiceSet } = {
 
 /** The settings one utterance is spoken with. */
 export interface SpeakerDraw {
-  /** espeak-ng voice, e.g. "en-us". */
+  /** Synthesiser (default espeak-ng). */
+  engine?: SynthEngine;
+  /** espeak-ng voice, e.g. "en-us", or the flite voice when `engine` is "flite". */
   voice: string;
   /** Variant appended with "+", or "" for none. */
   variant: string;
@@ -95,7 +116,34 @@ export function drawSpeaker(set: VoiceSet, seed: number, index: number): Speaker
     ...(set.generatedAccents && rng.uniform() < set.generatedAccents.share
       ? { voice: accentName(rng.int(set.generatedAccents.count), set.generatedAccents.count) }
       : {}),
+    ...(set.flite && rng.uniform() < set.flite.share
+      ? { engine: "flite" as const, voice: rng.choice(set.flite.voices), variant: "" }
+      : {}),
   };
+}
+
+/** flite's arguments for a draw: espeak-ng's speed (words/minute) and pitch (0-99) mapped onto flite's. */
+export function fliteArgs(speaker: SpeakerDraw, textFile: string, out: string): string[] {
+  if (speaker.voice !== "rms" && speaker.voice !== "awb") {
+    throw new RangeError(
+      `data/corpora/synth.ts: flite voice "${speaker.voice}" is not a training voice (rms, awb)`,
+    );
+  }
+  // 175 wpm is both engines' default rate; espeak-ng's pitch 50 is its default, flite's mean F0 ~100 Hz.
+  const stretch = 175 / speaker.speed;
+  const f0 = 100 * Math.pow(2, (speaker.pitch - 50) / 50);
+  return [
+    "-voice",
+    speaker.voice,
+    "--setf",
+    `duration_stretch=${stretch.toFixed(3)}`,
+    "--setf",
+    `int_f0_target_mean=${f0.toFixed(1)}`,
+    "-f",
+    textFile,
+    "-o",
+    out,
+  ];
 }
 
 /**
@@ -141,6 +189,8 @@ export interface SynthOptions {
   idPrefix?: string;
   /** espeak-ng executable. Default "espeak-ng". */
   espeak?: string;
+  /** flite executable. Default "flite". */
+  flite?: string;
   /** sox executable. Default "sox". */
   sox?: string;
   /** Folder holding the espeak-ng-data to use (`espeak-ng --path`); default the system's. */
@@ -175,7 +225,7 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<void> {
     throw new Error(
       `data/synth.ts: cannot run ${cmd} (${
         (e as Error).message
-      }); install it, e.g. apt-get install espeak-ng sox`,
+      }); install it, e.g. apt-get install espeak-ng flite sox`,
     );
   }
   if (stdin !== undefined) {
@@ -214,26 +264,33 @@ export async function speak(
   text: string,
   path: string,
   speaker: SpeakerDraw,
-  options: Pick<SynthOptions, "sampleRate" | "resampler" | "espeak" | "sox" | "espeakPath"> = {},
+  options: Pick<SynthOptions, "sampleRate" | "resampler" | "espeak" | "flite" | "sox" | "espeakPath"> = {},
 ): Promise<void> {
   const rate = options.sampleRate ?? 16000;
-  const raw = `${path}.espeak.tmp.wav`;
+  const raw = `${path}.engine.tmp.wav`;
   const tmp = `${path}.tmp.wav`;
+  const textFile = `${path}.tmp.txt`;
   const voice = speaker.variant === "" ? speaker.voice : `${speaker.voice}+${speaker.variant}`;
   try {
-    // Text goes through stdin so a sentence starting with "-" is never read as an option.
-    await run(options.espeak ?? "espeak-ng", [
-      ...(options.espeakPath ? [`--path=${options.espeakPath}`] : []),
-      "-v",
-      voice,
-      "-s",
-      String(speaker.speed),
-      "-p",
-      String(speaker.pitch),
-      "-w",
-      raw,
-      "--stdin",
-    ], text);
+    if (speaker.engine === "flite") {
+      // Text from a file, so a sentence starting with "-" is never read as an option.
+      Deno.writeTextFileSync(textFile, text);
+      await run(options.flite ?? "flite", fliteArgs(speaker, textFile, raw));
+    } else {
+      // Text goes through stdin so a sentence starting with "-" is never read as an option.
+      await run(options.espeak ?? "espeak-ng", [
+        ...(options.espeakPath ? [`--path=${options.espeakPath}`] : []),
+        "-v",
+        voice,
+        "-s",
+        String(speaker.speed),
+        "-p",
+        String(speaker.pitch),
+        "-w",
+        raw,
+        "--stdin",
+      ], text);
+    }
     if ((options.resampler ?? "sox") === "sox") {
       await run(options.sox ?? "sox", [raw, "-r", String(rate), "-c", "1", "-b", "16", tmp]);
     } else {
@@ -242,7 +299,7 @@ export async function speak(
     }
     Deno.renameSync(tmp, path);
   } finally {
-    for (const p of [raw, tmp]) {
+    for (const p of [raw, tmp, textFile]) {
       try {
         Deno.removeSync(p);
       } catch { /* already gone */ }
@@ -347,6 +404,15 @@ function checkSameSpeakers(path: string, set: VoiceSet, seed: number): void {
     throw new Error(
       `${path}: this folder's audio was spoken with other voices or seed (${before}); use a new output folder`,
     );
+  }
+}
+
+/** True when flite can be started (for tests and scripts that must skip without it). */
+export function hasFlite(flite = "flite"): boolean {
+  try {
+    return new Deno.Command(flite, { args: ["-lv"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
   }
 }
 

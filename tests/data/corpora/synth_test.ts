@@ -5,7 +5,10 @@ import { readManifest } from "../../../data/pipeline/manifest.ts";
 import {
   drawSpeaker,
   filterSentences,
+  fliteArgs,
   hasEspeak,
+  hasFlite,
+  speak,
   synthesizeCorpus,
   VOICE_SPLITS,
 } from "../../../data/corpora/synth.ts";
@@ -13,6 +16,7 @@ import { ACCENT_FOLDER, generateAccents } from "../../../data/corpora/synth_acce
 import { Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 
 const haveEspeak = hasEspeak();
+if (!hasFlite()) console.warn("SKIPPED: synth tests that run flite (flite not found; apt-get install flite)");
 if (!haveEspeak) {
   console.warn(
     "SKIPPED: synth tests that run espeak-ng (espeak-ng not found; apt-get install espeak-ng sox)",
@@ -70,7 +74,8 @@ Deno.test({
 });
 
 Deno.test("speaker draws depend only on seed and index, and the held-out split shares no voice or variant", () => {
-  const set = VOICE_SPLITS.train;
+  // The espeak-ng part of the training set (flite's share is tested below).
+  const set = { ...VOICE_SPLITS.train, flite: undefined };
   assert.deepEqual(drawSpeaker(set, 5, 17), drawSpeaker(set, 5, 17));
   const draws = Array.from({ length: 400 }, (_, i) => drawSpeaker(set, 5, i));
   const voices = new Set(draws.map((d) => d.voice).filter((v) => !v.startsWith(`${ACCENT_FOLDER}/`)));
@@ -87,6 +92,11 @@ Deno.test("speaker draws depend only on seed and index, and the held-out split s
   assert.notDeepEqual(draws.slice(0, 20), Array.from({ length: 20 }, (_, i) => drawSpeaker(set, 6, i)));
   const { train, heldOut } = VOICE_SPLITS;
   assert.equal(train.voices.filter((v) => heldOut.voices.includes(v)).length, 0);
+  // Adding flite to a set changes only the utterances it speaks.
+  for (let i = 0; i < 200; i++) {
+    const d = drawSpeaker(train, 5, i);
+    if (d.engine !== "flite") assert.deepEqual(d, drawSpeaker(set, 5, i));
+  }
   assert.equal(train.variants.filter((v) => heldOut.variants.includes(v)).length, 0);
 });
 
@@ -170,5 +180,50 @@ Deno.test({
         }),
       /speakers\.json: this folder's audio was spoken with other voices or seed/,
     );
+  },
+});
+
+Deno.test("a quarter of the training draws speak through flite's rms and awb voices; the held-out split has none", () => {
+  const draws = Array.from({ length: 4000 }, (_, i) => drawSpeaker(VOICE_SPLITS.train, 5, i));
+  const flite = draws.filter((d) => d.engine === "flite");
+  // Binomial(4000, 0.25): 5 standard deviations.
+  assert.ok(Math.abs(flite.length - 1000) < 5 * Math.sqrt(4000 * 0.25 * 0.75), `${flite.length} flite draws`);
+  assert.deepEqual([...new Set(flite.map((d) => d.voice))].sort(), ["awb", "rms"]);
+  assert.ok(flite.every((d) => d.variant === ""));
+  const held = Array.from({ length: 1000 }, (_, i) => drawSpeaker(VOICE_SPLITS.heldOut, 5, i));
+  assert.ok(held.every((d) => d.engine === undefined));
+  assert.throws(
+    () => fliteArgs({ engine: "flite", voice: "en-us", variant: "", speed: 175, pitch: 50 }, "t", "o"),
+    /not a training voice/,
+  );
+});
+
+Deno.test({
+  name: "speak() with flite writes 16 kHz mono speech whose length follows the drawn speed",
+  ignore: !hasFlite(),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "synth_flite_" });
+    try {
+      const seconds: number[] = [];
+      for (const speed of [140, 210]) {
+        const path = join(dir, `s${speed}.wav`);
+        await speak("-the quick brown fox jumps over the lazy dog", path, {
+          engine: "flite",
+          voice: "rms",
+          variant: "",
+          speed,
+          pitch: 50,
+        });
+        const h = readAudioHeader(path);
+        assert.equal(h.sampleRate, 16000);
+        assert.equal(h.nChannels, 1);
+        seconds.push(h.durationS);
+      }
+      // duration_stretch = 175 / speed: 1.25 at 140 wpm, 0.83 at 210, a ratio of 1.5.
+      assert.ok(Math.abs(seconds[0] / seconds[1] - 1.5) < 0.15, `durations ${seconds}`);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["s140.wav", "s210.wav"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
