@@ -169,3 +169,12 @@ export {
   lmTextLines,
   trainingPrompts,
 } from "./corpora/text_split.ts";
+export {
+  type DevSet,
+  type DevSetOptions,
+  FSDD_SPEAKERS,
+  fsddSpeaker,
+  fsddTrainingEntries,
+  makeDevSets,
+  REAL_CLIP_FOLDERS,
+} from "./corpora/dev_sets.ts";
