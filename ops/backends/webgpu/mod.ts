@@ -17,6 +17,12 @@ import "./map.ts";
 import "./reduce_sum.ts";
 import "./matmul.ts";
 import "./reshape.ts";
+import "./permute.ts";
+import "./slice.ts";
+import "./concat.ts";
+import "./pad.ts";
+import "./gather.ts";
+import "./masks.ts";
 
 export {
   type BindingKind,
