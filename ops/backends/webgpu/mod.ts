@@ -15,6 +15,7 @@ import { addBackend, getBackend } from "../../backend_registry.ts";
 import { WebGpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reduce_sum.ts";
+import "./reduce.ts";
 import "./matmul.ts";
 import "./reshape.ts";
 import "./permute.ts";
