@@ -24,6 +24,7 @@ import "./concat.ts";
 import "./pad.ts";
 import "./gather.ts";
 import "./masks.ts";
+import "./dropout.ts";
 
 export {
   type BindingKind,
