@@ -58,7 +58,7 @@ export interface DropoutOptions {
  * The attributes of one dropout draw: four uint32 words from `rng` (key, then counter words
  * 2 and 3) and the integer threshold of `p`.
  */
-export function dropoutMaskAttrs(p: number, rng: Rng): DropoutMaskAttrs {
+function dropoutMaskAttrs(p: number, rng: Rng): DropoutMaskAttrs {
   const key: [number, number] = [rng.nextUint32(), rng.nextUint32()];
   const counter: [number, number] = [rng.nextUint32(), rng.nextUint32()];
   // (w >>> 8) / 2^24 < p  ⟺  (w >>> 8) < ceil(p · 2^24) for integer w >>> 8 (p · 2^24 is exact).

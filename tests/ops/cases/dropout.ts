@@ -56,6 +56,12 @@ export const cases: OpCase[] = [
     expected: ([x]) => refDropout(x, 0.3, 77),
   },
   {
+    name: "dropout of a [70, 33] tensor spans several workgroups and drops the seeded elements",
+    inputs: () => [floatInput([70, 33], 6006, { grad: true })],
+    run: ([x]) => dropout(x, 0.2, { rng: new Rng(1234) }),
+    expected: ([x]) => refDropout(x, 0.2, 1234),
+  },
+  {
     name: "dropout twice from one rng draws two different masks",
     inputs: () => [floatInput([2, 9], 6005, { grad: true })],
     run: ([x]) => {
