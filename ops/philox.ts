@@ -5,7 +5,8 @@
  * key, and Weyl key bumps. Any element's random word is a pure function of (counter, key), so
  * every backend computes the same stream without sharing state: the cpu kernels call
  * `philox4x32x10`, the WGSL kernels are rendered from `PHILOX` below with the same integer
- * rounds (mulhi from 16-bit halves, as WGSL has no 64-bit multiply, done the same way here).
+ * rounds (WGSL has no 64-bit multiply, so its mulhi is built from 16-bit halves; here float64
+ * partial products are exact and faster).
  *
  * Not here: the Random123 variants with other widths or round counts, and floats with more
  * than 24 random bits (the uint32 → float conversion is `uniform24`, exact in float32).
@@ -20,12 +21,14 @@ export const PHILOX = {
   rounds: 10,
 } as const;
 
-/** High 32 bits of the 64-bit product a·b of two uint32 (from 16-bit halves: exact in float64). */
+/**
+ * High 32 bits of the 64-bit product a·b of two uint32. Both partial products a·(b mod 2^16)
+ * and a·(b >> 16) are below 2^48, so float64 holds them exactly, and the floors divide
+ * exactly by powers of two.
+ */
 export function mulhi32(a: number, b: number): number {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const lh = al * bh, hl = ah * bl;
-  const mid = ((al * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
-  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
+  const lo = a * (b & 0xffff), hi = a * (b >>> 16);
+  return Math.floor((hi + Math.floor(lo / 65536)) / 65536);
 }
 
 /**

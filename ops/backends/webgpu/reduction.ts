@@ -25,8 +25,16 @@
  * two-phase reductions (logsumexp of a whole tensor runs on one workgroup).
  */
 import { sizeOf, stridesOf } from "../../shape.ts";
+import type { DType } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
-import { type BindingKind, gpuBuffer, type GpuStorage, type WebGpuBackend, wgslMeta } from "./backend.ts";
+import {
+  type BindingKind,
+  gpuBuffer,
+  type GpuStorage,
+  type WebGpuBackend,
+  wgslMeta,
+  wgslType,
+} from "./backend.ts";
 
 const WORKGROUP = 256;
 /** Below this many reduced elements per output, one invocation does a whole output. */
@@ -269,7 +277,7 @@ export function runReduction(
   spec: ReductionSpec,
   inputs: readonly Tensor[],
   axes: readonly number[],
-  output: { dtype: Tensor["dtype"]; shape: readonly number[] },
+  output: { dtype: DType; shape: readonly number[] },
 ): GpuStorage {
   const x = inputs[0];
   const size = sizeOf(output.shape);
@@ -277,7 +285,7 @@ export function runReduction(
   // Per-element specs have one "output" per line along the reduced axes.
   const nOut = !spec.perElement ? size : x.size === 0 ? 0 : x.size / sizeOfAxes(x.shape, axes);
   if (nOut === 0 || size === 0) return out;
-  const t = output.dtype === "int32" ? "i32" : "f32";
+  const t = wgslType(output.dtype);
   const { kept, red } = collapse(x.shape, axes);
   const nRed = x.size === 0 ? 0 : x.size / nOut;
   // Column reductions ([R, C] over R: the bias gradient) keep the innermost axis: one
