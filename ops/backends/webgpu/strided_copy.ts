@@ -23,7 +23,21 @@ const WORKGROUP = 256;
 /** Parameter words before the per-axis arrays: [size, rank, gridWidth, dstOffset, srcOffset]. */
 const HEAD = 5;
 
-const COPY_SOURCE = `@group(0) @binding(0) var<storage, read> src: array<u32>;
+/**
+ * The copy shader for `rank` collapsed axes. The rank is part of the pipeline key, so the
+ * index arithmetic is unrolled with constant parameter offsets (as in map.ts), and the
+ * outermost coordinate is what remains, without a division.
+ */
+function copySource(rank: number): string {
+  const lines: string[] = [];
+  for (let a = rank - 1; a >= 0; a--) {
+    const c = a > 0 ? `rest % m(${HEAD + a}u)` : "rest";
+    const next = a > 0 ? ` rest = rest / m(${HEAD + a}u);` : "";
+    lines.push(
+      `{ let c = ${c}; s += c * m(${HEAD + rank + a}u); d += c * m(${HEAD + 2 * rank + a}u);${next} }`,
+    );
+  }
+  return `@group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
 ${wgslMeta(2)}
 // Parameter block: [size, rank, gridWidth, dstOffset, srcOffset, shape[rank], srcStrides[rank], dstStrides[rank]]
@@ -31,20 +45,13 @@ ${wgslMeta(2)}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * m(2u);
   if (i >= m(0u)) { return; }
-  let rank = m(1u);
   var s = m(4u);
   var d = m(3u);
   var rest = i;
-  for (var k = 0u; k < rank; k++) {
-    let a = rank - 1u - k;
-    let e = m(${HEAD}u + a);
-    let c = rest % e;
-    rest = rest / e;
-    s += c * m(${HEAD}u + rank + a);
-    d += c * m(${HEAD}u + 2u * rank + a);
-  }
+  ${lines.join("\n  ")}
   dst[d] = src[s];
 }`;
+}
 
 const FILL_SOURCE = `@group(0) @binding(0) var<storage, read_write> dst: array<u32>;
 ${wgslMeta(1)}
@@ -75,7 +82,11 @@ export function stridedCopy(
   if (size === 0) return;
   const { extents, strides: [srcStrides, dstStrides] } = collapseAxes(shape, [src.strides, dst.strides]);
   const rank = extents.length;
-  const pipeline = gpu.pipeline("stridedCopy", ["read", "write", "uniform"], () => COPY_SOURCE);
+  const pipeline = gpu.pipeline(
+    `stridedCopy|rank${rank}`,
+    ["read", "write", "uniform"],
+    () => copySource(rank),
+  );
   const groups = gpu.grid(Math.ceil(size / WORKGROUP));
   const meta = new Uint32Array(HEAD + 3 * rank);
   meta.set([size, rank, groups[0] * WORKGROUP, dst.offset, src.offset]);
