@@ -5,7 +5,14 @@
 import { sum } from "../../../ops/reduce_sum.ts";
 import { logSoftmax, logsumexp, max, mean, softmax } from "../../../ops/reduce.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput, floatValues, refReduce, torchCase, unravel } from "../conformance/reference.ts";
+import {
+  floatInput,
+  floatValues,
+  intInput,
+  refReduce,
+  torchCase,
+  unravel,
+} from "../conformance/reference.ts";
 
 const total = (v: number[]): number => v.reduce((p, q) => p + q, 0);
 const average = (v: number[]): number => total(v) / v.length;
@@ -255,6 +262,27 @@ const axisSetCases: OpCase[] = axisSetSpecs.flatMap(([shape, axes, keepDims], n)
   ];
 });
 
+const edgeCases: OpCase[] = [
+  {
+    name: "sum and max of int32 values over the last axis stay integers",
+    inputs: () => [intInput([3, -7, 12, -2147483647, 5, 0, -1, -9, 40000, 2, 2, -3], [3, 4])],
+    run: ([x]) => [sum(x, 1), max(x, 1), max(x, 0)],
+    expected: ([x]) => [refReduce(x, [1], total), refReduce(x, [1], largest), refReduce(x, [0], largest)],
+  },
+  {
+    name: "softmax and logSoftmax along an axis of extent 1 give ones and zeros",
+    inputs: () => [floatInput([3, 1, 2], 3731, { grad: true })],
+    run: ([x]) => [softmax(x, 1), logSoftmax(x, 1)],
+    expected: () => [new Float64Array(6).fill(1), new Float64Array(6)],
+  },
+  {
+    name: "logsumexp over an empty axis is -Infinity",
+    inputs: () => [floatInput([2, 0], 3732)],
+    run: ([x]) => logsumexp(x, 1),
+    expected: () => Float64Array.from([-Infinity, -Infinity]),
+  },
+];
+
 const infinityCases: OpCase[] = [
   {
     name: "logsumexp ignores -Infinity entries and gives +Infinity for a row holding +Infinity",
@@ -332,6 +360,7 @@ export const cases: OpCase[] = [
   ...torchCases,
   ...largeCases,
   ...axisSetCases,
+  ...edgeCases,
   ...infinityCases,
   ...middleAxisCases,
 ];
