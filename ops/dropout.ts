@@ -1,39 +1,68 @@
 /**
  * dropout with inverted scaling, like `torch.nn.functional.dropout`: in training each element
  * is zeroed with probability p and the survivors are scaled by 1/(1-p), so evaluation needs
- * no rescaling. The mask is drawn on the host from a seeded `Rng` (one uniform per element,
- * row-major; dropped when u < p) and uploaded with the scale folded in, then multiplied in.
- * So every backend drops the same elements for the same seed, and backward reuses the
- * saved mask through mul's gradient instead of drawing again.
+ * no rescaling. The mask is made on the tensor's own backend by the `dropoutMask` op from
+ * Philox4x32-10 (ops/philox.ts): a key and counter drawn once per call from the seeded `Rng`
+ * select a stream in which element i (row-major) takes word i % 4 of block i / 4, and is
+ * dropped when its top 24 bits, as a fraction of 2^24, are below p. The draw is integer
+ * arithmetic throughout, so a seed drops the same elements on every run and every backend,
+ * and nothing is uploaded per call. The mask holds the scale folded in and is multiplied in;
+ * backward reuses it through mul's gradient instead of drawing again.
  *
- * Not here: drawing masks on the device (a backend may add a kernel later; the host draw
- * keeps runs reproducible across backends, which the conformance suite relies on).
+ * Not here: fusing the mask into the multiply (one kernel fewer, but the mask would then have
+ * to be redrawn or kept by a dedicated backward).
  */
-import { tensor } from "./creation.ts";
-import { allocHost } from "./dtype.ts";
 import { mul } from "./elementwise.ts";
+import { defineOp, type OpDef } from "./op_registry.ts";
 import type { Rng } from "./random.ts";
+import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
+
+/** Attributes of `dropoutMask`. */
+export interface DropoutMaskAttrs {
+  /** Philox key (two uint32 words). */
+  readonly key: readonly [number, number];
+  /** Words 2 and 3 of the Philox counter (word 0 is the block index, word 1 is 0). */
+  readonly counter: readonly [number, number];
+  /** An element is dropped when (word >>> 8) < threshold, i.e. ceil(p · 2^24); 2^24 drops all. */
+  readonly threshold: number;
+  /** Value of kept elements: 1/(1-p). */
+  readonly scale: number;
+}
+
+/**
+ * Declaration of `dropoutMask`: a mask shaped and typed like its one input (read only for its
+ * shape, dtype and backend), 0 where dropped and `scale` elsewhere; no gradient.
+ * Kernels: ops/backends/<name>/dropout.ts.
+ */
+export const dropoutMaskOp: OpDef<DropoutMaskAttrs> = defineOp<DropoutMaskAttrs>({
+  name: "dropoutMask",
+  outputs([like], { threshold }) {
+    if (like.dtype === "int32") throw new TypeError(`dropoutMask: needs a float tensor, got ${like}`);
+    if (!Number.isInteger(threshold) || threshold < 0 || threshold > 2 ** 24) {
+      throw new RangeError(`dropoutMask: threshold ${threshold} is outside the integers [0, 2^24]`);
+    }
+    return [{ shape: like.shape, dtype: like.dtype }];
+  },
+});
 
 /** Options of `dropout`. */
 export interface DropoutOptions {
   /** Drop elements (default true, as in F.dropout); false returns `x` unchanged. */
   training?: boolean;
-  /** The seeded generator the mask is drawn from (required when training with p > 0). */
+  /** The seeded generator the mask's Philox key and counter are drawn from (required when training with p > 0). */
   rng?: Rng;
 }
 
 /**
- * The dropout mask for `shape`: 0 for dropped elements and 1/(1-p) for kept ones, drawn
- * from `rng` (one uniform per element in row-major order; dropped when u < p).
+ * The attributes of one dropout draw: four uint32 words from `rng` (key, then counter words
+ * 2 and 3) and the integer threshold of `p`.
  */
-function dropoutMask(shape: readonly number[], p: number, rng: Rng, like: Tensor): Tensor {
-  let size = 1;
-  for (const d of shape) size *= d;
-  const host = allocHost(like.dtype, size);
-  const keep = p >= 1 ? 0 : 1 / (1 - p);
-  for (let i = 0; i < size; i++) host[i] = rng.uniform() < p ? 0 : keep;
-  return tensor(host, shape, { backend: like.backend.name });
+function dropoutMaskAttrs(p: number, rng: Rng): DropoutMaskAttrs {
+  const key: [number, number] = [rng.nextUint32(), rng.nextUint32()];
+  const counter: [number, number] = [rng.nextUint32(), rng.nextUint32()];
+  // (w >>> 8) / 2^24 < p  ⟺  (w >>> 8) < ceil(p · 2^24) for integer w >>> 8 (p · 2^24 is exact).
+  return { key, counter, threshold: Math.ceil(p * 16777216), scale: p >= 1 ? 0 : 1 / (1 - p) };
 }
 
 /**
@@ -51,5 +80,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Ten
   if (x.dtype === "int32") throw new TypeError(`dropout: needs a float tensor, got ${x}`);
   if (!(options.training ?? true) || p === 0) return x;
   if (!options.rng) throw new TypeError("dropout: training with p > 0 needs a seeded rng (options.rng)");
-  return mul(x, dropoutMask(x.shape, p, options.rng, x));
+  const mask = runOp(dropoutMaskOp, [x], dropoutMaskAttrs(p, options.rng))[0];
+  // mul keeps the mask for backward; scopes release it with the other intermediates.
+  return mul(x, mask);
 }

@@ -1,5 +1,12 @@
+/**
+ * dropout (ops/dropout.ts): the drop fraction, reproducibility per seed, the reused mask in
+ * backward, errors, and bit-identical masks on cpu and webgpu (skipped, loudly, without a
+ * WebGPU adapter). The exact elements each seed drops are checked against an independent
+ * Philox in tests/ops/cases/dropout.ts.
+ */
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
+import { initWebGpu } from "../../ops/backends/webgpu/mod.ts";
 import { releaseGrad } from "../../ops/tape.ts";
 import { TensorScope } from "../../ops/scopes.ts";
 import { ones, tensor } from "../../ops/creation.ts";
@@ -7,6 +14,8 @@ import { dropout } from "../../ops/dropout.ts";
 import { Rng } from "../../ops/random.ts";
 import { sum } from "../../ops/reduce_sum.ts";
 
+// The dropped count is Binomial(n, p): it must lie within four standard deviations
+// sqrt(n·p·(1-p)) of n·p (a false failure has probability ~6e-5).
 Deno.test("dropout drops a fraction p and keeps the mean, within four standard deviations", () => {
   using _scope = new TensorScope();
   const n = 100_000, p = 0.3;
@@ -62,4 +71,24 @@ Deno.test("dropout rejects a bad probability, a missing rng and int32 input", ()
     () => dropout(tensor(Int32Array.from([1]), [1]), 0.5, { rng: new Rng(1) }),
     /needs a float tensor/,
   );
+});
+
+const hasGpu = await initWebGpu({ quiet: true });
+if (!hasGpu) console.warn("SKIPPED (no WebGPU adapter): the cpu/webgpu dropout mask comparison needs one");
+
+Deno.test({
+  name: "dropout masks on cpu and webgpu are bit-identical for a seed",
+  ignore: !hasGpu,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    using _scope = new TensorScope();
+    const n = 4099, p = 0.37; // not a multiple of the four words per Philox block
+    const onCpu = await dropout(ones([n]), p, { rng: new Rng(2024) }).data();
+    const onGpu = await dropout(ones([n], { backend: "webgpu" }), p, { rng: new Rng(2024) }).data();
+    assert.ok(onCpu instanceof Float32Array && onGpu instanceof Float32Array);
+    assert.deepEqual(new Uint32Array(onGpu.buffer), new Uint32Array(onCpu.buffer));
+    const dropped = onCpu.filter((v) => v === 0).length;
+    assert.ok(dropped > 0 && dropped < n, `dropped ${dropped} of ${n}`);
+  },
 });

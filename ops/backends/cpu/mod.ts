@@ -14,6 +14,7 @@ import "./concat.ts";
 import "./pad.ts";
 import "./gather.ts";
 import "./masks.ts";
+import "./dropout.ts";
 import "./matmul.ts";
 import "./conv1d.ts";
 import "./conv2d.ts";

@@ -1,22 +1,34 @@
 /**
- * The webgpu backend's entry point. Importing this module registers its kernels (map, sum,
- * matmul, reshape); `initWebGpu()` asks the platform for an adapter and device and registers
- * the backend under "webgpu". Without an adapter it returns false and says what it looked for,
- * so callers can fall back to the cpu.
+ * The webgpu backend's entry point. Importing this module registers its kernels, one file per
+ * op family named like the cpu file: map (every elementwise op), sum, max, logsumexp,
+ * softmax, logSoftmax and their backward ops (reduce_sum.ts, reduce.ts over reduction.ts),
+ * matmul, reshape, permute, slice/sliceBackward, concat, pad (over strided_copy.ts), gather/
+ * gatherBackward, sequenceMask and dropoutMask (dropout.ts over philox.ts). `initWebGpu()` asks
+ * the platform for an adapter and device and registers the backend under "webgpu". Without an
+ * adapter it returns false and says what it looked for, so callers can fall back to the cpu.
  *
  * Which graphics API wgpu uses is Deno's choice (DENO_WEBGPU_BACKEND restricts it): on Linux
  * without Vulkan it may fall back to GL, where Mesa compiled the tiled matmul shader in
  * minutes; DENO_WEBGPU_BACKEND=vulkan avoids that (no adapter then, and the cpu is used).
  *
- * Not here: choosing among several adapters, and any op beyond the four above (the full
- * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
+ * Not here: choosing among several adapters, and the ops whose kernels are other files' job
+ * (convolutions, batch norm, RNNs, CTC): until they exist, those ops fail with "Op ... has no
+ * kernel on backend".
  */
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { WebGpuBackend } from "./backend.ts";
 import "./map.ts";
 import "./reduce_sum.ts";
+import "./reduce.ts";
 import "./matmul.ts";
 import "./reshape.ts";
+import "./permute.ts";
+import "./slice.ts";
+import "./concat.ts";
+import "./pad.ts";
+import "./gather.ts";
+import "./masks.ts";
+import "./dropout.ts";
 
 export {
   type BindingKind,

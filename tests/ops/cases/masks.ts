@@ -78,5 +78,23 @@ export const cases: OpCase[] = [
     run: ([x, l]) => applySequenceMask(x, sequenceMask(l, 4), { value: -1e4 }),
     expected: ([x]) => refApply(x, [1, 3], 0, 2, -1e4),
   },
+  {
+    name: "sequenceMask makes an int32 mask when asked",
+    inputs: () => [intInput([2, 0, 4], [3])],
+    run: ([l]) => sequenceMask(l, 4, { dtype: "int32" }),
+    expected: ([l]) => refSequenceMask(l.data, 4),
+  },
+  {
+    name: "sequenceMask of 300 lengths over 70 frames matches the reference",
+    inputs: () => [intInput(Array.from({ length: 300 }, (_, n) => (n * 37) % 90), [300])],
+    run: ([l]) => sequenceMask(l, 70),
+    expected: ([l]) => refSequenceMask(l.data, 70),
+  },
+  {
+    name: "sequenceMask of [2, 3] lengths gives a [2, 3, T] mask",
+    inputs: () => [intInput([1, 4, 0, 3, 2, 5], [2, 3])],
+    run: ([l]) => sequenceMask(l, 4),
+    expected: ([l]) => refSequenceMask(l.data, 4),
+  },
   torchCase("general.json", "masked_fill with a broadcast mask", { run: ([x, m]) => maskedFill(x, m, -2) }),
 ];

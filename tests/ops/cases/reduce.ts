@@ -5,7 +5,14 @@
 import { sum } from "../../../ops/reduce_sum.ts";
 import { logSoftmax, logsumexp, max, mean, softmax } from "../../../ops/reduce.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput, floatValues, refReduce, torchCase, unravel } from "../conformance/reference.ts";
+import {
+  floatInput,
+  floatValues,
+  intInput,
+  refReduce,
+  torchCase,
+  unravel,
+} from "../conformance/reference.ts";
 
 const total = (v: number[]): number => v.reduce((p, q) => p + q, 0);
 const average = (v: number[]): number => total(v) / v.length;
@@ -232,6 +239,117 @@ const largeCases: OpCase[] = [
   },
 ];
 
+// Axis sets that are not one contiguous run, with and without keepDims: kept and reduced
+// runs alternate, so the kernels must unravel both (ops/backends/webgpu/reduction.ts).
+const axisSetSpecs: [number[], number[], boolean][] = [
+  [[2, 3, 4, 5], [0, 2], false],
+  [[2, 3, 4, 5], [1, 3], true],
+  [[3, 2, 2, 4], [0, 3], true],
+  [[8, 5, 10, 3], [0, 2], false], // 80 reduced elements per output: a workgroup each
+];
+
+const axisSetCases: OpCase[] = axisSetSpecs.flatMap(([shape, axes, keepDims], n): OpCase[] => {
+  const desc = `over axes [${axes}] of [${shape}]${keepDims ? " with keepDims" : ""}`;
+  return [
+    {
+      name: `sum, max and logsumexp ${desc} match the reference`,
+      inputs: () => [floatInput(shape, 3701 + n, { low: -3, high: 3, grad: true })],
+      run: (
+        [x],
+      ) => [sum(x, axes, { keepDims }), max(x, axes, { keepDims }), logsumexp(x, axes, { keepDims })],
+      expected: ([x]) => [refReduce(x, axes, total), refReduce(x, axes, largest), refReduce(x, axes, lse)],
+    },
+  ];
+});
+
+const edgeCases: OpCase[] = [
+  {
+    name: "sum and max of int32 values over the last axis stay integers",
+    inputs: () => [intInput([3, -7, 12, -2147483647, 5, 0, -1, -9, 40000, 2, 2, -3], [3, 4])],
+    run: ([x]) => [sum(x, 1), max(x, 1), max(x, 0)],
+    expected: ([x]) => [refReduce(x, [1], total), refReduce(x, [1], largest), refReduce(x, [0], largest)],
+  },
+  {
+    name: "softmax and logSoftmax along an axis of extent 1 give ones and zeros",
+    inputs: () => [floatInput([3, 1, 2], 3731, { grad: true })],
+    run: ([x]) => [softmax(x, 1), logSoftmax(x, 1)],
+    expected: () => [new Float64Array(6).fill(1), new Float64Array(6)],
+  },
+  {
+    name: "logsumexp over an empty axis is -Infinity",
+    inputs: () => [floatInput([2, 0], 3732)],
+    run: ([x]) => logsumexp(x, 1),
+    expected: () => Float64Array.from([-Infinity, -Infinity]),
+  },
+];
+
+const infinityCases: OpCase[] = [
+  {
+    name: "logsumexp ignores -Infinity entries and gives +Infinity for a row holding +Infinity",
+    inputs: () => [floatValues([-Infinity, 1, -Infinity, 2, Infinity, 0, -Infinity, -Infinity, 3], [3, 3])],
+    run: ([x]) => logsumexp(x, 1),
+    expected: () => Float64Array.from([1, Infinity, 3]),
+  },
+  {
+    name: "logsumexp over rows of 100 with -Infinity entries and one row of only -Infinity",
+    inputs: () => {
+      const x = floatInput([3, 100], 3711, { low: -5, high: 5 });
+      for (let k = 0; k < 100; k++) {
+        if (k % 3 === 0) x.data[k] = -Infinity;
+        x.data[100 + k] = -Infinity;
+      }
+      return [x];
+    },
+    run: ([x]) => logsumexp(x, 1),
+    expected: ([x]) => refReduce(x, [1], lse),
+  },
+  {
+    name: "logSoftmax and softmax give -Infinity and 0 at -Infinity entries and stay finite elsewhere",
+    inputs: () => [floatValues([-Infinity, 0.5, -2, -Infinity, 3, -Infinity, 1, 1], [2, 4])],
+    run: ([x]) => [logSoftmax(x, 1), softmax(x, 1)],
+    expected: ([x]) => [refSoftmax(x, 1, true), refSoftmax(x, 1, false)],
+  },
+  {
+    name: "logSoftmax along a row of 300 with -Infinity entries matches the reference",
+    inputs: () => {
+      const x = floatInput([2, 300], 3712, { low: -6, high: 6 });
+      for (let k = 0; k < 600; k += 7) x.data[k] = -Infinity;
+      return [x];
+    },
+    run: ([x]) => logSoftmax(x, 1),
+    expected: ([x]) => refSoftmax(x, 1, true),
+  },
+];
+
+// Lines along a middle axis: many short columns (one invocation each, reading neighbouring
+// addresses) and few long ones (a workgroup each), forward and backward.
+const middleAxisCases: OpCase[] = [
+  {
+    name: "softmax and logSoftmax along the middle axis of [3, 70, 90] match the reference",
+    inputs: () => [floatInput([3, 70, 90], 3721, { low: -4, high: 4, grad: true })],
+    run: ([x]) => [softmax(x, 1), logSoftmax(x, 1)],
+    expected: ([x]) => [refSoftmax(x, 1, false), refSoftmax(x, 1, true)],
+  },
+  {
+    name: "softmax and logSoftmax along the middle axis of [2, 300, 3] match the reference",
+    inputs: () => [floatInput([2, 300, 3], 3722, { low: -4, high: 4, grad: true })],
+    run: ([x]) => [softmax(x, 1), logSoftmax(x, 1)],
+    expected: ([x]) => [refSoftmax(x, 1, false), refSoftmax(x, 1, true)],
+  },
+  {
+    name: "logSoftmax over rows of 700 and its gradient match the reference",
+    inputs: () => [floatInput([3, 700], 3723, { low: -8, high: 8, grad: true })],
+    run: ([x]) => logSoftmax(x, -1),
+    expected: ([x]) => refSoftmax(x, 1, true),
+  },
+  {
+    name: "sum and max of 40000 elements, split over several workgroups, match the reference",
+    inputs: () => [floatInput([200, 200], 3724, { grad: true })],
+    run: ([x]) => [sum(x), max(x)],
+    expected: ([x]) => [refReduce(x, [0, 1], total), refReduce(x, [0, 1], largest)],
+  },
+];
+
 /** The reduction family's cases. */
 export const cases: OpCase[] = [
   ...sumCases,
@@ -241,4 +359,8 @@ export const cases: OpCase[] = [
   ...softmaxCases,
   ...torchCases,
   ...largeCases,
+  ...axisSetCases,
+  ...edgeCases,
+  ...infinityCases,
+  ...middleAxisCases,
 ];

@@ -275,6 +275,85 @@ const largeCases: OpCase[] = [
   },
 ];
 
+// Three or more inputs along each axis of a rank-3 tensor, with extents that differ per input.
+const concatEachAxisCases: OpCase[] = [0, 1, 2].map((axis): OpCase => {
+  const shapes = [2, 1, 3, 4].map((n) => [2, 3, 4].map((e, d) => (d === axis ? n : e)));
+  return {
+    name: `concat joins four tensors along axis ${axis} of a rank-3 tensor`,
+    inputs: () => shapes.map((shape, k) => floatInput(shape, 4701 + 10 * axis + k, { grad: true })),
+    run: (xs) => concat(xs, axis),
+    expected: (xs) => refConcat(xs, axis),
+  };
+});
+
+const padEdgeSpecs: [string, number[], number[], number][] = [
+  ["with all amounts zero is a copy", [3, 4], [0, 0, 0, 0], 5],
+  ["crops both ends of the last axis and pads the one before it", [2, 3, 6], [-2, -1, 1, 2], 0.5],
+  ["crops an axis down to nothing", [2, 3], [-1, -2], 0],
+];
+
+const padEdgeCases: OpCase[] = padEdgeSpecs.map(([desc, shape, pads, value], n): OpCase => ({
+  name: `pad ${desc}`,
+  inputs: () => [floatInput(shape, 4711 + n, { grad: true })],
+  run: ([x]) => pad(x, pads, { value }),
+  expected: ([x]) => refPad(x, pads, value),
+}));
+
+/** `count` int32 indices in [0, n) from a seed, with repeats. */
+function seededIndices(count: number, n: number, seed: number): number[] {
+  const u = floatInput([count], seed, { low: 0, high: n }).data;
+  return Array.from(u, (v) => Math.min(n - 1, Math.floor(v)));
+}
+
+const gatherMoreCases: OpCase[] = [
+  {
+    name: "gather along the last axis with repeated indices accumulates their gradients",
+    inputs:
+      () => [floatInput([2, 3, 5], 4721, { grad: true }), intInput(seededIndices(24, 5, 4722), [2, 3, 4])],
+    run: ([x, i]) => gather(x, 2, i),
+    expected: ([x, i]) => refGather(x, 2, i),
+  },
+  {
+    name: "gather along the middle axis reads a smaller index block with repeats",
+    inputs:
+      () => [floatInput([3, 4, 5], 4723, { grad: true }), intInput(seededIndices(24, 4, 4724), [2, 4, 3])],
+    run: ([x, i]) => gather(x, 1, i),
+    expected: ([x, i]) => refGather(x, 1, i),
+  },
+  {
+    name: "gather of 6 labels per row from [300, 29] log-probabilities matches the reference",
+    inputs: () => [
+      floatInput([300, 29], 4725, { grad: true }),
+      intInput(seededIndices(1800, 29, 4726), [300, 6]),
+    ],
+    run: ([x, i]) => gather(x, 1, i),
+    expected: ([x, i]) => refGather(x, 1, i),
+  },
+  {
+    name: "gather moves int32 values unchanged",
+    inputs: () => [intInput([5, -6, 7, 8, 9, -10], [2, 3]), intInput([2, 2, 0, 1], [2, 2])],
+    run: ([x, i]) => gather(x, 1, i),
+    expected: ([x, i]) => refGather(x, 1, i),
+  },
+];
+
+const sliceMoreCases: OpCase[] = [
+  {
+    name: "slice with steps on every axis of a rank-4 tensor matches the reference",
+    inputs: () => [floatInput([5, 4, 6, 7], 4731, { grad: true })],
+    run: ([x]) =>
+      slice(x, [{ start: 1, step: 2 }, { step: 3 }, { start: -5, end: -1, step: 2 }, { start: 2 }]),
+    expected: ([x]) =>
+      refSlice(x, [{ start: 1, step: 2 }, { step: 3 }, { start: -5, end: -1, step: 2 }, { start: 2 }]),
+  },
+  {
+    name: "permute of a rank-5 tensor matches the reference",
+    inputs: () => [floatInput([2, 3, 1, 4, 5], 4732, { grad: true })],
+    run: ([x]) => permute(x, [3, 0, 4, 2, 1]),
+    expected: ([x]) => refPermute(x, [3, 0, 4, 2, 1]),
+  },
+];
+
 /** The layout family's cases. */
 export const cases: OpCase[] = [
   ...reshapeCases,
@@ -285,4 +364,8 @@ export const cases: OpCase[] = [
   ...gatherCases,
   ...torchCases,
   ...largeCases,
+  ...concatEachAxisCases,
+  ...padEdgeCases,
+  ...gatherMoreCases,
+  ...sliceMoreCases,
 ];
