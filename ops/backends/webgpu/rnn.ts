@@ -6,28 +6,38 @@
  * [T·N, I]×[I, D·G] through the webgpu `matmul` kernel (both directions' W_ih stacked).
  * Then one dispatch per time step, both directions in the same dispatch: invocation (j, b, d)
  * computes the G/H gate rows j of W_hh_d · h (the previous state of sequence b), the gate
- * nonlinearities, the new state, y and the reserve space at that step. The state ping-pongs
- * between two buffers, because a step reads every element of the previous state while other
- * invocations write the new one. Why not one kernel looping over time: WGSL's barriers
- * (storageBarrier, workgroupBarrier) synchronise one workgroup only, and there is no grid-wide
- * barrier, so a single kernel would have to fit a whole step (D·N·H invocations) in one
- * workgroup (256); queue order between dispatches is the only device-wide barrier. No step
- * reads anything back to the host; lengths travel as a small buffer written with the weights.
+ * nonlinearities, the new state, y and the reserve space at that step. The state
+ * ([nStates, D, N, H]: h, and c for LSTM) ping-pongs between two buffers, because a step
+ * reads every element of the previous state while other invocations write the new one.
+ * Why not one kernel looping over time: WGSL's barriers (storageBarrier, workgroupBarrier)
+ * synchronise one workgroup only and there is no grid-wide barrier, so a single kernel would
+ * have to fit a whole step (D·N·H invocations) into one workgroup (at most 256); queue order
+ * between dispatches is the only device-wide barrier. No step reads anything back to the
+ * host; the lengths travel in a small buffer written together with the weights.
  *
  * Backward: T + 1 dispatches in reverse step order. Dispatch k first completes dh for the
  * state after step T−k (the carried direct term plus Σ_r dgh[r]·W_hh[r, j] of the step done
- * by dispatch k−1: a column of W_hh per invocation), then computes the gate gradients of step
- * T−1−k, which only need dh at their own index. The last dispatch only completes dh = dh0.
- * Gate gradients of every step are kept (dgi [T·N, D·G] and dgh [D, T·N, G]), so dx, dW_ih,
- * dW_hh are GEMMs through `matmul` and the bias gradients column sums through `sum`: fixed
- * reduction orders, no atomics, so weight gradients are deterministic run to run.
+ * by dispatch k−1: a column of W_hh, neighbouring invocations reading neighbouring
+ * addresses), then computes the gate gradients of step T−1−k, which only need dh at their
+ * own index. The last dispatch only completes dh = dh0. Gate gradients of every step are kept
+ * (dgi [T·N, D·G] and dgh [D, T·N, G]), so dx, dW_ih and dW_hh are GEMMs through `matmul`
+ * and the bias gradients column sums through `sum`: fixed reduction orders, no atomics, so
+ * weight gradients are the same run to run.
+ *
+ * When H % 4 = 0 the W_hh reads are vec4 loads (rows along k forward; four units per
+ * invocation backward), which is what llvmpipe, bounds-checking every storage load, needs
+ * most; other H take the scalar variant of the same generated shader.
  *
  * Padded steps (t ≥ lengths[b]) write y = 0 and leave the state as it is (forward), and give
  * zero gate gradients with dh passed through unchanged (backward), as on the cpu.
  *
- * Not here: workgroup-memory tiling of W_hh · h (each invocation reads its W_hh rows from
- * storage; the batch rows of one step share them through the cache only), persistent kernels,
- * and float64 (WGSL has none).
+ * W_hh, the biases and the lengths share one buffer (`prm`) because a shader may bind only 8
+ * storage buffers under WebGPU's default limits, which is what the device is created with.
+ *
+ * Not here: workgroup-memory tiling of W_hh · h (the batch rows of one step share W_hh
+ * through the cache only, and forward reads rows, which neighbouring invocations do not read
+ * at neighbouring addresses: a transposed copy of W_hh would coalesce them on GPUs),
+ * persistent kernels, and float64 (WGSL has none).
  */
 import { type Kernel, registerKernel } from "../../op_registry.ts";
 import type { RnnLayerAttrs, RnnLayerBackwardAttrs } from "../../rnn.ts";
@@ -79,35 +89,57 @@ const COMMON = `fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 // tanh without overflow for large |x| (exp(-2|x|) only underflows to 0).
 fn tanh_stable(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }`;
 
-function declarations(list: readonly [string, BindingKind][]): string {
-  return list.map(([name, kind], i) =>
-    `@group(0) @binding(${i}) var<storage, ${kind === "read" ? "read" : "read_write"}> ${name}: array<f32>;`
+/** One storage binding: name, access, element type (f32 unless given). */
+type Binding = readonly [string, BindingKind] | readonly [string, BindingKind, string];
+
+function declarations(list: readonly Binding[]): string {
+  return list.map(([name, kind, type], i) =>
+    `@group(0) @binding(${i}) var<storage, ${kind === "read" ? "read" : "read_write"}> ${name}: array<${
+      type ?? "f32"
+    }>;`
   ).join("\n") + `\n${wgslMeta(list.length)}`;
 }
 
-/** Invocation (j, b, d) and the sizes every step kernel starts from; `t` is the frame of step `s`. */
+/**
+ * With H % 4 = 0 the step kernels also bind `prm` as vec4s (`wv`), so W_hh is read four
+ * floats per load: about 4× faster on llvmpipe, where each storage load is bounds-checked.
+ */
+const VEC_VIEW: Binding = ["wv", "read", "vec4<f32>"];
+
+/** The first lines of every step kernel: sizes, the invocation's (b, d), the sequence length. */
 const PROLOGUE = `let T = m(0u); let N = m(1u); let H = m(2u); let D = m(3u);
-  let j = g.x; let b = g.y; let d = g.z;
-  if (j >= H) { return; }
+  let b = g.y; let d = g.z;
   let L = u32(prm[m(8u) + b]);
   let so = (d * N + b) * H;`;
 
-/** WGSL accumulating a_q = Σ_k W_hh_d[q·H + j, k] · state[so + k] for each gate q. */
-function rowDots(gates: number, state: string): string {
+/** WGSL accumulating a_q = Σ_k W_hh_d[q·H + j, k] · h[k] for each gate q (h: sIn[so..]). */
+function rowDots(gates: number, vec: boolean): string {
   const q = [...Array(gates).keys()];
-  return `let w0 = m(5u) + (d * ${gates}u * H + j) * H;
-  ${q.map((i) => `var a${i} = 0.0;`).join(" ")}
+  const init = q.map((i) => `var a${i} = 0.0;`).join(" ");
+  if (!vec) {
+    return `let w0 = m(5u) + (d * ${gates}u * H + j) * H;
+  ${init}
   for (var k = 0u; k < H; k++) {
-    let h = ${state}[so + k];
+    let h = sIn[so + k];
     ${q.map((i) => `a${i} += prm[w0 + ${i}u * H * H + k] * h;`).join(" ")}
+  }`;
+  }
+  return `let w0 = (m(5u) + (d * ${gates}u * H + j) * H) / 4u;
+  let H4 = H / 4u;
+  ${init}
+  for (var k = 0u; k < H4; k++) {
+    let o = so + 4u * k;
+    let h = vec4<f32>(sIn[o], sIn[o + 1u], sIn[o + 2u], sIn[o + 3u]);
+    ${q.map((i) => `a${i} += dot(wv[w0 + ${i}u * H * H4 + k], h);`).join(" ")}
   }`;
 }
 
-function forwardSource(cell: Cell): string {
+/**
+ * Forward step s: invocation (j, b, d) updates unit j of sequence b, direction d. The state
+ * buffers are [nStates, D, N, H] (LSTM: h, then c at offset D·N·H).
+ */
+function forwardSource(cell: Cell, vec: boolean): string {
   const isGru = cell.kind === "gru";
-  const states: [string, BindingKind][] = isGru
-    ? [["hIn", "read"], ["hOut", "write"]]
-    : [["hIn", "read"], ["cIn", "read"], ["hOut", "write"], ["cOut", "write"]];
   const R = cell.reserve;
   const zeroReserve = [...Array(R).keys()].map((i) => `ws[wo + ${i}u * H] = 0.0;`).join(" ");
   const math = isGru
@@ -116,34 +148,49 @@ function forwardSource(cell: Cell): string {
   let hn = a2 + prm[bh + 2u * H];
   let n = tanh_stable(gi[go + 2u * H] + prm[bi + 2u * H] + r * hn);
   let hv = (1.0 - z) * n + z * hp;
-  hOut[so + j] = hv;
+  sOut[so + j] = hv;
   y[yo] = hv;
   ws[wo] = r; ws[wo + H] = z; ws[wo + 2u * H] = n; ws[wo + 3u * H] = hn;`
     : `let ig = sigmoid(gi[go] + prm[bi] + a0 + prm[bh]);
   let fg = sigmoid(gi[go + H] + prm[bi + H] + a1 + prm[bh + H]);
   let gg = tanh_stable(gi[go + 2u * H] + prm[bi + 2u * H] + a2 + prm[bh + 2u * H]);
   let og = sigmoid(gi[go + 3u * H] + prm[bi + 3u * H] + a3 + prm[bh + 3u * H]);
-  let cv = fg * cIn[so + j] + ig * gg;
+  let cv = fg * sIn[dc + so + j] + ig * gg;
   let hv = og * tanh_stable(cv);
-  hOut[so + j] = hv;
-  cOut[so + j] = cv;
+  sOut[so + j] = hv;
+  sOut[dc + so + j] = cv;
   y[yo] = hv;
   ws[wo] = ig; ws[wo + H] = fg; ws[wo + 2u * H] = gg; ws[wo + 3u * H] = og; ws[wo + 4u * H] = cv;`;
-  const hold = isGru ? "hOut[so + j] = hp;" : "hOut[so + j] = hp; cOut[so + j] = cIn[so + j];";
+  const hold = isGru ? "sOut[so + j] = hp;" : "sOut[so + j] = hp; sOut[dc + so + j] = sIn[dc + so + j];";
+  const bindings: Binding[] = [
+    ["gi", "read"],
+    ["prm", "read"],
+    ["sIn", "read"],
+    ["sOut", "write"],
+    [
+      "y",
+      "write",
+    ],
+    ["ws", "write"],
+    ...(vec ? [VEC_VIEW] : []),
+  ];
   return `${COMMON}
-${declarations([["gi", "read"], ["prm", "read"], ...states, ["y", "write"], ["ws", "write"]])}
+${declarations(bindings)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   ${PROLOGUE}
+  let j = g.x;
+  if (j >= H) { return; }
+  let dc = D * N * H;
   let s = m(4u);
   let t = select(s, T - 1u - s, d == 1u);
-  let hp = hIn[so + j];
+  let hp = sIn[so + j];
   let yo = (t * N + b) * D * H + d * H + j;
   let wo = ((d * T + t) * N + b) * ${R}u * H + j;
   // A padded step: y is 0 and the state stays (frozen after the end, or not yet started).
   if (t >= L) { ${hold} y[yo] = 0.0; ${zeroReserve} return; }
-  ${rowDots(cell.gates, "hIn")}
+  ${rowDots(cell.gates, vec)}
   let bi = m(6u) + d * ${cell.gates}u * H + j;
   let bh = m(7u) + d * ${cell.gates}u * H + j;
   let go = (t * N + b) * D * ${cell.gates}u * H + d * ${cell.gates}u * H + j;
@@ -151,79 +198,95 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }`;
 }
 
-function backwardSource(cell: Cell): string {
+/**
+ * Backward dispatch k: invocation (lane, b, d) handles units 4·lane..4·lane+3 with `vec`
+ * (one vec4 of each W_hh row), else unit lane.
+ */
+function backwardSource(cell: Cell, vec: boolean): string {
   const isGru = cell.kind === "gru";
   const G = `${cell.gates}u * H`;
   const R = cell.reserve;
-  const inputs: [string, BindingKind][] = isGru
-    ? [["prm", "read"], ["ws", "read"], ["y", "read"], ["h0", "read"], ["dy", "read"]]
-    : [["prm", "read"], ["ws", "read"], ["c0", "read"], ["dy", "read"]];
+  const U = vec ? 4 : 1;
   const q = [...Array(cell.gates).keys()];
   const zeroGates = q.map((i) => `dgi[gio + ${i}u * H] = 0.0; dgh[gho + ${i}u * H] = 0.0;`).join(" ");
-  // The state step s started from: the initial state at a sequence's first processed frame,
-  // else the previous processed frame's (GRU: its output y; LSTM: its cell state in ws).
-  const first =
-    "let first = select(t == 0u, t == L - 1u, d == 1u); let tq = select(t - 1u, t + 1u, d == 1u);";
   const math = isGru
-    ? `${first}
-  var hp = h0[so + j];
-  if (!first) { hp = y[(tq * N + b) * D * H + d * H + j]; }
-  let r = ws[wo]; let z = ws[wo + H]; let n = ws[wo + 2u * H]; let hn = ws[wo + 3u * H];
-  let gr = dh + dy[yo];
-  let dn = gr * (1.0 - z) * (1.0 - n * n);
-  let dz = gr * (hp - n) * z * (1.0 - z);
-  let dr = dn * hn * r * (1.0 - r);
-  dgi[gio] = dr; dgi[gio + H] = dz; dgi[gio + 2u * H] = dn;
-  dgh[gho] = dr; dgh[gho + H] = dz; dgh[gho + 2u * H] = dn * r;
-  carry[so + j] = gr * z; // the direct path h' = ... + z·h; the next dispatch adds dgh·W_hh`
-    : `${first}
-  var cp = c0[so + j];
-  if (!first) { cp = ws[((d * T + tq) * N + b) * ${R}u * H + 4u * H + j]; }
-  let ig = ws[wo]; let fg = ws[wo + H]; let gg = ws[wo + 2u * H]; let og = ws[wo + 3u * H];
-  let tc = tanh_stable(ws[wo + 4u * H]);
-  let gh = dh + dy[yo];
-  let gc = carry[dc + so + j] + gh * og * (1.0 - tc * tc);
-  let di = gc * gg * ig * (1.0 - ig);
-  let df = gc * cp * fg * (1.0 - fg);
-  let dg = gc * ig * (1.0 - gg * gg);
-  let dout = gh * tc * og * (1.0 - og);
-  dgi[gio] = di; dgi[gio + H] = df; dgi[gio + 2u * H] = dg; dgi[gio + 3u * H] = dout;
-  dgh[gho] = di; dgh[gho + H] = df; dgh[gho + 2u * H] = dg; dgh[gho + 3u * H] = dout;
-  carry[dc + so + j] = gc * fg;
-  carry[so + j] = 0.0; // h reaches the previous step only through the gates: dgh·W_hh`;
+    ? `let r = ws[wo]; let z = ws[wo + H]; let n = ws[wo + 2u * H]; let hn = ws[wo + 3u * H];
+    let gr = dh + dy[yo];
+    let dn = gr * (1.0 - z) * (1.0 - n * n);
+    let dz = gr * (hp[((d * T + t) * N + b) * H + j] - n) * z * (1.0 - z);
+    let dr = dn * hn * r * (1.0 - r);
+    dgi[gio] = dr; dgi[gio + H] = dz; dgi[gio + 2u * H] = dn;
+    dgh[gho] = dr; dgh[gho + H] = dz; dgh[gho + 2u * H] = dn * r;
+    carry[so + j] = gr * z; // the direct path h' = ... + z·h; the next dispatch adds dgh·W_hh`
+    : `// The cell state this step started from: c0, or the previous processed step's c.
+    let first = select(t == 0u, t == L - 1u, d == 1u);
+    let tq = select(t - 1u, t + 1u, d == 1u);
+    var cp = c0[so + j];
+    if (!first) { cp = ws[((d * T + tq) * N + b) * ${R}u * H + 4u * H + j]; }
+    let ig = ws[wo]; let fg = ws[wo + H]; let gg = ws[wo + 2u * H]; let og = ws[wo + 3u * H];
+    let tc = tanh_stable(ws[wo + 4u * H]);
+    let gh = dh + dy[yo];
+    let gc = carry[dc + so + j] + gh * og * (1.0 - tc * tc);
+    let di = gc * gg * ig * (1.0 - ig);
+    let df = gc * cp * fg * (1.0 - fg);
+    let dg = gc * ig * (1.0 - gg * gg);
+    let dout = gh * tc * og * (1.0 - og);
+    dgi[gio] = di; dgi[gio + H] = df; dgi[gio + 2u * H] = dg; dgi[gio + 3u * H] = dout;
+    dgh[gho] = di; dgh[gho + H] = df; dgh[gho + 2u * H] = dg; dgh[gho + 3u * H] = dout;
+    carry[dc + so + j] = gc * fg;
+    carry[so + j] = 0.0; // h reaches the previous step only through the gates: dgh·W_hh`;
+  const inputs: Binding[] = isGru
+    ? [["prm", "read"], ["ws", "read"], ["hp", "read"], ["dy", "read"]]
+    : [["prm", "read"], ["ws", "read"], ["c0", "read"], ["dy", "read"]];
+  const bindings: Binding[] = [
+    ...inputs,
+    ["carry", "write"],
+    ["dgi", "write"],
+    ["dgh", "write"],
+    ...(vec ? [VEC_VIEW] : []),
+  ];
+  const carried = vec
+    ? "vec4<f32>(carry[so + j0], carry[so + j0 + 1u], carry[so + j0 + 2u], carry[so + j0 + 3u])"
+    : "carry[so + j0]";
+  const column = vec ? "wv[(w + r * H) / 4u]" : "prm[w + r * H]";
   return `${COMMON}
-${declarations([...inputs, ["carry", "write"], ["dgi", "write"], ["dgh", "write"]])}
+${declarations(bindings)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   ${PROLOGUE}
+  let j0 = g.x * ${U}u;
+  if (j0 >= H) { return; }
   let k = m(4u);
   let dc = D * N * H; // LSTM: dc follows dh in carry
-  var dh = carry[so + j];
+  var dhs = ${carried};
   if (k > 0u) {
-    // Complete dh with the gate gradients of the step dispatch k − 1 did (step T − k).
+    // Complete dh with the gate gradients of the step dispatch k − 1 did (step T − k):
+    // column j of W_hh_d, read across the invocations' units.
     let sp = T - k;
     let tp = select(sp, T - 1u - sp, d == 1u);
     let base = ((d * T + tp) * N + b) * ${G};
-    let w = m(5u) + d * ${G} * H + j;
-    var acc = 0.0;
-    for (var r = 0u; r < ${G}; r++) { acc += dgh[base + r] * prm[w + r * H]; }
-    dh += acc;
+    let w = m(5u) + d * ${G} * H + j0;
+    for (var r = 0u; r < ${G}; r++) { dhs += dgh[base + r] * ${column}; }
   }
-  if (k == T) { carry[so + j] = dh; return; }
-  let s = T - 1u - k;
+  let s = T - 1u - min(k, T - 1u);
   let t = select(s, T - 1u - s, d == 1u);
-  let gio = (t * N + b) * D * ${G} + d * ${G} + j;
-  let gho = ((d * T + t) * N + b) * ${G} + j;
-  let yo = (t * N + b) * D * H + d * H + j;
-  let wo = ((d * T + t) * N + b) * ${R}u * H + j;
-  // A padded step: no gate gradient, dh passes through to the previous step unchanged.
-  if (t >= L) { ${zeroGates} carry[so + j] = dh; return; }
-  ${math}
+  for (var u = 0u; u < ${U}u; u++) {
+    let j = j0 + u;
+    let dh = dhs${vec ? "[u]" : ""};
+    if (k == T) { carry[so + j] = dh; continue; }
+    let gio = (t * N + b) * D * ${G} + d * ${G} + j;
+    let gho = ((d * T + t) * N + b) * ${G} + j;
+    let yo = (t * N + b) * D * H + d * H + j;
+    let wo = ((d * T + t) * N + b) * ${R}u * H + j;
+    // A padded step: no gate gradient, dh passes through to the previous step unchanged.
+    if (t >= L) { ${zeroGates} carry[so + j] = dh; continue; }
+    ${math}
+  }
 }`;
 }
 
-/** hp [D, T·N, H]: the state each valid step started from (0 on padded steps), for dW_hh. */
+/** hp [D, T·N, H]: the state each valid step started from (0 on padded steps). */
 function previousStatesSource(): string {
   return `${declarations([["prm", "read"], ["y", "read"], ["h0", "read"], ["hp", "write"]])}
 
@@ -289,12 +352,12 @@ function stackDirections(gpu: WebGpuBackend, parts: readonly Tensor[]): Tensor {
   return out;
 }
 
-/** One output buffer per direction, copied out of a result whose leading D blocks are the directions. */
-function splitDirections(gpu: WebGpuBackend, t: Tensor, D: number): GpuStorage[] {
-  if (D === 1) return [output(gpu, t)];
-  const size = t.size / D;
-  const parts = [0, 1].map(() => fresh(gpu, [size]));
-  copy(gpu, parts.map((p, d) => ({ src: t, dst: p, srcAt: d * size, size })));
+/** One output buffer per block, copied out of `t` whose leading axis has `count` blocks (directions, states). */
+function splitBlocks(gpu: WebGpuBackend, t: Tensor, count: number): GpuStorage[] {
+  if (count === 1) return [output(gpu, t)];
+  const size = t.size / count;
+  const parts = [...Array(count)].map(() => fresh(gpu, [size]));
+  copy(gpu, parts.map((p, i) => ({ src: t, dst: p, srcAt: i * size, size })));
   return parts.map((p) => output(gpu, p));
 }
 
@@ -331,10 +394,6 @@ function parameterBlock(
   return { prm, meta: (step) => Uint32Array.from([T, N, H, D, step, whhAt, bihAt, bhhAt, lenAt]) };
 }
 
-function stepGroups(dims: Dims): [number, number, number] {
-  return [Math.ceil(dims.H / WORKGROUP), dims.N, dims.D];
-}
-
 function forwardKernel(cell: Cell): Kernel<RnnLayerAttrs> {
   return ({ inputs, attrs, backend }) =>
     noGrad(() => {
@@ -343,6 +402,7 @@ function forwardKernel(cell: Cell): Kernel<RnnLayerAttrs> {
       const x = inputs[0];
       const dims = dimsOf(x, inputs[1], attrs);
       const { T, N, I, H, D } = dims;
+      const vec = H % 4 === 0;
       const w = (d: number, p: number): Tensor => inputs[1 + cell.nStates + 4 * d + p];
       const dirs = D === 1 ? [0] : [0, 1];
       // Input projections of every frame and direction, one GEMM: [T·N, I]·[D·G, I]ᵀ → [T·N, D·G].
@@ -358,24 +418,34 @@ function forwardKernel(cell: Cell): Kernel<RnnLayerAttrs> {
       });
       const y = fresh(gpu, [T, N, D * H]);
       const ws = fresh(gpu, [D, T, N, cell.reserve * H]);
-      // Two buffers per state, swapped every step; the first step reads the initial state.
-      const ping = [0, 1].map(() => [...Array(cell.nStates)].map(() => fresh(gpu, [D, N, H])));
-      const stateKinds = (kind: BindingKind): BindingKind[] => Array(cell.nStates).fill(kind);
-      const pipeline = gpu.pipeline(
-        `${cell.kind}Layer|step`,
-        ["read", "read", ...stateKinds("read"), ...stateKinds("write"), "write", "write", "uniform"],
-        () => forwardSource(cell),
+      // Two state buffers [nStates, D, N, H], swapped every step; the first holds h0 (, c0).
+      const stateSize = D * N * H;
+      const ping = [0, 1].map(() => fresh(gpu, [cell.nStates, D, N, H]));
+      copy(
+        gpu,
+        inputs.slice(1, 1 + cell.nStates).map((t, i) => ({
+          src: t,
+          dst: ping[0],
+          dstAt: i * stateSize,
+          size: stateSize,
+        })),
       );
-      let current = inputs.slice(1, 1 + cell.nStates);
+      const pipeline = gpu.pipeline(
+        `${cell.kind}Layer|step|${vec ? "vec4" : "scalar"}`,
+        ["read", "read", "read", "write", "write", "write", ...(vec ? ["read" as const] : []), "uniform"],
+        () => forwardSource(cell, vec),
+      );
       for (let s = 0; s < T; s++) {
-        const next = ping[s % 2];
-        gpu.dispatch(pipeline, [gi, prm, ...current, ...next, y, ws].map(gpuBuffer), {
-          meta: meta(s),
-          workgroups: stepGroups(dims),
-        });
-        current = next;
+        gpu.dispatch(
+          pipeline,
+          [gi, prm, ping[s % 2], ping[(s + 1) % 2], y, ws, ...(vec ? [prm] : [])].map(gpuBuffer),
+          {
+            meta: meta(s),
+            workgroups: [Math.ceil(H / WORKGROUP), N, D],
+          },
+        );
       }
-      return [y, ...current, ws].map((t) => output(gpu, t));
+      return [output(gpu, y), ...splitBlocks(gpu, ping[T % 2], cell.nStates), output(gpu, ws)];
     });
 }
 
@@ -392,37 +462,12 @@ function backwardKernel(cell: Cell): Kernel<RnnLayerBackwardAttrs> {
       const dims = dimsOf(x, h0, attrs);
       const { T, N, I, H, D } = dims;
       const G = cell.gates * H;
+      const vec = H % 4 === 0;
       const dirs = D === 1 ? [0] : [0, 1];
       const wIh = dirs.map((d) => inputs[4 + 2 * n + 2 * d]);
       const wHh = dirs.map((d) => inputs[5 + 2 * n + 2 * d]);
       const { prm, meta } = parameterBlock(gpu, dims, { gates: cell.gates, lengths: attrs.lengths, wHh });
-      const stateSize = D * N * H;
-      // carry: dh (then dc for LSTM), starting from dhN (dcN), ending as dh0 (dc0).
-      const carry = fresh(gpu, [n * stateSize]);
-      copy(
-        gpu,
-        inputs.slice(4 + n, 4 + 2 * n).map((t, i) => ({
-          src: t,
-          dst: carry,
-          dstAt: i * stateSize,
-          size: stateSize,
-        })),
-      );
-      const dgi = fresh(gpu, [T * N, D * G]);
-      const dgh = fresh(gpu, [D, T * N, G]);
-      const stepInputs = cell.kind === "gru" ? [prm, ws, y, h0, dy] : [prm, ws, inputs[2], dy];
-      const pipeline = gpu.pipeline(
-        `${cell.kind}LayerBackward|step`,
-        [...stepInputs.map(() => "read" as const), "write", "write", "write", "uniform"],
-        () => backwardSource(cell),
-      );
-      for (let k = 0; k <= T; k++) {
-        gpu.dispatch(pipeline, [...stepInputs, carry, dgi, dgh].map(gpuBuffer), {
-          meta: meta(k),
-          workgroups: stepGroups(dims),
-        });
-      }
-      // The states the steps started from, for dW_hh = dghᵀ · hp per direction.
+      // The states the steps started from (GRU's dz needs them; dW_hh = dghᵀ · hp per direction).
       const hp = fresh(gpu, [D, T * N, H]);
       const groups = gpu.grid(Math.ceil(hp.size / 256));
       const hpMeta = new Uint32Array(10);
@@ -437,20 +482,54 @@ function backwardKernel(cell: Cell): Kernel<RnnLayerBackwardAttrs> {
         [prm, y, h0, hp].map(gpuBuffer),
         { meta: hpMeta, workgroups: groups },
       );
+      const stateSize = D * N * H;
+      // carry: dh (then dc for LSTM), starting from dhN (dcN), ending as dh0 (dc0).
+      const carry = fresh(gpu, [n, D, N, H]);
+      copy(
+        gpu,
+        inputs.slice(4 + n, 4 + 2 * n).map((t, i) => ({
+          src: t,
+          dst: carry,
+          dstAt: i * stateSize,
+          size: stateSize,
+        })),
+      );
+      const dgi = fresh(gpu, [T * N, D * G]);
+      const dgh = fresh(gpu, [D, T * N, G]);
+      const stepInputs = [prm, ws, cell.kind === "gru" ? hp : inputs[2], dy];
+      const pipeline = gpu.pipeline(
+        `${cell.kind}LayerBackward|step|${vec ? "vec4" : "scalar"}`,
+        [
+          "read",
+          "read",
+          "read",
+          "read",
+          "write",
+          "write",
+          "write",
+          ...(vec ? ["read" as const] : []),
+          "uniform",
+        ],
+        () => backwardSource(cell, vec),
+      );
+      const unitsPerInvocation = vec ? 4 : 1;
+      for (let k = 0; k <= T; k++) {
+        gpu.dispatch(pipeline, [...stepInputs, carry, dgi, dgh, ...(vec ? [prm] : [])].map(gpuBuffer), {
+          meta: meta(k),
+          workgroups: [Math.ceil(H / unitsPerInvocation / WORKGROUP), N, D],
+        });
+      }
       const result: GpuStorage[] = [];
       // dx = dgi · [W_ih_0; W_ih_1]: [T·N, D·G]·[D·G, I], both directions in one GEMM.
       result.push(
         output(gpu, attrs.needsInputGrad ? matmul(dgi, stackDirections(gpu, wIh)) : fresh(gpu, [0])),
       );
-      if (n === 1) result.push(output(gpu, carry));
-      else result.push(...splitDirections(gpu, carry, 2)); // [dh0 | dc0]
-      const dwIh = splitDirections(gpu, matmul(dgi, reshape(x, [T * N, I]), { transA: true }), D); // [D·G, I]
-      const dwHh = splitDirections(gpu, matmul(dgh, hp, { transA: true }), D); // [D, G, H]
-      const dbIh = splitDirections(gpu, sum(dgi, 0), D); // [D·G]
+      result.push(...splitBlocks(gpu, carry, n)); // dh0 (, dc0)
+      const dwIh = splitBlocks(gpu, matmul(dgi, reshape(x, [T * N, I]), { transA: true }), D); // [D·G, I]
+      const dwHh = splitBlocks(gpu, matmul(dgh, hp, { transA: true }), D); // [D, G, H]
+      const dbIh = splitBlocks(gpu, sum(dgi, 0), D); // [D·G]
       // LSTM: b_ih and b_hh enter the same pre-activation, so their gradients are equal.
-      const dbHh = cell.kind === "gru"
-        ? splitDirections(gpu, sum(dgh, 1), D)
-        : splitDirections(gpu, sum(dgi, 0), D);
+      const dbHh = cell.kind === "gru" ? splitBlocks(gpu, sum(dgh, 1), D) : splitBlocks(gpu, sum(dgi, 0), D);
       for (let d = 0; d < D; d++) result.push(dwIh[d], dwHh[d], dbIh[d], dbHh[d]);
       return result;
     });
