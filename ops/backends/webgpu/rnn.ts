@@ -363,8 +363,9 @@ function splitBlocks(gpu: WebGpuBackend, t: Tensor, count: number): GpuStorage[]
 
 /**
  * The step kernels' read-only block `prm`: W_hh of every direction (D·G rows of H), b_ih
- * [D·G], b_hh [D·G] (zeros when not given: backward does not read them), then the lengths
- * as floats (exact: lengths are far below 2^24). Returns it and the step parameter blocks.
+ * [D·G], b_hh [D·G] (left unwritten when not given: backward does not read them), then the
+ * lengths as floats (exact: lengths are far below 2^24). Returns it and the step parameter
+ * blocks.
  */
 function parameterBlock(
   gpu: WebGpuBackend,
