@@ -52,15 +52,15 @@ export interface RnnOptions {
   backend?: string;
 }
 
-/** Per-sequence lengths: an int32 tensor on a host-memory backend, an Int32Array or numbers. */
-export type SequenceLengths = Tensor | Int32Array | readonly number[];
+/**
+ * Per-sequence lengths, kept on the host: they become the layer ops' `lengths` attribute (as
+ * cuDNN's seqLengthArray), so no step of the forward reads a device buffer back.
+ */
+export type SequenceLengths = Int32Array | readonly number[];
 
 function hostLengths(lengths: SequenceLengths | undefined | null): number[] | null {
   if (lengths === undefined || lengths === null) return null;
-  if (Array.isArray(lengths) || lengths instanceof Int32Array) {
-    return Array.from(lengths as ArrayLike<number>);
-  }
-  return Array.from((lengths as Tensor).dataSync());
+  return Array.from(lengths);
 }
 
 /** What GRU and LSTM share: parameters, initialisation, layouts, states between layers. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { noGrad, Rng, tensor } from "../../ops/mod.ts";
+import { noGrad, Rng, tensor, TensorScope } from "../../ops/mod.ts";
+import { defaultBackend, setDefaultBackend } from "../../ops/backend_registry.ts";
+import { initWebGpu } from "../../ops/backends/webgpu/mod.ts";
 import { CtcModel, type EncoderConfig } from "../../models/ctc_model.ts";
 
 const tdnn: EncoderConfig = {
@@ -31,8 +33,15 @@ const ds2: EncoderConfig = {
   bnEps: 1e-3,
 };
 
-for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] as const) {
-  Deno.test(`${name}: an utterance alone and inside a padded batch give the same logits`, () => {
+/**
+ * Runs `enc` on three utterances alone and in one batch padded with garbage, on `backend` (the
+ * default backend while it runs), and asserts that every valid frame's logits agree.
+ */
+async function assertPaddingInvariant(enc: EncoderConfig, backend: string): Promise<void> {
+  const previous = defaultBackend();
+  setDefaultBackend(backend);
+  try {
+    using _scope = new TensorScope();
     const f = 16, lens = [37, 22, 29], tMax = 40;
     const rng = new Rng(3);
     const model = new CtcModel(f, 29, enc, new Rng(1)).eval();
@@ -53,12 +62,12 @@ for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] 
     const together = noGrad(() =>
       model.forward(tensor(batch, [lens.length, f, tMax]), Int32Array.from(lens))
     );
-    const all = together.logits.dataSync();
+    const all = await together.logits.data();
     const [, t2, v] = together.logits.shape;
-    lens.forEach((l, n) => {
+    for (const [n, l] of lens.entries()) {
       const alone = noGrad(() => model.forward(tensor(utts[n], [1, f, l]), Int32Array.of(l)));
       assert.equal(alone.lengths[0], together.lengths[n]);
-      const a = alone.logits.dataSync();
+      const a = await alone.logits.data();
       for (let t = 0; t < alone.lengths[0]; t++) {
         for (let k = 0; k < v; k++) {
           const d = Math.abs(a[t * v + k] - all[(n * t2 + t) * v + k]);
@@ -68,6 +77,30 @@ for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] 
           );
         }
       }
-    });
+    }
+  } finally {
+    setDefaultBackend(previous);
+  }
+}
+
+for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] as const) {
+  Deno.test(`${name}: an utterance alone and inside a padded batch give the same logits`, async () => {
+    await assertPaddingInvariant(enc, "cpu");
   });
 }
+
+// The same on webgpu (the whole DeepSpeech2 stack: conv2d, batch norm, layout ops, GRU layers).
+const hasWebGpu = await initWebGpu({ quiet: true });
+if (!hasWebGpu) {
+  console.warn("padding_invariance_test: SKIPPING the webgpu variant: initWebGpu() found no WebGPU adapter");
+}
+Deno.test({
+  name: "DeepSpeech2 on webgpu: an utterance alone and inside a padded batch give the same logits",
+  ignore: !hasWebGpu,
+  // The GPU device holds resources across tests by design.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await assertPaddingInvariant(ds2, "webgpu");
+  },
+});

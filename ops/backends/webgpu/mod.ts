@@ -3,7 +3,8 @@
  * op family named like the cpu file: map (every elementwise op), sum, max, logsumexp,
  * softmax, logSoftmax and their backward ops (reduce_sum.ts, reduce.ts over reduction.ts),
  * matmul, reshape, permute, slice/sliceBackward, concat, pad (over strided_copy.ts), gather/
- * gatherBackward, sequenceMask and dropoutMask (dropout.ts over philox.ts). `initWebGpu()` asks
+ * gatherBackward, sequenceMask, dropoutMask (dropout.ts over philox.ts), gruLayer/lstmLayer and
+ * their backward ops (rnn.ts). `initWebGpu()` asks
  * the platform for an adapter and device and registers the backend under "webgpu". Without an
  * adapter it returns false and says what it looked for, so callers can fall back to the cpu.
  *
@@ -11,9 +12,7 @@
  * without Vulkan it may fall back to GL, where Mesa compiled the tiled matmul shader in
  * minutes; DENO_WEBGPU_BACKEND=vulkan avoids that (no adapter then, and the cpu is used).
  *
- * Not here: choosing among several adapters, and the ops whose kernels are other files' job
- * (convolutions, batch norm, RNNs, CTC): until they exist, those ops fail with "Op ... has no
- * kernel on backend".
+ * Not here: choosing among several adapters.
  */
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { WebGpuBackend } from "./backend.ts";
@@ -29,6 +28,7 @@ import "./pad.ts";
 import "./gather.ts";
 import "./masks.ts";
 import "./dropout.ts";
+import "./rnn.ts";
 
 export {
   type BindingKind,

@@ -12,3 +12,4 @@ export { cases as rnn } from "./rnn.ts";
 export { cases as ctcLoss } from "./ctc_loss.ts";
 export { cases as batchNorm } from "./batch_norm.ts";
 export { cases as matmul } from "./matmul.ts";
+export { cases as rnnStack } from "./rnn_stack.ts";
