@@ -17,6 +17,7 @@ import "./map.ts";
 import "./reduce_sum.ts";
 import "./matmul.ts";
 import "./reshape.ts";
+import "./batch_norm.ts";
 
 export {
   type BindingKind,
