@@ -18,6 +18,7 @@ import "./reduce_sum.ts";
 import "./matmul.ts";
 import "./reshape.ts";
 import "./batch_norm.ts";
+import "./ctc_loss.ts";
 
 export {
   type BindingKind,
