@@ -1,6 +1,6 @@
 /**
  * The webgpu backend's entry point. Importing this module registers its kernels (map, sum,
- * matmul, reshape); `initWebGpu()` asks the platform for an adapter and device and registers
+ * matmul, reshape, batchNorm and batchNormBackward, ctcLoss); `initWebGpu()` asks the platform for an adapter and device and registers
  * the backend under "webgpu". Without an adapter it returns false and says what it looked for,
  * so callers can fall back to the cpu.
  *
@@ -8,8 +8,8 @@
  * without Vulkan it may fall back to GL, where Mesa compiled the tiled matmul shader in
  * minutes; DENO_WEBGPU_BACKEND=vulkan avoids that (no adapter then, and the cpu is used).
  *
- * Not here: choosing among several adapters, and any op beyond the four above (the full
- * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
+ * Not here: choosing among several adapters, and any op beyond those above: other ops fail
+ * with "Op ... has no kernel on backend".
  */
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { WebGpuBackend } from "./backend.ts";
