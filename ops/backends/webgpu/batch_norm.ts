@@ -19,7 +19,12 @@
  * value per channel the cpu kernel throws; here that check would need a read-back, so the
  * statistics come out NaN or infinite instead.
  *
- * Not here: fusing the statistics with the producer of x, Welford's single pass, vec4 loads.
+ * On llvmpipe a shader invocation ends after 65535 loop iterations in total; the statistics
+ * run 2·Σ_n ceil(valid_n / 256) of them per invocation, so up to about 8M valid positions per
+ * channel (N·T·F) work there.
+ *
+ * Not here: splitting a channel over several workgroups (a GPU with few channels and long
+ * sequences idles), fusing the statistics with the producer of x, Welford's single pass, vec4 loads.
  */
 import { registerKernel } from "../../op_registry.ts";
 import { type BatchNormAttrs, type BatchNormBackwardAttrs, batchNormSlots } from "../../batch_norm.ts";
