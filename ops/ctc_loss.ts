@@ -20,7 +20,7 @@
  */
 import { defineOp, type OpDef } from "./op_registry.ts";
 import { isGradEnabled, runOp } from "./tape.ts";
-import type { Tensor } from "./tensor.ts";
+import { Tensor } from "./tensor.ts";
 import { tensor } from "./creation.ts";
 import { div, mul } from "./elementwise.ts";
 import { reshape } from "./reshape.ts";
@@ -122,16 +122,24 @@ export interface CtcLossOptions {
   zeroInfinity?: boolean;
 }
 
-/** Lengths given as an int32 tensor (on a host-memory backend) or numbers. */
-export type Lengths = Tensor | Int32Array | readonly number[];
+/**
+ * Per-sample lengths, on the host. They are attributes of the op (as cuDNN takes them), and
+ * the mean reduction divides by the target lengths, so a tensor would have to be read back:
+ * a stall on a GPU in the middle of every training step.
+ */
+export type Lengths = Int32Array | readonly number[];
 
 function hostLengths(lengths: Lengths, what: string): number[] {
-  if (Array.isArray(lengths) || lengths instanceof Int32Array) {
-    return Array.from(lengths as ArrayLike<number>);
+  if (lengths instanceof Tensor) {
+    throw new TypeError(
+      `ctcLoss: ${what} must be host numbers (number[] or Int32Array), got a tensor on ${lengths.backend.name}: ` +
+        `keep the batch's lengths on the host (reading a tensor back would stall the GPU)`,
+    );
   }
-  const t = lengths as Tensor;
-  if (t.rank !== 1) throw new RangeError(`ctcLoss: ${what} must be 1-D, got [${t.shape}]`);
-  return Array.from(t.dataSync());
+  if (!Array.isArray(lengths) && !(lengths instanceof Int32Array)) {
+    throw new TypeError(`ctcLoss: ${what} must be a number[] or an Int32Array`);
+  }
+  return Array.from(lengths as ArrayLike<number>);
 }
 
 /**
@@ -139,7 +147,7 @@ function hostLengths(lengths: Lengths, what: string): number[] {
  * target_lengths, blank, reduction, zero_infinity)`, with the arguments in PyTorch's order.
  * `logProbs` [T, N, C] are log-probabilities (usually a logSoftmax over C); `targets` are
  * int32, padded [N, S] or all samples' labels concatenated (1-D; numbers are accepted too).
- * Lengths are int32 tensors on the cpu, Int32Arrays or number arrays.
+ * Lengths are host Int32Arrays or number arrays (never tensors: see `Lengths`).
  *
  * @example
  * ```ts

@@ -4,7 +4,8 @@
  * softmax, logSoftmax and their backward ops (reduce_sum.ts, reduce.ts over reduction.ts),
  * matmul, reshape, permute, slice/sliceBackward, concat, pad (over strided_copy.ts), gather/
  * gatherBackward, sequenceMask, dropoutMask (dropout.ts over philox.ts), gruLayer/lstmLayer and
- * their backward ops (rnn.ts). `initWebGpu()` asks
+ * their backward ops (rnn.ts), batchNorm/batchNormBackward (batch_norm.ts) and ctcLoss
+ * (ctc_loss.ts), whose tree reductions share workgroup_reduce.ts. `initWebGpu()` asks
  * the platform for an adapter and device and registers the backend under "webgpu". Without an
  * adapter it returns false and says what it looked for, so callers can fall back to the cpu.
  *
@@ -29,6 +30,8 @@ import "./gather.ts";
 import "./masks.ts";
 import "./dropout.ts";
 import "./rnn.ts";
+import "./batch_norm.ts";
+import "./ctc_loss.ts";
 
 export {
   type BindingKind,

@@ -31,12 +31,18 @@ export interface OpCase {
   run: (inputs: Tensor[]) => Tensor | Tensor[];
   /** Expected outputs: a float64 TypeScript reference implementation (independent of the kernels) and/or committed PyTorch fixture values. */
   expected: (inputs: CaseInput[]) => Float64Array | Float64Array[];
-  /** Expected gradients of sum(output_k * weights_k) w.r.t. each `grad` input, from a fixture (optional; finite differences are always run on cpu float64 when any input has grad). */
+  /** Expected gradients of sum(output_k * weights_k) w.r.t. each `grad` input, from a fixture (optional; checked on every backend; finite differences also run on cpu float64 unless `finiteDifferences` is false). */
   expectedGrads?: (inputs: CaseInput[]) => (Float64Array | null)[];
   /** Max abs error allowed relative to max(1, |expected|), per dtype/backend. */
   tolerance?: { float32?: number; float64?: number; webgpu?: number };
   /** Backward checks: finite differences (central, float64, eps 1e-6) on cpu; other backends compare gradients with cpu. */
   gradCheck?: boolean;
+  /**
+   * Set false when the op's gradient is by definition not the derivative of its output (PyTorch's
+   * CTC gradient w.r.t. log-probs that are not renormalised), so finite differences cannot
+   * check it: `expectedGrads` must then be given, and is the reference on every backend.
+   */
+  finiteDifferences?: boolean;
 }
 
 /** One input of a case. */

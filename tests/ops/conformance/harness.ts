@@ -4,8 +4,9 @@
  * - backward (cases with `grad` inputs, unless `gradCheck: false`): gradients of
  *   L = Σ_k sum(out_k · w_k) (w_k from finite_diff.ts). On cpu float64 they are checked
  *   against central finite differences (at most 256 evenly spread elements per input, so
- *   large cases stay cheap) and any fixture gradients; on cpu float32 against the
- *   cpu float64 gradients; on other backends against the cpu float32 gradients;
+ *   large cases stay cheap; skipped for cases with `finiteDifferences: false`); on cpu
+ *   float32 against the cpu float64 gradients; on other backends against the cpu float32
+ *   gradients; and on every target against the fixture's gradients when the case has them;
  * - memory: every buffer the case allocated is released once its scope closes and its
  *   leaves' gradients are dropped (the tape keeps nothing after backward).
  * A backend without a kernel for an op the case uses is "not covered": recorded with the
@@ -57,6 +58,9 @@ export function toleranceFor(c: OpCase, target: Target): number {
 export function wantsGrad(c: OpCase, inputs: readonly CaseInput[]): boolean {
   const any = inputs.some((i) => i.grad);
   if (c.gradCheck && !any) throw new Error(`case "${c.name}": gradCheck is set but no input has grad`);
+  if (c.finiteDifferences === false && !c.expectedGrads) {
+    throw new Error(`case "${c.name}": finiteDifferences is false but no expectedGrads check the gradient`);
+  }
   return c.gradCheck ?? any;
 }
 
@@ -241,7 +245,7 @@ export async function runCase(c: OpCase, target: Target): Promise<CaseOutcome> {
       checks.push("forward");
       if (grad) {
         const analytic = await backwardOfWeightedLoss(c, xs, outs, target);
-        if (target.backend === "cpu" && target.dtype === "float64") {
+        if (target.backend === "cpu" && target.dtype === "float64" && c.finiteDifferences !== false) {
           const fd = await finiteDiffGrads(c, inputs);
           fd.grads.forEach((s, i) => {
             if (!s || !analytic[i]) return;
@@ -255,22 +259,22 @@ export async function runCase(c: OpCase, target: Target): Promise<CaseOutcome> {
             );
           });
           checks.push("grad vs finite differences");
-          if (c.expectedGrads) {
-            compareGrads(
-              analytic,
-              gradsByInput(c.expectedGrads(inputs), inputs),
-              Math.max(1e-6, tol),
-              `${c.name} [${label}] gradient vs fixture`,
-            );
-            checks.push("grad vs fixture");
-          }
-        } else {
+        } else if (target.backend !== "cpu" || target.dtype !== "float64") {
           const ref: Target = target.backend === "cpu"
             ? { backend: "cpu", dtype: "float64" }
             : { backend: "cpu", dtype: "float32" };
           const want = await analyticGrads(c, inputs, ref);
           compareGrads(analytic, want, tol, `${c.name} [${label}] gradient vs cpu ${ref.dtype}`);
           checks.push(`grad vs cpu ${ref.dtype}`);
+        }
+        if (c.expectedGrads) {
+          compareGrads(
+            analytic,
+            gradsByInput(c.expectedGrads(inputs), inputs),
+            Math.max(1e-6, tol),
+            `${c.name} [${label}] gradient vs fixture`,
+          );
+          checks.push("grad vs fixture");
         }
       }
     }

@@ -127,6 +127,25 @@ Deno.test("runCase checks fixture gradients given per grad input", async () => {
   await assert.rejects(runCase({ ...base, expectedGrads: wrong }, cpu64), /gradient vs fixture/);
 });
 
+Deno.test("runCase with finiteDifferences off checks gradients against the fixture on every cpu dtype", async () => {
+  // testDoubleWrongGrad's backward is 3·w by design: a fixture that says so passes without
+  // finite differences, and one with the true derivative 2·w is rejected on float64 and float32.
+  const base: OpCase = {
+    name: "a gradient that is not the derivative",
+    inputs: () => [floatInput([3], 8, { grad: true })],
+    run: ([x]) => runOp(doubleWrongGradOp, [x], {})[0],
+    expected: (inputs) => refElementwise(inputs, doubling),
+    finiteDifferences: false,
+  };
+  const times = (k: number) => () => [gradWeights(0, 3).map((w) => k * w)];
+  const ok = await runCase({ ...base, expectedGrads: times(3) }, cpu64);
+  assert.deepEqual(ok.checks, ["forward", "grad vs fixture", "no leak"]);
+  assert.ok((await runCase({ ...base, expectedGrads: times(3) }, cpu32)).checks.includes("grad vs fixture"));
+  await assert.rejects(runCase({ ...base, expectedGrads: times(2) }, cpu64), /gradient vs fixture/);
+  await assert.rejects(runCase({ ...base, expectedGrads: times(2) }, cpu32), /gradient vs fixture/);
+  await assert.rejects(runCase(base, cpu64), /finiteDifferences is false but no expectedGrads/);
+});
+
 Deno.test("assertClose treats matching infinities and NaNs as equal and a finite value as not", () => {
   assertClose([Infinity, -Infinity, NaN, 1], [Infinity, -Infinity, NaN, 1], 1e-9, "specials");
   assert.throws(() => assertClose([1], [Infinity], 1e-9, "inf"), /element 0 is 1 but expected Infinity/);
