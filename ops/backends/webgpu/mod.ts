@@ -1,14 +1,14 @@
 /**
  * The webgpu backend's entry point. Importing this module registers its kernels (map, sum,
- * matmul, reshape); `initWebGpu()` asks the platform for an adapter and device and registers
- * the backend under "webgpu". Without an adapter it returns false and says what it looked for,
+ * matmul, reshape, conv1d/conv2d and their backward ops); `initWebGpu()` asks the platform
+ * for an adapter and device and registers the backend under "webgpu". Without an adapter it returns false and says what it looked for,
  * so callers can fall back to the cpu.
  *
  * Which graphics API wgpu uses is Deno's choice (DENO_WEBGPU_BACKEND restricts it): on Linux
  * without Vulkan it may fall back to GL, where Mesa compiled the tiled matmul shader in
  * minutes; DENO_WEBGPU_BACKEND=vulkan avoids that (no adapter then, and the cpu is used).
  *
- * Not here: choosing among several adapters, and any op beyond the four above (the full
+ * Not here: choosing among several adapters, and any op beyond those above (the full
  * WebGPU backend is a later issue): other ops fail with "Op ... has no kernel on backend".
  */
 import { addBackend, getBackend } from "../../backend_registry.ts";
@@ -17,6 +17,7 @@ import "./map.ts";
 import "./reduce_sum.ts";
 import "./matmul.ts";
 import "./reshape.ts";
+import "./conv1d.ts";
 
 export {
   type BindingKind,
