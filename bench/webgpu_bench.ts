@@ -1,5 +1,6 @@
 /**
- * Timings of the webgpu backend's kernels (matmul, add, relu, sum) beside the cpu backend.
+ * Timings of the webgpu backend's kernels (matmul, add, relu, sum, conv1d and its backward
+ * ops) beside the cpu backend.
  *
  * - `./deno run -A bench/webgpu_bench.ts [--sizes 128,256,512] [--skip-cpu]` prints a table: matmul
  *   GFLOP/s and elementwise/reduction GB/s on the adapter Deno finds (on the development
@@ -17,6 +18,7 @@ import { add, relu } from "../ops/elementwise.ts";
 import { getBackend } from "../ops/backend_registry.ts";
 import { TensorScope } from "../ops/scopes.ts";
 import { matmul } from "../ops/matmul.ts";
+import { conv1d, conv1dBackwardData, conv1dBackwardFilter } from "../ops/conv1d.ts";
 import { Rng } from "../ops/random.ts";
 import { sum } from "../ops/reduce_sum.ts";
 import type { Tensor } from "../ops/tensor.ts";
@@ -108,6 +110,54 @@ function rows(sizes: number[]): Row[] {
       return withInputs([x], () => sum(x, 0));
     },
   });
+  out.push(...convRows());
+  return out;
+}
+
+/**
+ * conv1d forward, backward-data and backward-filter at a Jasper layer (256 → 256 channels,
+ * kernel 11) and a QuartzNet depthwise layer (256 channels, kernel 33), padding same, on
+ * [4, 256, 200]. The work column counts the multiply-adds of the direct convolution.
+ */
+function convRows(): Row[] {
+  const [n, c, t] = [4, 256, 200];
+  const layers = [
+    { label: `${c}→${c}, kernel 11`, k: 11, groups: 1 },
+    { label: `depthwise ${c}, kernel 33`, k: 33, groups: c },
+  ];
+  const out: Row[] = [];
+  for (const { label, k, groups } of layers) {
+    const work = 2 * n * c * (c / groups) * k * t;
+    const options = { padding: "same" as const, groups };
+    const shapes = { x: [n, c, t], w: [c, c / groups, k], y: [n, c, t] };
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, forward`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const x = randomTensor(shapes.x, backend, 21), w = randomTensor(shapes.w, backend, 22);
+        return withInputs([x, w], () => conv1d(x, w, null, options));
+      },
+    });
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, backward-data`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const dy = randomTensor(shapes.y, backend, 23), w = randomTensor(shapes.w, backend, 22);
+        return withInputs([dy, w], () => conv1dBackwardData(dy, w, { ...options, inputLength: t }));
+      },
+    });
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, backward-filter`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const x = randomTensor(shapes.x, backend, 21), dy = randomTensor(shapes.y, backend, 23);
+        return withInputs([x, dy], () => conv1dBackwardFilter(x, dy, { ...options, kernelSize: k }));
+      },
+    });
+  }
   return out;
 }
 
