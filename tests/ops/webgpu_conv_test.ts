@@ -2,14 +2,15 @@
  * The webgpu convolution kernels beyond what the conformance table checks with the adapter's
  * own choice: every conv case of tests/ops/cases/conv.ts with each GEMM skeleton forced
  * ("tiled" with workgroup memory, as GPUs get; "register", as CPU adapters get), so both are
- * verified on whatever adapter runs the tests, and the weight gradient's determinism.
+ * verified on whatever adapter runs the tests; again with the grid capped so that column
+ * blocks continue in extra z slices; and the weight gradient's determinism.
  *
  * Without a WebGPU adapter every test is skipped, loudly.
  */
 import assert from "node:assert/strict";
 import "../../ops/backends/cpu/mod.ts";
 import { initWebGpu, webGpuBackend } from "../../ops/backends/webgpu/mod.ts";
-import { setConvGemmKernel } from "../../ops/backends/webgpu/conv_gemm.ts";
+import { setConvGemmKernel, setConvGridLimit } from "../../ops/backends/webgpu/conv_gemm.ts";
 import { conv1dBackwardFilter } from "../../ops/conv1d.ts";
 import { tensor } from "../../ops/creation.ts";
 import { Rng } from "../../ops/random.ts";
@@ -77,5 +78,26 @@ gpuTest("conv1dBackwardFilter() on webgpu gives bit-identical weight gradients o
     } finally {
       setConvGemmKernel(previous);
     }
+  }
+});
+
+gpuTest("every conv case passes on webgpu when column blocks overflow into further grid slices", async () => {
+  // With at most 2 column blocks per grid row, most cases' GEMMs continue in extra z slices,
+  // as GEMMs of over 65535 blocks (2M output positions) do on real devices.
+  const previousLimit = setConvGridLimit(2);
+  try {
+    for (const kernel of ["tiled", "register"] as const) {
+      const previous = setConvGemmKernel(kernel);
+      try {
+        for (const c of cases) {
+          const outcome = await runCase(c, { backend: "webgpu", dtype: "float32" });
+          assert.equal(outcome.status, "passed", `${kernel}, ${c.name}: ${outcome.status}`);
+        }
+      } finally {
+        setConvGemmKernel(previous);
+      }
+    }
+  } finally {
+    setConvGridLimit(previousLimit);
   }
 });

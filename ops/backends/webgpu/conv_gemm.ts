@@ -23,6 +23,7 @@
  * - "register" (CPU adapters such as llvmpipe, where workgroup memory and barriers cost more
  *   than they save): each invocation computes 4 rows × 4 consecutive columns of C straight
  *   from global memory, walking K with three counters instead of divisions.
+ * Column blocks go along the grid's x; beyond its limit they continue in extra z slices.
  * `setConvGemmKernel` overrides the choice (tests run both on any adapter).
  *
  * Every output element is one invocation's sum in a fixed order, so results (the weight
@@ -55,12 +56,24 @@ export function setConvGemmKernel(kernel: ConvGemmKernel): ConvGemmKernel {
   return previous;
 }
 
+let gridLimit: number | null = null;
+
+/**
+ * @internal Caps the column blocks per grid row below the device's limit, so tests reach the
+ * z-slice path with small shapes; null restores the device's limit. Returns the previous cap.
+ */
+export function setConvGridLimit(limit: number | null): number | null {
+  const previous = gridLimit;
+  gridLimit = limit;
+  return previous;
+}
+
 const TILE = 64; // tiled: C block per workgroup (16×16 invocations × 4×4)
 const TK = 16; // tiled: K step staged in workgroup memory
 const REG_BLOCK = 32; // register: C block per workgroup (8×8 invocations × 4×4)
 
 /** M, N and K of `direction` for geometry `g` (K split as (K0, K1, K2), see the file comment). */
-export function gemmExtents(direction: ConvDirection, g: ConvGeometry): GemmExtents {
+export function gemmExtents(direction: ConvDirection, g: ConvGeometry): Omit<GemmExtents, "zSplit"> {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   const taps = g.kh * g.kw;
   switch (direction) {
@@ -179,6 +192,12 @@ const SPLIT_K = `fn splitK(k: u32) -> vec3<u32> {
 
 const R = [0, 1, 2, 3];
 
+const BUILTINS = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>`;
+// z = group · zSplit + slice; a slice continues the column blocks of the one before it.
+const GROUP_AND_COLUMN_BLOCK = `let g = wid.z / G.zSplit;
+  let colBlock = (wid.z % G.zSplit) * nwg.x + wid.x;`;
+
 /** The tiled skeleton (workgroup memory; GPUs). */
 function tiledSource(direction: ConvDirection, hasBias: boolean, isUnitStride: boolean): string {
   const acc = R.flatMap((i) => R.map((j) => `var c${i}${j} = 0.0;`)).join(" ");
@@ -198,14 +217,14 @@ var<workgroup> As: array<f32, ${TK * TILE}>;
 var<workgroup> Bs: array<f32, ${TK * TILE}>;
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(${BUILTINS}) {
   loadGeo();
-  let g = wid.z;
+  ${GROUP_AND_COLUMN_BLOCK}
   let tx = lid.x;
   let ty = lid.y;
   let t = ty * 16u + tx;
   let row0 = wid.y * ${TILE}u;
-  let col0 = wid.x * ${TILE}u;
+  let col0 = colBlock * ${TILE}u;
   // This invocation stages A rows t/16 + 16·l at k offset t%16, and B column t%64 at k
   // offsets t/64 + 4·l (l = 0..3): B's column part is fixed for the whole K loop.
   let bCol = col0 + t % 64u;
@@ -250,11 +269,11 @@ function registerSource(direction: ConvDirection, hasBias: boolean, isUnitStride
 ${directionWgsl(direction, hasBias, isUnitStride)}
 
 @compute @workgroup_size(8, 8)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(${BUILTINS}) {
   loadGeo();
-  let g = gid.z;
-  let row = gid.y * 4u;
-  let col = gid.x * 4u;
+  ${GROUP_AND_COLUMN_BLOCK}
+  let row = (wid.y * 8u + lid.y) * 4u;
+  let col = (colBlock * 8u + lid.x) * 4u;
   if (row >= G.M || col >= G.N) { return; }
   // Rows and columns past the edge read clamped (valid) addresses and are not stored.
   ${R.map((i) => `let r${i} = min(row + ${i}u, G.M - 1u);`).join(" ")}
@@ -304,8 +323,11 @@ export function convGemm(
   );
   const ext = gemmExtents(direction, g);
   const block = choice === "tiled" ? TILE : REG_BLOCK;
+  // Column blocks beyond the per-dimension limit continue in further z slices of each group.
+  const colBlocks = Math.ceil(ext.n / block);
+  const zSplit = Math.ceil(colBlocks / (gridLimit ?? gpu.device.limits.maxComputeWorkgroupsPerDimension));
   gpu.dispatch(pipeline, [...options.inputs, options.out.buffer], {
-    meta: convMeta(g, ext),
-    workgroups: [Math.ceil(ext.n / block), Math.ceil(ext.m / block), g.groups],
+    meta: convMeta(g, { ...ext, zSplit }),
+    workgroups: [Math.ceil(colBlocks / zSplit), Math.ceil(ext.m / block), g.groups * zSplit],
   });
 }

@@ -20,6 +20,8 @@ export interface GemmExtents {
   /** Middle and inner extents of K's split into three indices (the outer one is implied). */
   k1: number;
   k2: number;
+  /** Grid slices along z per group: column blocks beyond one grid row continue there. */
+  zSplit: number;
 }
 
 // Field order of the parameter block; the WGSL struct below lists the same names.
@@ -46,6 +48,7 @@ const FIELDS = [
   "K",
   "K1",
   "K2",
+  "zSplit",
 ] as const;
 
 /** The parameter words of geometry `g` (GEMM extents are zero for kernels without a GEMM). */
@@ -73,6 +76,7 @@ export function convMeta(g: ConvGeometry, gemm?: GemmExtents): Uint32Array {
     K: gemm?.k ?? 0,
     K1: gemm?.k1 ?? 1,
     K2: gemm?.k2 ?? 1,
+    zSplit: gemm?.zSplit ?? 1,
   };
   return Uint32Array.from(FIELDS, (f) => values[f]);
 }
