@@ -6,10 +6,9 @@
  *
  * Not here: float64 (WGSL has none), the bias gradient (a `sum` of dy, declared by the op).
  */
-import { registerKernel } from "../../op_registry.ts";
+import { type OutputSpec, registerKernel } from "../../op_registry.ts";
 import type { Conv2dAttrs } from "../../conv2d.ts";
 import { sizeOf } from "../../shape.ts";
-import type { OutputSpec } from "../../op_registry.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { Backend } from "../../backend.ts";
 import { gpuBackend, gpuBuffer, type GpuStorage } from "./backend.ts";
