@@ -3,11 +3,11 @@
  * are read straight from x, w and dy through index maps, no im2col buffer is materialised.
  * Per group g (the grid's z):
  *
- * | direction      | C [M, N]                  | A [M, K]           | B [K, N]                 |
- * | -------------- | ------------------------- | ------------------ | ------------------------ |
- * | forward        | y [coutG, (n, oh, ow)]    | w [coutG, (c,i,j)] | x̂ [(c,i,j), (n, oh, ow)] |
- * | backward-data  | dx [cinG, (n, ih, iw)]    | wᵀ [cinG, (m,i,j)] | dŷ [(m,i,j), (n, ih, iw)] |
- * | backward-filter| dw [coutG, (c, i, j)]     | dy [coutG, (n,oh,ow)] | x̂ [(n,oh,ow), (c,i,j)] |
+ * | direction       | C [M, N]               | A [M, K]               | B [K, N]                  |
+ * | --------------- | ---------------------- | ---------------------- | ------------------------- |
+ * | forward         | y [coutG, (n, oh, ow)] | w [coutG, (c, i, j)]   | x̂ [(c, i, j), (n, oh, ow)] |
+ * | backward-data   | dx [cinG, (n, ih, iw)] | wᵀ [cinG, (m, i, j)]   | dŷ [(m, i, j), (n, ih, iw)] |
+ * | backward-filter | dw [coutG, (c, i, j)]  | dy [coutG, (n, oh, ow)] | x̂ [(n, oh, ow), (c, i, j)] |
  *
  * x̂ is x at (n, g·cinG + c, oh·sh + i·dh − pt, ow·sw + j·dw − pl), zero outside; dŷ is dy at
  * (n, g·coutG + m, (ih + pt − i·dh)/sh, (iw + pl − j·dw)/sw) where those divide exactly and
@@ -29,8 +29,10 @@
  * Every output element is one invocation's sum in a fixed order, so results (the weight
  * gradient's sum over the batch included) are deterministic. Nothing reads back to the host.
  *
- * Not here: depthwise convolutions (conv_depthwise.ts), split-K for weight gradients of long
- * batches, skipping the zero taps of strided backward-data (it tests and skips them), f16.
+ * Not here: depthwise convolutions (conv_depthwise.ts); split-K for weight gradients of long
+ * batches; splitting strided backward-data by stride phase (it tests every tap and loads a
+ * zero for those that miss an output); a table of K offsets to spare the tiled loads their
+ * divisions; f16.
  */
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import {
