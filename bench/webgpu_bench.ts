@@ -13,6 +13,7 @@
  */
 import "../ops/backends/cpu/mod.ts";
 import { initWebGpu, webGpuBackend } from "../ops/backends/webgpu/mod.ts";
+import { setConvGemmKernel } from "../ops/backends/webgpu/conv_gemm.ts";
 import { tensor } from "../ops/creation.ts";
 import { add, relu } from "../ops/elementwise.ts";
 import { getBackend } from "../ops/backend_registry.ts";
@@ -29,7 +30,7 @@ interface Row {
   /** Work per call for the rate column: FLOPs (matmul) or bytes moved (others). */
   work: number;
   unit: "GFLOP/s" | "GB/s";
-  /** Force this webgpu matmul kernel (default: the backend's choice for the adapter). */
+  /** Force this webgpu matmul kernel and conv GEMM skeleton (default: the choice for the adapter). */
   kernel?: "tiled" | "register";
   /** Builds inputs on `backend` and returns one call of the kernel. */
   setup(backend: string): (() => Tensor) & Disposable;
@@ -139,6 +140,20 @@ function convRows(): Row[] {
         return withInputs([x, w], () => conv1d(x, w, null, options));
       },
     });
+    if (groups === 1) {
+      for (const kernel of ["tiled", "register"] as const) {
+        out.push({
+          name: `conv1d [${n}, ${c}, ${t}] ${label}, forward, ${kernel} kernel`,
+          work,
+          unit: "GFLOP/s",
+          kernel,
+          setup(backend) {
+            const x = randomTensor(shapes.x, backend, 21), w = randomTensor(shapes.w, backend, 22);
+            return withInputs([x, w], () => conv1d(x, w, null, options));
+          },
+        });
+      }
+    }
     out.push({
       name: `conv1d [${n}, ${c}, ${t}] ${label}, backward-data`,
       work,
@@ -170,11 +185,13 @@ function convRows(): Row[] {
 async function time(row: Row, backend: string, minSeconds: number): Promise<number> {
   const gpu = backend === "webgpu" ? webGpuBackend()! : null;
   const previous = gpu?.matmulKernel ?? "auto";
+  const previousConv = setConvGemmKernel(gpu && row.kernel ? row.kernel : "auto");
   if (gpu && row.kernel) gpu.matmulKernel = row.kernel;
   try {
     return await timeCalls(row, backend, minSeconds);
   } finally {
     if (gpu) gpu.matmulKernel = previous;
+    setConvGemmKernel(previousConv);
   }
 }
 
@@ -251,12 +268,22 @@ for (const row of rows([256])) {
     name: `webgpu ${row.name}`,
     ignore: !hasGpu,
     async fn(b) {
-      using call = row.setup("webgpu");
-      using _scope = new TensorScope();
-      b.start();
-      call();
-      await getBackend("webgpu").flush();
-      b.end();
+      // Forced-kernel rows run with their kernel here too, as in `time`.
+      const gpu = webGpuBackend()!;
+      const previous = gpu.matmulKernel;
+      const previousConv = setConvGemmKernel(row.kernel ?? "auto");
+      if (row.kernel) gpu.matmulKernel = row.kernel;
+      try {
+        using call = row.setup("webgpu");
+        using _scope = new TensorScope();
+        b.start();
+        call();
+        await getBackend("webgpu").flush();
+        b.end();
+      } finally {
+        gpu.matmulKernel = previous;
+        setConvGemmKernel(previousConv);
+      }
     },
   });
 }

@@ -295,6 +295,16 @@ export const cases: OpCase[] = [
     padding: 1,
     groups: 2,
   }, 7131),
+  conv2dCase(
+    "depthwise 3x3 with multiplier 2, stride [2, 1], dilation [2, 1] and padding same",
+    {
+      x: [2, 3, 9, 8],
+      w: [6, 1, 3, 3],
+      bias: true,
+    },
+    { stride: [2, 1], dilation: [2, 1], padding: "same", groups: 3 },
+    7161,
+  ),
   // The models' shapes, scaled down: Cout 72 spans two 64-row tiles of the GPU GEMM.
   conv1dCase(
     "Jasper's first layer: kernel 11, stride 2, padding same, 16 to 72 channels",
