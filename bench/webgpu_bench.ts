@@ -1,5 +1,6 @@
 /**
- * Timings of the webgpu backend's kernels (matmul, add, relu, sum) beside the cpu backend.
+ * Timings of the webgpu backend's kernels (matmul, add, relu, sum, conv1d and its backward
+ * ops) beside the cpu backend.
  *
  * - `./deno run -A bench/webgpu_bench.ts [--sizes 128,256,512] [--skip-cpu]` prints a table: matmul
  *   GFLOP/s and elementwise/reduction GB/s on the adapter Deno finds (on the development
@@ -12,11 +13,13 @@
  */
 import "../ops/backends/cpu/mod.ts";
 import { initWebGpu, webGpuBackend } from "../ops/backends/webgpu/mod.ts";
+import { setConvGemmKernel } from "../ops/backends/webgpu/conv_gemm.ts";
 import { tensor } from "../ops/creation.ts";
 import { add, relu } from "../ops/elementwise.ts";
 import { getBackend } from "../ops/backend_registry.ts";
 import { TensorScope } from "../ops/scopes.ts";
 import { matmul } from "../ops/matmul.ts";
+import { conv1d, conv1dBackwardData, conv1dBackwardFilter } from "../ops/conv1d.ts";
 import { Rng } from "../ops/random.ts";
 import { sum } from "../ops/reduce_sum.ts";
 import type { Tensor } from "../ops/tensor.ts";
@@ -27,7 +30,7 @@ interface Row {
   /** Work per call for the rate column: FLOPs (matmul) or bytes moved (others). */
   work: number;
   unit: "GFLOP/s" | "GB/s";
-  /** Force this webgpu matmul kernel (default: the backend's choice for the adapter). */
+  /** Force this webgpu matmul kernel and conv GEMM skeleton (default: the choice for the adapter). */
   kernel?: "tiled" | "register";
   /** Builds inputs on `backend` and returns one call of the kernel. */
   setup(backend: string): (() => Tensor) & Disposable;
@@ -108,6 +111,68 @@ function rows(sizes: number[]): Row[] {
       return withInputs([x], () => sum(x, 0));
     },
   });
+  out.push(...convRows());
+  return out;
+}
+
+/**
+ * conv1d forward, backward-data and backward-filter at a Jasper layer (256 → 256 channels,
+ * kernel 11) and a QuartzNet depthwise layer (256 channels, kernel 33), padding same, on
+ * [4, 256, 200]. The work column counts the multiply-adds of the direct convolution.
+ */
+function convRows(): Row[] {
+  const [n, c, t] = [4, 256, 200];
+  const layers = [
+    { label: `${c}→${c}, kernel 11`, k: 11, groups: 1 },
+    { label: `depthwise ${c}, kernel 33`, k: 33, groups: c },
+  ];
+  const out: Row[] = [];
+  for (const { label, k, groups } of layers) {
+    const work = 2 * n * c * (c / groups) * k * t;
+    const options = { padding: "same" as const, groups };
+    const shapes = { x: [n, c, t], w: [c, c / groups, k], y: [n, c, t] };
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, forward`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const x = randomTensor(shapes.x, backend, 21), w = randomTensor(shapes.w, backend, 22);
+        return withInputs([x, w], () => conv1d(x, w, null, options));
+      },
+    });
+    if (groups === 1) {
+      for (const kernel of ["tiled", "register"] as const) {
+        out.push({
+          name: `conv1d [${n}, ${c}, ${t}] ${label}, forward, ${kernel} kernel`,
+          work,
+          unit: "GFLOP/s",
+          kernel,
+          setup(backend) {
+            const x = randomTensor(shapes.x, backend, 21), w = randomTensor(shapes.w, backend, 22);
+            return withInputs([x, w], () => conv1d(x, w, null, options));
+          },
+        });
+      }
+    }
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, backward-data`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const dy = randomTensor(shapes.y, backend, 23), w = randomTensor(shapes.w, backend, 22);
+        return withInputs([dy, w], () => conv1dBackwardData(dy, w, { ...options, inputLength: t }));
+      },
+    });
+    out.push({
+      name: `conv1d [${n}, ${c}, ${t}] ${label}, backward-filter`,
+      work,
+      unit: "GFLOP/s",
+      setup(backend) {
+        const x = randomTensor(shapes.x, backend, 21), dy = randomTensor(shapes.y, backend, 23);
+        return withInputs([x, dy], () => conv1dBackwardFilter(x, dy, { ...options, kernelSize: k }));
+      },
+    });
+  }
   return out;
 }
 
@@ -120,11 +185,13 @@ function rows(sizes: number[]): Row[] {
 async function time(row: Row, backend: string, minSeconds: number): Promise<number> {
   const gpu = backend === "webgpu" ? webGpuBackend()! : null;
   const previous = gpu?.matmulKernel ?? "auto";
+  const previousConv = setConvGemmKernel(gpu && row.kernel ? row.kernel : "auto");
   if (gpu && row.kernel) gpu.matmulKernel = row.kernel;
   try {
     return await timeCalls(row, backend, minSeconds);
   } finally {
     if (gpu) gpu.matmulKernel = previous;
+    setConvGemmKernel(previousConv);
   }
 }
 
@@ -201,12 +268,22 @@ for (const row of rows([256])) {
     name: `webgpu ${row.name}`,
     ignore: !hasGpu,
     async fn(b) {
-      using call = row.setup("webgpu");
-      using _scope = new TensorScope();
-      b.start();
-      call();
-      await getBackend("webgpu").flush();
-      b.end();
+      // Forced-kernel rows run with their kernel here too, as in `time`.
+      const gpu = webGpuBackend()!;
+      const previous = gpu.matmulKernel;
+      const previousConv = setConvGemmKernel(row.kernel ?? "auto");
+      if (row.kernel) gpu.matmulKernel = row.kernel;
+      try {
+        using call = row.setup("webgpu");
+        using _scope = new TensorScope();
+        b.start();
+        call();
+        await getBackend("webgpu").flush();
+        b.end();
+      } finally {
+        gpu.matmulKernel = previous;
+        setConvGemmKernel(previousConv);
+      }
     },
   });
 }

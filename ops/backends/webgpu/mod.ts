@@ -5,7 +5,8 @@
  * matmul, reshape, permute, slice/sliceBackward, concat, pad (over strided_copy.ts), gather/
  * gatherBackward, sequenceMask, dropoutMask (dropout.ts over philox.ts), gruLayer/lstmLayer and
  * their backward ops (rnn.ts), batchNorm/batchNormBackward (batch_norm.ts) and ctcLoss
- * (ctc_loss.ts), whose tree reductions share workgroup_reduce.ts. `initWebGpu()` asks
+ * (ctc_loss.ts), whose tree reductions share workgroup_reduce.ts, and conv1d/conv2d with
+ * their backward ops (conv2d.ts, conv1d.ts over conv_gemm.ts and conv_depthwise.ts). `initWebGpu()` asks
  * the platform for an adapter and device and registers the backend under "webgpu". Without an
  * adapter it returns false and says what it looked for, so callers can fall back to the cpu.
  *
@@ -32,6 +33,7 @@ import "./dropout.ts";
 import "./rnn.ts";
 import "./batch_norm.ts";
 import "./ctc_loss.ts";
+import "./conv1d.ts";
 
 export {
   type BindingKind,

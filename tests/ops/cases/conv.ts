@@ -1,13 +1,23 @@
 /**
  * Conformance cases of conv1d and conv2d (ops/conv1d.ts, ops/conv2d.ts) against a float64
  * reference written as the textbook sum over output position, channel and tap, with
- * finite-difference gradient checks of x, w and b (the harness). PyTorch fixture checks are
- * in tests/ops/conv_test.ts.
+ * finite-difference gradient checks of x, w and b (the harness); cases at the shapes the
+ * models use (Jasper, QuartzNet, DeepSpeech2, scaled down to stay fast on a CPU adapter); and
+ * the PyTorch fixtures of tests/fixtures/ops/conv.json (make_conv.py): the output and the
+ * backward ops' results for the fixture's output gradient r against PyTorch's gradients.
  */
-import { conv1d, type Conv1dOptions } from "../../../ops/conv1d.ts";
-import { conv2d, type Conv2dOptions } from "../../../ops/conv2d.ts";
+import {
+  conv1d,
+  conv1dBackwardData,
+  conv1dBackwardFilter,
+  type Conv1dOptions,
+  type ConvPadding,
+} from "../../../ops/conv1d.ts";
+import { conv2d, conv2dBackwardData, conv2dBackwardFilter, type Conv2dOptions } from "../../../ops/conv2d.ts";
+import { sum } from "../../../ops/reduce_sum.ts";
+import type { Tensor } from "../../../ops/tensor.ts";
 import type { CaseInput, OpCase } from "../conformance/case.ts";
-import { floatInput } from "../conformance/reference.ts";
+import { floatInput, floatValues } from "../conformance/reference.ts";
 import { blasInfo } from "../../../ops/backends/cpu/blas.ts";
 
 // Load OpenBLAS now, outside any test: Deno's resource sanitizer would report the library
@@ -143,6 +153,74 @@ function conv2dCase(
   };
 }
 
+/** One case of tests/fixtures/ops/conv.json: inputs, PyTorch's y, r and the gradients of sum(y · r). */
+interface TorchConvFixture {
+  name: string;
+  op: "conv1d" | "conv2d";
+  options: {
+    stride: number | number[];
+    padding: number | number[] | "same" | "valid";
+    dilation: number | number[];
+    groups: number;
+  };
+  x: { shape: number[]; data: number[] };
+  w: { shape: number[]; data: number[] };
+  b: { shape: number[]; data: number[] } | null;
+  y: { shape: number[]; data: number[] };
+  r: number[];
+  dx: number[];
+  dw: number[];
+  db: number[] | null;
+}
+
+/**
+ * A PyTorch fixture as a case: outputs y = conv(x, w, b), dx = backwardData(r, w),
+ * dw = backwardFilter(x, r) and, with a bias, db = sum of r over all axes but the channel
+ * (what the op's backward computes), all against PyTorch. No input is marked grad: the
+ * gradients are outputs here, so they are compared on every backend; autograd itself is
+ * checked against finite differences by the reference cases.
+ */
+function torchConvCase(f: TorchConvFixture): OpCase {
+  const isConv1d = f.op === "conv1d";
+  return {
+    name: `PyTorch agrees: ${f.op} for ${f.name}, output and backward ops`,
+    inputs: () => [
+      floatValues(f.x.data, f.x.shape),
+      floatValues(f.w.data, f.w.shape),
+      ...(f.b ? [floatValues(f.b.data, f.b.shape)] : []),
+      floatValues(f.r, f.y.shape),
+    ],
+    run: (inputs) => {
+      const [x, w] = inputs;
+      const b = f.b ? inputs[2] : null;
+      const r = inputs[inputs.length - 1];
+      let outs: Tensor[];
+      if (isConv1d) {
+        const options = f.options as Conv1dOptions & { padding: ConvPadding };
+        outs = [
+          conv1d(x, w, b, options),
+          conv1dBackwardData(r, w, { ...options, inputLength: x.shape[2] }),
+          conv1dBackwardFilter(x, r, { ...options, kernelSize: w.shape[2] }),
+        ];
+      } else {
+        const options = f.options as Conv2dOptions;
+        outs = [
+          conv2d(x, w, b, options),
+          conv2dBackwardData(r, w, { ...options, inputSize: [x.shape[2], x.shape[3]] }),
+          conv2dBackwardFilter(x, r, { ...options, kernelSize: [w.shape[2], w.shape[3]] }),
+        ];
+      }
+      return b ? [...outs, sum(r, isConv1d ? [0, 2] : [0, 2, 3])] : outs;
+    },
+    expected: () => [f.y.data, f.dx, f.dw, ...(f.db ? [f.db] : [])].map((v) => Float64Array.from(v)),
+    tolerance: { float64: 1e-10, float32: 2e-5, webgpu: 1e-4 },
+  };
+}
+
+const torchFixtures = (JSON.parse(
+  Deno.readTextFileSync(new URL("../../fixtures/ops/conv.json", import.meta.url)),
+) as { cases: TorchConvFixture[] }).cases;
+
 /** The conv family's cases. */
 export const cases: OpCase[] = [
   conv1dCase("padding 1 with bias", { x: [2, 3, 7], w: [4, 3, 3], bias: true }, { padding: 1 }, 7001),
@@ -217,4 +295,96 @@ export const cases: OpCase[] = [
     padding: 1,
     groups: 2,
   }, 7131),
+  conv2dCase(
+    "depthwise 3x3 with multiplier 2, stride [2, 1], dilation [2, 1] and padding same",
+    {
+      x: [2, 3, 9, 8],
+      w: [6, 1, 3, 3],
+      bias: true,
+    },
+    { stride: [2, 1], dilation: [2, 1], padding: "same", groups: 3 },
+    7161,
+  ),
+  // The models' shapes, scaled down: Cout 72 spans two 64-row tiles of the GPU GEMM.
+  conv1dCase(
+    "Jasper's first layer: kernel 11, stride 2, padding same, 16 to 72 channels",
+    {
+      x: [2, 16, 37],
+      w: [72, 16, 11],
+      bias: true,
+    },
+    { stride: 2, padding: "same" },
+    7201,
+  ),
+  conv1dCase(
+    "a Jasper block's kernel 29 with dilation 2 and padding same",
+    {
+      x: [1, 16, 64],
+      w: [20, 16, 29],
+      bias: false,
+    },
+    { padding: "same", dilation: 2 },
+    7211,
+  ),
+  conv1dCase(
+    "QuartzNet's depthwise kernel 33 over 64 channels with padding same",
+    {
+      x: [2, 64, 40],
+      w: [64, 1, 33],
+      bias: true,
+    },
+    { padding: "same", groups: 64 },
+    7221,
+  ),
+  conv1dCase(
+    "QuartzNet's first depthwise kernel 33 over 256 channels with stride 2",
+    {
+      x: [1, 256, 30],
+      w: [256, 1, 33],
+      bias: false,
+    },
+    { stride: 2, padding: "same", groups: 256 },
+    7231,
+  ),
+  conv1dCase(
+    "groups 4 that are not depthwise: kernel 11, 32 to 48 channels",
+    {
+      x: [2, 32, 25],
+      w: [48, 8, 11],
+      bias: true,
+    },
+    { padding: "same", groups: 4 },
+    7241,
+  ),
+  conv1dCase(
+    "a 1x1 kernel from 96 channels to 29 outputs (Jasper's last layer)",
+    {
+      x: [2, 96, 20],
+      w: [29, 96, 1],
+      bias: true,
+    },
+    {},
+    7251,
+  ),
+  conv2dCase(
+    "DeepSpeech2's first layer: kernel [11, 15], stride [2, 2], padding same",
+    {
+      x: [2, 1, 20, 33],
+      w: [8, 1, 11, 15],
+      bias: true,
+    },
+    { stride: [2, 2], padding: "same" },
+    7261,
+  ),
+  conv2dCase(
+    "DeepSpeech2's second layer: kernel [11, 7], stride [1, 2], padding same",
+    {
+      x: [1, 8, 10, 17],
+      w: [8, 8, 11, 7],
+      bias: false,
+    },
+    { stride: [1, 2], padding: "same" },
+    7271,
+  ),
+  ...torchFixtures.map(torchConvCase),
 ];
