@@ -42,6 +42,7 @@ export {
   broadcastTo,
   div,
   exp,
+  finiteMask,
   hardtanh,
   log,
   maximum,
