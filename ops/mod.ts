@@ -17,9 +17,12 @@ export {
   type BackendChoice,
   type BackendInfo,
   type BackendName,
+  isKernelFallbackEnabled,
+  kernelFallbackCounts,
   listBackends,
   setBackend,
   type SetBackendOptions,
+  setKernelFallback,
 } from "./backends/mod.ts";
 export { assign, isGradEnabled, noGrad, releaseGrad } from "./tape.ts";
 export { defaultBackend, getBackend, setDefaultBackend } from "./backend_registry.ts";
