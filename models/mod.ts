@@ -32,6 +32,8 @@ export {
 export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { loadUtterances, type UtteranceSet } from "./dataset.ts";
+export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
+export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {
   type EvalResult,
   evaluate,

@@ -17,6 +17,7 @@ export {
   type BackendChoice,
   type BackendInfo,
   type BackendName,
+  describeBackend,
   isKernelFallbackEnabled,
   kernelFallbackCounts,
   listBackends,

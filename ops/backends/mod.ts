@@ -85,6 +85,16 @@ export async function listBackends(): Promise<BackendInfo[]> {
   return out;
 }
 
+/**
+ * The device `backend` runs on, in words, for training logs and checkpoint metadata: the
+ * backend's `description`, a WebGPU adapter's name, or else the backend's name.
+ */
+export function describeBackend(backend: Backend): string {
+  if (backend.description) return backend.description;
+  const adapter = (backend as { adapterDescription?: unknown }).adapterDescription;
+  return typeof adapter === "string" ? adapter : backend.name;
+}
+
 /** Options of `setBackend`. */
 export interface SetBackendOptions {
   /** Do not print which backend "auto" chose. */
