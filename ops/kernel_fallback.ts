@@ -9,6 +9,9 @@
  * (webgpu: GPU reads complete asynchronously) gets an error saying that the fallback is
  * impossible there and why.
  *
+ * A kernel that writes into an input (batchNorm's running statistics) has the new contents put
+ * back as a new buffer of that input; a view sharing the input's old buffer does not see them.
+ *
  * Every fallback call is counted per op and backend (`kernelFallbackCounts`), so that the
  * conformance suite reports a case that needed one as not covered rather than passed.
  *
@@ -90,11 +93,19 @@ function fallbackKernel(opName: string, backend: Backend, cpuKernel: Kernel): Ke
     }
     const cpu = getBackend("cpu");
     const readSync = backend.readSync!.bind(backend);
-    const onCpu = inputs.map((t) =>
-      new Tensor(t.shape, t.dtype, cpu, cpu.upload(readSync(t.storage, t.dtype, t.size)))
-    );
+    const hostInputs = inputs.map((t) => readSync(t.storage, t.dtype, t.size));
+    const onCpu = inputs.map((t, i) => new Tensor(t.shape, t.dtype, cpu, cpu.upload(hostInputs[i])));
     try {
       const results = cpuKernel({ inputs: onCpu, attrs, outputs, backend: cpu });
+      // Kernels that update an input in place (batchNorm's running statistics) wrote into the
+      // cpu copy: such an input gets the new contents as a new buffer on its own backend.
+      inputs.forEach((t, i) => {
+        const after = cpu.readSync!(onCpu[i].storage, t.dtype, t.size);
+        if (after.every((v, k) => Object.is(v, hostInputs[i][k]))) return;
+        const fresh = backend.upload(after);
+        backend.free(t.storage, t.dtype, t.size);
+        t.storage = fresh;
+      });
       return results.map((storage, i) => {
         const { dtype, shape } = outputs[i];
         const size = sizeOf(shape);

@@ -15,6 +15,7 @@ import {
   setKernelFallback,
 } from "../../ops/kernel_fallback.ts";
 import { sum } from "../../ops/reduce_sum.ts";
+import { batchNorm } from "../../ops/batch_norm.ts";
 
 const SYNC = "testFallbackSync", ASYNC = "testFallbackAsync";
 registerBackend(SYNC, (): Backend => Object.assign(new CpuBackend(), { name: SYNC }));
@@ -59,6 +60,26 @@ Deno.test("with the fallback on, a backend with readSync runs missing ops on the
     assert.equal(lines.filter((l) => l.includes(`op "map"`)).length, 1, lines.join("\n"));
     assert.equal(lines.filter((l) => l.includes(`op "sum"`)).length, 1, lines.join("\n"));
     assert.match(lines[0], /has no kernel on backend "testFallbackSync"; it runs on the cpu/);
+  } finally {
+    setKernelFallback(SYNC, false);
+  }
+});
+
+Deno.test("a kernel that updates an input in place (batchNorm's running statistics) updates it through the fallback too", async () => {
+  const x = [0.5, -1, 2, 3, 1, -2, 0, 4];
+  const run = (backend: string) => {
+    const mean = tensor([0, 0], [2], { backend }), variance = tensor([1, 1], [2], { backend });
+    const y = batchNorm(tensor(x, [2, 2, 2], { backend }), mean, variance, null, null, { training: true });
+    return { y, mean, variance };
+  };
+  const want = run("cpu");
+  setKernelFallback(SYNC, true);
+  try {
+    const got = capturingStderr(() => run(SYNC)).result;
+    assert.deepEqual(await got.mean.data(), await want.mean.data());
+    assert.deepEqual(await got.variance.data(), await want.variance.data());
+    assert.deepEqual(await got.y.data(), await want.y.data());
+    assert.notDeepEqual([...await want.mean.data()], [0, 0], "the statistics did move");
   } finally {
     setKernelFallback(SYNC, false);
   }
