@@ -62,19 +62,17 @@ export function resolveKernel(opName: string, backend: Backend): Kernel {
   const own = findKernel(opName, backend.name);
   if (own) return own;
   const missing = `Op "${opName}" has no kernel on backend "${backend.name}"`;
+  const impossible = `the cpu fallback is impossible there: backend "${backend.name}" has no synchronous ` +
+    `read (its reads complete asynchronously) and an op must return its results synchronously`;
   if (!enabledFor.has(backend.name)) {
-    throw new Error(
-      backend.name === "cpu"
-        ? missing
-        : `${missing} (setKernelFallback("${backend.name}", true) would run it on the cpu)`,
-    );
+    const hint = backend.name === "cpu"
+      ? ""
+      : backend.readSync
+      ? ` (setKernelFallback("${backend.name}", true) would run it on the cpu)`
+      : ` (${impossible})`;
+    throw new Error(missing + hint);
   }
-  if (!backend.readSync) {
-    throw new Error(
-      `${missing}, and the cpu fallback is impossible there: backend "${backend.name}" has no synchronous ` +
-        `read (its reads complete asynchronously) and an op must return its results synchronously`,
-    );
-  }
+  if (!backend.readSync) throw new Error(`${missing}, and ${impossible}`);
   const cpuKernel = findKernel(opName, "cpu");
   if (!cpuKernel) throw new Error(`${missing}, and the cpu has none to fall back on`);
   return fallbackKernel(opName, backend, cpuKernel);

@@ -35,7 +35,16 @@ function capturingStderr<T>(fn: () => T): { result: T; lines: string[] } {
 Deno.test("by default an op the backend lacks is an error naming the op and the backend", () => {
   assert.equal(isKernelFallbackEnabled(SYNC), false);
   const x = tensor([1, 2], [2], { backend: SYNC });
-  assert.throws(() => mul(x, 2), /^Error: Op "map" has no kernel on backend "testFallbackSync"/);
+  assert.throws(
+    () => mul(x, 2),
+    /^Error: Op "map" has no kernel on backend "testFallbackSync" \(setKernelFallback\("testFallbackSync", true\) would run it on the cpu\)/,
+  );
+  // Where the fallback cannot work, the error does not suggest it.
+  const y = tensor([1, 2], [2], { backend: ASYNC });
+  assert.throws(
+    () => mul(y, 2),
+    /Op "map" has no kernel on backend "testFallbackAsync" \(the cpu fallback is impossible there/,
+  );
 });
 
 Deno.test("with the fallback on, a backend with readSync runs missing ops on the cpu, forward and backward, and says so once per op", async () => {
