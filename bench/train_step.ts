@@ -1,12 +1,15 @@
 /**
  * The training step the step benchmarks time: a config's model and optimizer on a fixed random
- * batch (features [batch, F, frames] with lengths frames − 6i, 60 random targets each), forward
- * → CTC loss → one read of the loss → backward → gradient norm → update. Shared by
- * bench/train_vs_torch.ts (against PyTorch) and bench/train_step_profile.ts (per kernel).
+ * batch (features [batch, F, frames] with lengths frames − 6i, 60 random targets each), run
+ * through `trainStep` (models/train_step.ts: forward → CTC loss → backward → gradient norm →
+ * on-device check → update), then one read of the loss, so that each timed step ends with its
+ * work done on any backend. Shared by bench/train_vs_torch.ts (against PyTorch) and
+ * bench/train_step_profile.ts (per kernel).
  */
 import type { SpeechConfig } from "../models/configs/types.ts";
 import { CtcModel } from "../models/ctc_model.ts";
 import { makeOptimizer, vocabularyOf } from "../models/trainer.ts";
+import { trainStep as runTrainStep } from "../models/train_step.ts";
 import { Rng, tensor, TensorScope } from "../ops/mod.ts";
 
 /** CTC targets per utterance in the benchmark batch. */
@@ -26,12 +29,16 @@ export function makeTrainStep(config: SpeechConfig, batch: number, frames: numbe
   const trainStep = async (): Promise<void> => {
     model.train();
     using _scope = new TensorScope();
-    const { logits, lengths: outLens } = model.forward(tensor(x, [batch, nFeatures, frames]), lengths);
-    const loss = model.loss(logits, outLens, targets, targetLengths);
+    const features = tensor(x, [batch, nFeatures, frames]);
+    const { loss } = runTrainStep(model, optimizer, {
+      features,
+      featureLengths: lengths,
+      targets,
+      targetLengths,
+    }, {
+      lr,
+    });
     await loss.item();
-    loss.backward();
-    await optimizer.gradNorm().item();
-    optimizer.step(lr);
   };
   return { model, vocab, rng, trainStep };
 }

@@ -39,6 +39,11 @@ export interface CheckpointMeta {
   augmentRngState?: number[];
   /** Batches of the current epoch already consumed. */
   batchInEpoch: number;
+  /**
+   * The backend the weights were trained on ("cpu", "webgpu", ...), for the record: the
+   * weights are plain float32 tensors and load on any backend. Absent in older checkpoints.
+   */
+  backend?: string;
 }
 
 async function toRecord(

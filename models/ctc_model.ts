@@ -61,6 +61,7 @@ export class CtcModel extends Module {
   loss(logits: Tensor, lengths: Int32Array, targets: Int32Array, targetLengths: Int32Array): Tensor {
     const logProbs = permute(logSoftmax(logits, -1), [1, 0, 2]); // [T', N, V]
     const b = logits.backend.name;
+    // The lengths stay host arrays: as tensors they would have to be read back from the device.
     const total = ctcLoss(
       logProbs,
       tensor(targets, [targets.length], { dtype: "int32", backend: b }),

@@ -15,7 +15,12 @@ export {
 } from "./tdnn.ts";
 export { type Conv2dLayerConfig, DeepSpeech2Encoder, type DeepSpeech2EncoderConfig } from "./deepspeech2.ts";
 export { CtcModel, type EncoderConfig } from "./ctc_model.ts";
-export { type LarcOptions, Optimizer, type OptimizerOptions } from "./optimizers/optimizer.ts";
+export {
+  type LarcOptions,
+  Optimizer,
+  type OptimizerOptions,
+  type StepOptions,
+} from "./optimizers/optimizer.ts";
 export { NovoGrad, type NovoGradOptions } from "./optimizers/novograd.ts";
 export { SGD, type SgdOptions } from "./optimizers/sgd.ts";
 export { AdamW, type AdamWOptions } from "./optimizers/adamw.ts";
@@ -32,6 +37,8 @@ export {
 export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { loadUtterances, type UtteranceSet } from "./dataset.ts";
+export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
+export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {
   type EvalResult,
   evaluate,

@@ -75,7 +75,7 @@ export abstract class Module {
         if (t.shape.join() !== target.shape.join()) {
           throw new RangeError(`loadStateDict: ${name} has shape [${t.shape}], expected [${target.shape}]`);
         }
-        assign(target, copyOnto(t, target));
+        assign(target, copyOnto(name, t, target));
       }
     });
   }
@@ -100,8 +100,18 @@ export abstract class Module {
   }
 }
 
-/** A copy of `t` with `like`'s dtype on `like`'s backend (through the host when they differ). */
-function copyOnto(t: Tensor, like: Tensor): Tensor {
+/**
+ * A copy of `t` with `like`'s dtype on `like`'s backend (through the host when they differ).
+ * Loading runs once, not per step; the host copy needs a synchronous read of `t`'s backend.
+ */
+function copyOnto(name: string, t: Tensor, like: Tensor): Tensor {
   if (t.backend === like.backend && t.dtype === like.dtype) return broadcastTo(t, like.shape);
+  if (!t.backend.readSync) {
+    throw new Error(
+      `loadStateDict: ${name} is on backend "${t.backend.name}", which has no synchronous read, and the ` +
+        `model on "${like.backend.name}": create the tensors on the model's backend (the default ` +
+        `backend when loadCheckpoint runs)`,
+    );
+  }
   return tensor(t.dataSync(), like.shape, { dtype: like.dtype, backend: like.backend.name });
 }

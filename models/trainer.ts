@@ -1,20 +1,25 @@
 /**
  * Training, evaluation and inference loops for CtcModel, driven by a SpeechConfig.
  *
- * A step: pad a batch → SpecAugment (train) → forward → CTC loss → one host read of the
- * loss and gradient norm → backward → optimizer update every iterSize batches with the mean of their gradients. A non-finite
- * loss or gradient skips the update and is logged; `maxNonFiniteSteps` in a row stop the
- * run with an error (the last good checkpoint stays on disk). Each logged step is one JSON
- * line in <logDir>/log.jsonl (and a progress bar with ETA goes to stderr when it is a terminal,
- * models/progress.ts); eval WER is logged on a schedule; checkpoints are atomic and
- * resumable exactly (same data order, same random state).
+ * A step: pad a batch → SpecAugment (train) → `trainStep` (models/train_step.ts: forward, CTC
+ * loss, backward, gradient norm, clipping, the update every iterSize batches with the mean of
+ * their gradients, and the NaN/Inf check, all on the device). A non-finite loss or gradient
+ * skips the update on the device. Nothing is read back between log records: every `logEvery`
+ * steps one read fetches the logged step's loss and gradient norm with the count of steps
+ * skipped since the previous record (models/step_monitor.ts), and only then is
+ * `maxNonFiniteSteps` in a row checked: at log granularity, so a run with logEvery > 1 may go
+ * on a few steps past the limit before it stops with an error (the last good checkpoint stays
+ * on disk). Each logged step is one JSON line in <logDir>/log.jsonl naming the backend (and a
+ * progress bar with ETA goes to stderr when it is a terminal, models/progress.ts); eval WER is
+ * logged on a schedule; checkpoints are atomic, record the backend, and resume exactly (same
+ * data order, same random state).
  */
 import { applySpecAugment } from "../data/augment/spec_augment.ts";
 import { type Batch, padBatch, planEpoch } from "../data/pipeline/batches.ts";
 import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
-import { assign, mul, noGrad, Rng, type RngState, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
+import { describeBackend, noGrad, Rng, type RngState, type Tensor, tensor, TensorScope } from "../ops/mod.ts";
 import {
   type CheckpointMeta,
   listCheckpoints,
@@ -33,6 +38,8 @@ import { SGD } from "./optimizers/sgd.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import type { TranscriptDecoder } from "./transcript_decoder.ts";
 import { ProgressBar } from "./progress.ts";
+import { StepMonitor } from "./step_monitor.ts";
+import { trainStep } from "./train_step.ts";
 
 /** One logged training step. */
 export interface StepLog {
@@ -44,14 +51,24 @@ export interface StepLog {
   loss: number;
   /** Learning rate of the policy at this step. */
   lr: number;
-  /** Global L2 norm of the accumulated gradients, before clipping; NaN when the loss was not finite. */
+  /** Global L2 norm of the accumulated gradients, before clipping (not finite for a skipped step). */
   gradNorm: number;
-  /** Wall-clock seconds of the step (padding, SpecAugment, forward, backward, update). */
+  /**
+   * Mean wall-clock seconds per step (padding, SpecAugment, forward, backward, update) over the
+   * steps since the previous record: on a GPU the work of unlogged steps is waited for at the
+   * logged step's read, so a single step's time would mean little.
+   */
   stepTimeS: number;
-  /** Seconds of audio in the batch per second of step time. */
+  /** Seconds of audio per second of step time, over the same steps as `stepTimeS`. */
   audioSecondsPerSecond: number;
-  /** True when the loss or gradient norm was not finite: the gradients were dropped, no update made. */
+  /** True when this step's loss or gradient norm was not finite: the gradients were dropped, no update made. */
   skipped?: boolean;
+  /** Steps skipped as non-finite since the previous record, this one included; absent when none. */
+  skippedSinceLastLog?: number;
+  /** The backend the step ran on (`getBackend().name`: "cpu", "webgpu", ...). */
+  backend: string;
+  /** Its device, in words (`describeBackend`). */
+  device: string;
 }
 
 /** Result of an evaluation pass. */
@@ -252,9 +269,8 @@ export async function train(
   const model = new CtcModel(trainSet.items[0].nFeatures, vocab.size, config.encoder, rng);
   console.error(`[deno-ctc] ${config.name}: ${model.parameterCount().toLocaleString("en-US")} parameters`);
   const optimizer = makeOptimizer(config, model.parameters());
-  // Running statistics: a training forward updates them, so a skipped step must put them back.
-  const params = model.parameters();
-  const buffers = [...model.stateDict()].filter(([k]) => !params.has(k)).map(([, b]) => b);
+  const backend = model.parameters().values().next().value?.backend;
+  if (!backend) throw new Error(`${config.name}: the model has no parameters`);
   const dataRng = new Rng(t.seed + 1);
   let step = 0, epoch = 0, batchInEpoch = 0;
   let epochStartState = dataRng.state();
@@ -305,11 +321,24 @@ export async function train(
   const log = await Deno.open(`${t.logDir}/log.jsonl`, { append: true, create: true });
   const enc = new TextEncoder();
   let lastEval: EvalResult | null = null;
-  let nonFinite = 0;
+  using monitor = new StepMonitor(backend.name);
+  const device = describeBackend(backend);
+  let lastLoss: number | undefined;
+  // Host time and audio of the steps since the previous log record.
+  let windowTimeS = 0, windowAudioS = 0, stepsSinceLog = 0;
+  const checkNonFinite = (run: number, lastLossText: string) => {
+    if (run >= t.maxNonFiniteSteps) {
+      throw new Error(
+        `${config.name}: ${run} non-finite steps in a row by step ${step} (${lastLossText}); the last checkpoint in ${t.logDir} is intact`,
+      );
+    }
+  };
   // A bar with ETA only for a person watching; logs and pipes get the JSON lines alone.
   const progress = Deno.stderr.isTerminal() ? new ProgressBar(t.maxSteps, { startStep: step }) : null;
   const padTo = config.features.padTo ?? 8;
   const save = async () => {
+    // A checkpoint is no later than the limit on non-finite steps: the check is due here too.
+    checkNonFinite(await monitor.longestRun(), "checked at a checkpoint");
     const meta: CheckpointMeta = {
       config,
       vocabulary: [...vocab.chars],
@@ -319,6 +348,7 @@ export async function train(
       batchInEpoch,
       rngState: rng.state(),
       dataRngState: [...epochStartState],
+      backend: backend.name,
     };
     if (batchInEpoch > 0) meta.augmentRngState = dataRng.state();
     await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints });
@@ -353,59 +383,50 @@ export async function train(
             );
           }
         }
-        let lossValue: number, gradNorm: number;
-        {
-          using _scope = new TensorScope();
-          const savedBuffers = noGrad(() => buffers.map((b) => mul(b, 1)));
-          const { logits, lengths } = model.forward(batchTensors(batch), batch.featureLengths);
-          const loss = model.loss(logits, lengths, batch.targets, batch.targetLengths);
-          lossValue = await loss.item();
-          if (Number.isFinite(lossValue)) loss.backward();
-          gradNorm = Number.isFinite(lossValue) ? await optimizer.gradNorm().item() : NaN;
-          if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
-            // A NaN in the batch reaches the running statistics through the batch mean.
-            noGrad(() => buffers.forEach((b, i) => assign(b, savedBuffers[i])));
-          }
-        }
         const lr = options.learningRate?.(step) ?? learningRate(config.lrPolicy, step);
-        const finite = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
-        if (!finite) {
-          optimizer.zeroGrad();
-          nonFinite++;
-          if (nonFinite >= t.maxNonFiniteSteps) {
-            throw new Error(
-              `${config.name}: ${nonFinite} non-finite steps in a row at step ${step} (last loss ${lossValue}); the last checkpoint in ${t.logDir} is intact`,
-            );
-          }
-        } else {
-          nonFinite = 0;
-          // Windows counted in global steps, not within the epoch: they then span epoch ends
-          // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
-          if ((step + 1) % t.iterSize === 0) {
-            using _scope = new TensorScope();
-            optimizer.step(lr, 1 / t.iterSize);
-          }
-        }
-        const stepTimeS = (performance.now() - started) / 1000;
-        const audioS = plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0);
-        const entry: StepLog = {
-          step,
-          epoch,
-          loss: lossValue,
-          lr,
-          gradNorm,
-          stepTimeS,
-          audioSecondsPerSecond: audioS / stepTimeS,
-        };
-        if (!finite) entry.skipped = true;
-        if (step % t.logEvery === 0 || !finite) {
+        using _stepScope = new TensorScope();
+        // Windows counted in global steps, not within the epoch: they then span epoch ends
+        // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
+        const result = trainStep(model, optimizer, {
+          features: batchTensors(batch),
+          featureLengths: batch.featureLengths,
+          targets: batch.targets,
+          targetLengths: batch.targetLengths,
+        }, { lr, iterSize: t.iterSize, update: (step + 1) % t.iterSize === 0 });
+        monitor.record(result);
+        stepsSinceLog++;
+        windowAudioS += plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0);
+        if (step % t.logEvery === 0) {
+          // The only read of a step: the loss, gradient norm and skip counts, together.
+          const seen = await monitor.read(result);
+          windowTimeS += (performance.now() - started) / 1000;
+          checkNonFinite(seen.longestNonFiniteRun, `last loss ${seen.loss}`);
+          const entry: StepLog = {
+            step,
+            epoch,
+            loss: seen.loss,
+            lr,
+            gradNorm: seen.gradNorm,
+            stepTimeS: windowTimeS / stepsSinceLog,
+            audioSecondsPerSecond: windowAudioS / windowTimeS,
+            backend: backend.name,
+            device,
+          };
+          if (!seen.isFinite) entry.skipped = true;
+          if (seen.skippedSinceLastRead > 0) entry.skippedSinceLastLog = seen.skippedSinceLastRead;
           await log.write(enc.encode(JSON.stringify(entry) + "\n"));
           progress?.clear();
           options.onLog?.(entry);
-          history.push({ step, loss: lossValue });
+          history.push({ step, loss: seen.loss });
+          lastLoss = seen.loss;
+          windowTimeS = 0;
+          windowAudioS = 0;
+          stepsSinceLog = 0;
+        } else {
+          windowTimeS += (performance.now() - started) / 1000;
         }
         step++;
-        progress?.update(step, { loss: lossValue });
+        progress?.update(step, { loss: lastLoss });
         if (evalSet && step % t.evalEvery === 0) {
           lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
           evals.push({ step, wer: lastEval.wer });

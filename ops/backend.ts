@@ -11,6 +11,8 @@ import type { DType, TypedArray } from "./dtype.ts";
 export interface Backend {
   /** Name used by `--backend` and in kernel registration ("cpu", "webgpu", ...). */
   readonly name: string;
+  /** The device it runs on, for training logs and checkpoints ("host CPU, OpenBLAS ...", an adapter's name). */
+  readonly description?: string;
   /** Copies host data into a new buffer owned by the backend. */
   upload(data: TypedArray): unknown;
   /** Allocates an uninitialised buffer for `size` elements of `dtype`. */

@@ -78,6 +78,8 @@ export const elementwiseOps = {
     forward: X.sel(X.ne(c, 0), x, y),
     grads: [null, X.sel(X.ne(c, 0), g, 0), X.sel(X.ne(c, 0), 0, g)],
   },
+  /** 1 where x is finite, 0 where it is NaN or ±∞: the on-device check of a training step. */
+  finiteMask: { inputs: ["x"], forward: X.sel(X.finite(x), 1, 0), grads: [null] },
   /** Copies x, broadcasting it to the attribute shape. */
   identity: { inputs: ["x"], forward: x, grads: [g] },
 } satisfies Record<string, ElementwiseDef>;
@@ -164,7 +166,7 @@ export function varsOf(e: Expr): string[] {
     else if (n.k === "bin" || n.k === "cmp") {
       walk(n.l);
       walk(n.r);
-    } else if (n.k === "neg") walk(n.e);
+    } else if (n.k === "neg" || n.k === "finite") walk(n.e);
     else if (n.k === "sel") {
       walk(n.cond);
       walk(n.t);
@@ -289,6 +291,13 @@ export function tanh(x: Tensor): Tensor {
 /** cond != 0 ? x : y, broadcasting; no gradient flows to `cond`. */
 export function where(cond: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
   return elementwise("where", [cond, x, y]);
+}
+/**
+ * 1 where x is finite and 0 where it is NaN or ±∞, in x's dtype; no gradient. A training step
+ * checks its loss and gradient norm with it on the device instead of reading them back.
+ */
+export function finiteMask(x: Tensor): Tensor {
+  return elementwise("finiteMask", [x]);
 }
 /** x broadcast to `shape` (a copy). */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {

@@ -15,6 +15,7 @@ export type Expr =
   | { k: "bin"; op: "+" | "-" | "*" | "/"; l: Expr; r: Expr }
   | { k: "neg"; e: Expr }
   | { k: "cmp"; op: ">" | "<" | ">=" | "<=" | "!="; l: Expr; r: Expr }
+  | { k: "finite"; e: Expr }
   | { k: "sel"; cond: Expr; t: Expr; f: Expr };
 
 type E = Expr | number;
@@ -41,6 +42,8 @@ export const X = {
   ge: (l: E, r: E): Expr => ({ k: "cmp", op: ">=", l: lift(l), r: lift(r) }),
   le: (l: E, r: E): Expr => ({ k: "cmp", op: "<=", l: lift(l), r: lift(r) }),
   ne: (l: E, r: E): Expr => ({ k: "cmp", op: "!=", l: lift(l), r: lift(r) }),
+  /** True where e is neither NaN nor ±∞ (a boolean, like the comparisons). */
+  finite: (e: E): Expr => ({ k: "finite", e: lift(e) }),
   /** `cond ? t : f` */
   sel: (cond: Expr, t: E, f: E): Expr => ({ k: "sel", cond, t: lift(t), f: lift(f) }),
 };
@@ -62,6 +65,11 @@ export function renderExpr(e: Expr, dialect: Dialect, name: (v: string) => strin
       return `(${r(e.l)} ${e.op} ${r(e.r)})`;
     case "cmp":
       return `(${r(e.l)} ${e.op} ${r(e.r)})`;
+    case "finite":
+      // WGSL lets implementations assume that no NaN or infinity exists, so a test written as a
+      // float comparison (x - x == 0) may be folded away; the exponent bits cannot be.
+      if (dialect === "wgsl") return `((bitcast<u32>(f32(${r(e.e)})) & 0x7f800000u) != 0x7f800000u)`;
+      return dialect === "ts" ? `Number.isFinite(${r(e.e)})` : `isfinite(${r(e.e)})`;
     case "sel":
       if (dialect === "ts" && e.f.k === "num" && e.f.v === 0) {
         // cond ? t : 0 (ReLU's gradient) as t·cond + 0, without the branch that mispredicts on

@@ -17,9 +17,13 @@ export {
   type BackendChoice,
   type BackendInfo,
   type BackendName,
+  describeBackend,
+  isKernelFallbackEnabled,
+  kernelFallbackCounts,
   listBackends,
   setBackend,
   type SetBackendOptions,
+  setKernelFallback,
 } from "./backends/mod.ts";
 export { assign, isGradEnabled, noGrad, releaseGrad } from "./tape.ts";
 export { defaultBackend, getBackend, setDefaultBackend } from "./backend_registry.ts";
@@ -42,6 +46,7 @@ export {
   broadcastTo,
   div,
   exp,
+  finiteMask,
   hardtanh,
   log,
   maximum,

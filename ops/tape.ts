@@ -12,7 +12,8 @@
 import { add, onesLike } from "./elementwise.ts";
 import { isProfiling, profiledCall } from "./kernel_profile.ts";
 import { getBackend } from "./backend_registry.ts";
-import { findKernel, type OpDef } from "./op_registry.ts";
+import { resolveKernel } from "./kernel_fallback.ts";
+import type { OpDef } from "./op_registry.ts";
 import { keep } from "./scopes.ts";
 import type { Shape } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
@@ -50,7 +51,11 @@ export function isGradEnabled(): boolean {
 
 // ---- running ops -----------------------------------------------------------------------------
 
-/** Runs a declared op on its inputs' backend, recording it on the tape when needed. */
+/**
+ * Runs a declared op on its inputs' backend, recording it on the tape when needed. An op the
+ * backend has no kernel for throws, unless `setKernelFallback` (ops/kernel_fallback.ts) lets it
+ * run on the cpu.
+ */
 export function runOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
   const backend = inputs.length > 0 ? inputs[0].backend : getBackend();
   for (const t of inputs) {
@@ -62,8 +67,8 @@ export function runOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
     }
   }
   const specs = def.outputs(inputs, attrs);
-  const kernel = findKernel(def.name, backend.name);
-  if (!kernel) throw new Error(`Op "${def.name}" has no kernel on backend "${backend.name}"`);
+  // The backend's own kernel, or the explicit cpu fallback; a missing kernel throws, naming both.
+  const kernel = resolveKernel(def.name, backend);
   const storages = isProfiling()
     ? profiledCall(def.name, attrs, backend, () => kernel({ inputs, attrs, outputs: specs, backend }))
     : kernel({ inputs, attrs, outputs: specs, backend });

@@ -5,7 +5,7 @@
  *   ĝ = g / √(v + ε) + wd·w;  ĝ ×= (1−β1) if gradAveraging
  *   m = β1·m + ĝ;  w ← w − lr·m
  */
-import { add, div, mul, mulAdd, sqrt, sum, type Tensor } from "../../ops/mod.ts";
+import { add, div, mul, mulAdd, sqrt, sum, type Tensor, where } from "../../ops/mod.ts";
 import { Optimizer, type OptimizerOptions } from "./optimizer.ts";
 
 /** NovoGrad options (OpenSeq2Seq defaults: β1 0.95, β2 0.98, ε 1e-8). */
@@ -40,7 +40,9 @@ export class NovoGrad extends Optimizer {
   protected update(name: string, w: Tensor, g: Tensor, lr: number, wd: number): Tensor {
     const g2 = sum(mul(g, g));
     const vPrev = this.slot(name, "v");
-    const v = vPrev ? add(mul(vPrev, this.#b2), mul(g2, 1 - this.#b2)) : g2;
+    // "The first step" is the first applied one: a skipped (gated) first step leaves v a zero
+    // slot, so whether an update happened before is asked of the device count.
+    const v = vPrev ? where(this.appliedSteps()!, add(mul(vPrev, this.#b2), mul(g2, 1 - this.#b2)), g2) : g2;
     this.setSlot(name, "v", v); // moves v into the slot
     // ĝ = (g/√(v+ε) + wd·w)·k with k = 1−β1 under gradAveraging, else 1. With the per-layer
     // scalar k/√(v+ε), mulAdd makes m and w one pass each over the parameter, ĝ one or two.

@@ -1,10 +1,17 @@
 /**
  * Optimizer base: the per-parameter loop, weight decay placement, LARC and gradient
  * clipping, and state for checkpoints. Everything stays in tensors on the parameters'
- * backend (no host reads), updates go through `assign` so parameters keep their identity.
+ * backend (no host reads: the global gradient norm, the clipping scale and LARC's ratios are
+ * device scalars), updates go through `assign` so parameters keep their identity.
  *
  * Order of a step, as in OpenSeq2Seq: gradient (+ L2 term for optimizers with coupled weight
  * decay) → global-norm clipping → LARC per variable → the optimizer's update.
+ *
+ * A step may be gated by a device flag (`StepOptions.apply`, 0 or 1): with 0 every parameter
+ * and every state tensor keeps its value (the new values are chosen with `where`, which
+ * selects and so cannot let a NaN through), which is how a non-finite training step is skipped
+ * without reading anything back. The count of applied updates is a device scalar too
+ * (`appliedSteps`), for the first-step and bias-correction terms that depend on it.
  */
 import {
   add,
@@ -20,6 +27,7 @@ import {
   sqrt,
   sum,
   type Tensor,
+  where,
 } from "../../ops/mod.ts";
 
 /** LARC (layer-wise adaptive rate clipping) settings; OpenSeq2Seq's `larc_params`. */
@@ -42,16 +50,38 @@ export interface OptimizerOptions {
   noDecay?: (name: string) => boolean;
 }
 
+/** Options of one `Optimizer.step`. */
+export interface StepOptions {
+  /**
+   * Global L2 norm of the parameters' gradients as they are (before `gradScale`), when the
+   * caller computed it already (trainStep does, to check it): clipping then reuses it.
+   */
+  gradNorm?: Tensor;
+  /**
+   * Device scalar: 1 applies the update, 0 leaves every parameter and state tensor as it was
+   * (a skipped step). Without it the update is applied.
+   */
+  apply?: Tensor;
+}
+
+/** Prefix of state entries that belong to the optimizer as a whole, not to one parameter. */
+const GLOBAL_SLOT = "@optimizer/";
+
 /** A first-order optimizer over named parameters. */
 export abstract class Optimizer {
   /** Parameters being optimised, by name. */
   readonly params: Map<string, Tensor>;
-  /** Updates done so far. */
+  /**
+   * `step()` calls so far, counted on the host. Calls whose `apply` flag was 0 count too: the
+   * host cannot know without a read. `appliedSteps()` is the device count of applied updates.
+   */
   stepCount = 0;
   /** Weight decay, LARC and clipping settings given to the constructor. */
   protected readonly options: OptimizerOptions;
-  /** Per-parameter state tensors, by "<param name>/<slot>". */
+  /** Per-parameter state tensors, by "<param name>/<slot>", and the optimizer's own ("@optimizer/<name>"). */
   protected readonly slots: Map<string, Tensor> = new Map();
+  /** The current step's `apply` flag, while `step()` runs. */
+  #apply: Tensor | null = null;
 
   /** Optimises the tensors of `params` (as `Module.parameters()` gives them); slots are made on first use. */
   constructor(params: Map<string, Tensor>, options: OptimizerOptions = {}) {
@@ -78,24 +108,78 @@ export abstract class Optimizer {
   /**
    * Applies one update with learning rate `lr` from the parameters' `.grad`, then clears them.
    * `gradScale` multiplies the gradients first (before clipping): 1/iterSize turns gradients
-   * summed over iterSize batches into their mean, as OpenSeq2Seq's `iter_size` does.
+   * summed over iterSize batches into their mean, as OpenSeq2Seq's `iter_size` does. With
+   * `options.apply` the update is gated on the device (see the file's comment).
    */
-  step(lr: number, gradScale = 1): void {
+  step(lr: number, gradScale = 1, options: StepOptions = {}): void {
     noGrad(() => {
       const clipScale = this.options.clipNorm
-        ? minimum(1, div(this.options.clipNorm, add(mul(this.gradNorm(), gradScale), 1e-6)))
+        ? minimum(
+          1,
+          div(this.options.clipNorm, add(mul(options.gradNorm ?? this.gradNorm(), gradScale), 1e-6)),
+        )
         : null;
       const scale = gradScale === 1 ? clipScale : clipScale ? mul(clipScale, gradScale) : scalar(gradScale);
-      for (const [name, w] of this.params) {
-        if (!w.grad) continue;
-        let g = scale ? mul(w.grad, scale) : w.grad;
-        if (this.options.larc) g = mul(g, larcScale(w, g, lr, this.options.larc));
-        const wd = this.options.noDecay?.(name) ? 0 : this.options.weightDecay ?? 0;
-        assign(w, this.update(name, w, g, lr, wd));
+      this.#apply = options.apply ?? null;
+      try {
+        this.beginStep(lr);
+        for (const [name, w] of this.params) {
+          if (!w.grad) continue;
+          let g = scale ? mul(w.grad, scale) : w.grad;
+          if (this.options.larc) g = mul(g, larcScale(w, g, lr, this.options.larc));
+          const wd = this.options.noDecay?.(name) ? 0 : this.options.weightDecay ?? 0;
+          assign(w, this.gated(this.update(name, w, g, lr, wd), w));
+        }
+        this.endStep();
+        const applied = this.appliedSteps();
+        if (applied) this.setGlobalSlot("applied_steps", add(applied, this.#apply ?? 1));
+      } finally {
+        this.#apply = null;
       }
     });
     this.stepCount++;
     this.zeroGrad();
+  }
+
+  /** Called before the per-parameter updates of a step (per-step scalars such as bias corrections). */
+  protected beginStep(_lr: number): void {}
+
+  /** Called after the per-parameter updates of a step (per-step state such as β powers). */
+  protected endStep(): void {}
+
+  /** `next` where this step is applied, else `old` (`next` alone outside a gated step). */
+  protected gated(next: Tensor, old: Tensor | number): Tensor {
+    return this.#apply ? where(this.#apply, next, old) : next;
+  }
+
+  /**
+   * Updates applied so far, as a device scalar on the parameters' backend (a gated step adds its
+   * flag); created from `stepCount` on first use, so state from before it existed resumes right.
+   * Null for an optimizer without parameters.
+   */
+  appliedSteps(): Tensor | null {
+    return this.globalSlot("applied_steps", () => this.stepCount);
+  }
+
+  /**
+   * The optimizer-wide state tensor `key` (a device scalar), created from `init()` on the first
+   * parameter's backend and dtype when absent. Null when there are no parameters.
+   */
+  protected globalSlot(key: string, init: () => number): Tensor | null {
+    const existing = this.slots.get(GLOBAL_SLOT + key);
+    if (existing) return existing;
+    const first = this.params.values().next().value;
+    if (!first) return null;
+    const t = keep(scalar(init(), { dtype: first.dtype, backend: first.backend.name }));
+    this.slots.set(GLOBAL_SLOT + key, t);
+    return t;
+  }
+
+  /** Replaces optimizer-wide state `key` with `value` (consumed); not gated, callers gate it. */
+  protected setGlobalSlot(key: string, value: Tensor): void {
+    const old = this.slots.get(GLOBAL_SLOT + key);
+    if (old) assign(old, value);
+    else this.slots.set(GLOBAL_SLOT + key, keep(value));
   }
 
   /** Drops every parameter's gradient. */
@@ -108,12 +192,18 @@ export abstract class Optimizer {
     return this.slots.get(`${name}/${key}`);
   }
 
-  /** Stores a slot, keeping the tensor's identity when the slot exists; `value` is consumed (read the slot back). */
+  /**
+   * Stores a slot, keeping the tensor's identity when the slot exists; `value` is consumed (read
+   * the slot back). In a gated step the slot keeps its old value (zeros for a new slot) unless
+   * the step is applied.
+   */
   protected setSlot(name: string, key: string, value: Tensor): void {
     const k = `${name}/${key}`;
     const old = this.slots.get(k);
-    if (old && old.shape.join() === value.shape.join()) assign(old, value);
-    else this.slots.set(k, keep(value)); // slots outlive the step's tidy scope
+    const sameShape = old !== undefined && old.shape.join() === value.shape.join();
+    const next = this.gated(value, sameShape ? old : 0);
+    if (sameShape) assign(old, next);
+    else this.slots.set(k, keep(next)); // slots outlive the step's tidy scope
   }
 
   /** Optimizer state for a checkpoint: slot tensors by name. */

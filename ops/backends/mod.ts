@@ -11,9 +11,11 @@
  */
 import type { Backend } from "../backend.ts";
 import { getBackend, setDefaultBackend } from "../backend_registry.ts";
+import { setKernelFallback } from "../kernel_fallback.ts";
 import "./cpu/mod.ts";
 
 export { defaultBackend, getBackend } from "../backend_registry.ts";
+export { isKernelFallbackEnabled, kernelFallbackCounts, setKernelFallback } from "../kernel_fallback.ts";
 
 /** A backend name accepted by `setBackend` and `--backend`. */
 export type BackendName = "cpu" | "webgpu" | "cuda";
@@ -83,10 +85,26 @@ export async function listBackends(): Promise<BackendInfo[]> {
   return out;
 }
 
+/**
+ * The device `backend` runs on, in words, for training logs and checkpoint metadata: the
+ * backend's `description`, a WebGPU adapter's name, or else the backend's name.
+ */
+export function describeBackend(backend: Backend): string {
+  if (backend.description) return backend.description;
+  const adapter = (backend as { adapterDescription?: unknown }).adapterDescription;
+  return typeof adapter === "string" ? adapter : backend.name;
+}
+
 /** Options of `setBackend`. */
 export interface SetBackendOptions {
   /** Do not print which backend "auto" chose. */
   quiet?: boolean;
+  /**
+   * Run ops the chosen backend lacks on the cpu, copying through the host and reporting each op
+   * once on stderr (`setKernelFallback`); only for backends with a synchronous read, so not
+   * webgpu. Off by default: a missing kernel is an error naming the op and backend.
+   */
+  fallback?: boolean;
 }
 
 /**
@@ -110,6 +128,7 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
     const pick = found.find((b) => b.name === "cuda" && b.isAvailable) ??
       found.find((b) => b.name === "webgpu" && b.isAvailable && !b.isCpuDevice) ?? found[0];
     setDefaultBackend(pick.name);
+    if (options.fallback !== undefined && pick.name !== "cpu") setKernelFallback(pick.name, options.fallback);
     if (!options.quiet && !Deno.env.get("DENO_CTC_QUIET")) {
       const others = found.filter((b) => b !== pick).map((b) =>
         `${b.name}: ${b.isAvailable ? b.description : `unavailable, ${b.description}`}`
@@ -123,5 +142,6 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
     if (!r.ok) throw new Error(`Backend "${choice}" is unavailable: ${r.reason}`);
   }
   setDefaultBackend(choice);
+  if (options.fallback !== undefined && choice !== "cpu") setKernelFallback(choice, options.fallback);
   return getBackend(choice);
 }

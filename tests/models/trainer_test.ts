@@ -11,6 +11,7 @@ import type { UtteranceFeatures } from "../../data/pipeline/batches.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
 import { CtcModel } from "../../models/ctc_model.ts";
 import type { UtteranceSet } from "../../models/dataset.ts";
+import { loadCheckpoint } from "../../models/checkpoint.ts";
 import { learningRate } from "../../models/lr_policy.ts";
 import { type StepLog, train } from "../../models/trainer.ts";
 
@@ -261,4 +262,38 @@ Deno.test("a deadline stops training between steps, saves a checkpoint and resum
       train(cfg, { trainSet: set, resume: true, deadline: Date.now() + 600_000 })
     );
     assert.equal(resumed.steps, 6);
+  }));
+
+Deno.test("with logEvery 3 the steps skipped between records are counted in the next one, and every record names the backend", () =>
+  withTempDir(async (dir) => {
+    // Batches of one, in a shuffled order: the NaN utterance is met once per epoch of 6 steps;
+    // the record at step 12 covers steps 10-12, so both epochs' skips reach a record (and with
+    // this seed step 12, the first of epoch 2, is a finite one).
+    const cfg = tinyConfig(dir, { maxSteps: 13, logEvery: 3, maxNonFiniteSteps: 2 });
+    cfg.data.batchSize = 1;
+    await quietly(() => train(cfg, { trainSet: tinySet(6, 3, [4]) }));
+    const lines = await readLog(dir);
+    assert.deepEqual(lines.map((l) => l.step), [0, 3, 6, 9, 12]);
+    // Two epochs, one NaN step in each: two skips in all, each counted once.
+    const counted = lines.reduce((n, l) => n + (l.skippedSinceLastLog ?? 0), 0);
+    assert.equal(counted, 2, JSON.stringify(lines));
+    for (const l of lines) {
+      assert.equal(l.backend, "cpu");
+      assert.match(l.device, /^host CPU/);
+      if (l.skipped) assert.ok(l.skippedSinceLastLog >= 1);
+    }
+    assert.equal((await loadCheckpoint(`${dir}/ckpt-00000013.safetensors`)).meta.backend, "cpu");
+  }));
+
+Deno.test("maxNonFiniteSteps in a row between two records stop training at the next record (log granularity)", () =>
+  withTempDir(async (dir) => {
+    const cfg = tinyConfig(dir, { maxSteps: 10, logEvery: 4, maxNonFiniteSteps: 2 });
+    await assert.rejects(
+      () => quietly(() => train(cfg, { trainSet: tinySet(4, 3, [0, 1, 2, 3]) })),
+      (e: Error) => /5 non-finite steps in a row by step 4/.test(e.message),
+    );
+    // Step 0 was logged (one bad step, under the limit of 2); the limit was passed at step 1,
+    // but only the read at step 4 sees it, by then a run of 5 (steps 0-4).
+    const lines = await readLog(dir);
+    assert.deepEqual(lines.map((l) => l.step), [0]);
   }));

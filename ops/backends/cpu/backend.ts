@@ -7,6 +7,7 @@
 import type { Backend } from "../../backend.ts";
 import { allocHost, bytesPerElement, type DType, type TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
+import { blasInfo } from "./blas.ts";
 
 /** Most bytes the pool keeps for reuse; beyond it, freed arrays go to the garbage collector. */
 const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -23,6 +24,14 @@ const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
 export class CpuBackend implements Backend {
   readonly name = "cpu";
   #bytes = 0;
+
+  /** The host CPU and which GEMM runs on it (loads OpenBLAS on first use, as a matmul would). */
+  get description(): string {
+    const b = blasInfo();
+    return b.implementation === "openblas"
+      ? `host CPU, OpenBLAS GEMM (${b.coreName ?? "unknown"} kernels, ${b.threads} threads)`
+      : "host CPU, TypeScript GEMM";
+  }
   #pooledBytes = 0;
   #pool = new Map<string, TypedArray[]>();
   /** Extra references (beyond the first) of shared arrays. */

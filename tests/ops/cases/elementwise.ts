@@ -10,6 +10,7 @@ import {
   broadcastTo,
   div,
   exp,
+  finiteMask,
   hardtanh,
   log,
   maximum,
@@ -200,6 +201,12 @@ const otherCases: OpCase[] = [
     inputs: () => [floatInput([260, 70], 2015, { grad: true }), floatInput([70], 2016, { grad: true })],
     run: ([x, y]) => tanh(add(x, y)),
     expected: (inputs) => refElementwise(inputs, (x, y) => Math.tanh(x + y)),
+  },
+  {
+    name: "finiteMask is 1 for finite values (3e38 included) and 0 for NaN and both infinities",
+    inputs: () => [floatValues([1, NaN, Infinity, -Infinity, -2, 0, 3e38, -3e38, 1e-30], [9])],
+    run: ([x]) => finiteMask(x),
+    expected: (inputs) => refElementwise(inputs, (x) => (Number.isFinite(x) ? 1 : 0)),
   },
   {
     name: "elementwise ops on an empty tensor give an empty tensor",

@@ -10,11 +10,13 @@
  * - memory: every buffer the case allocated is released once its scope closes and its
  *   leaves' gradients are dropped (the tape keeps nothing after backward).
  * A backend without a kernel for an op the case uses is "not covered": recorded with the
- * missing op for the coverage report and never counted as passed.
+ * missing op for the coverage report and never counted as passed. So is a case that only ran
+ * because the explicit cpu fallback (ops/kernel_fallback.ts) stood in for a missing kernel.
  *
  * Not here: choosing backends (tests/ops/conformance_test.ts) or the cases themselves.
  */
 import { getBackend } from "../../../ops/backend_registry.ts";
+import { kernelFallbackCounts } from "../../../ops/kernel_fallback.ts";
 import { hasKernel, kernelNames } from "../../../ops/op_registry.ts";
 import { noGrad, releaseGrad } from "../../../ops/tape.ts";
 import { TensorScope } from "../../../ops/scopes.ts";
@@ -99,6 +101,14 @@ export function assertClose(
 }
 
 const missingKernel = /Op "([^"]+)" has no kernel on backend "([^"]+)"/;
+
+/** Ops of `backend` whose cpu-fallback count grew since `before` (kernelFallbackCounts()). */
+function fallbackOpsSince(before: Map<string, number>, backend: string): string[] {
+  const prefix = `${backend}:`;
+  return [...kernelFallbackCounts()]
+    .filter(([k, n]) => k.startsWith(prefix) && n > (before.get(k) ?? 0))
+    .map(([k]) => k.slice(prefix.length));
+}
 
 /** Makes tensors for `inputs` on `target`; `grad` inputs become leaves when `withGrad`. */
 function makeTensors(inputs: readonly CaseInput[], target: Target, withGrad: boolean): Tensor[] {
@@ -231,6 +241,7 @@ export async function runCase(c: OpCase, target: Target): Promise<CaseOutcome> {
   const inputs = c.inputs();
   const grad = wantsGrad(c, inputs);
   const tol = toleranceFor(c, target);
+  const fallbacksBefore = kernelFallbackCounts();
   try {
     {
       using _scope = new TensorScope();
@@ -285,6 +296,9 @@ export async function runCase(c: OpCase, target: Target): Promise<CaseOutcome> {
       );
     }
     checks.push("no leak");
+    // Results computed by the cpu fallback say nothing about the backend's kernels.
+    const fellBack = fallbackOpsSince(fallbacksBefore, target.backend);
+    if (fellBack.length > 0) return { status: "not-covered", missingOp: fellBack[0], checks };
     return { status: "passed", checks };
   } catch (e) {
     const m = e instanceof Error ? missingKernel.exec(e.message) : null;

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import "../../../ops/backends/cpu/mod.ts";
+import type { Backend } from "../../../ops/backend.ts";
+import { registerBackend } from "../../../ops/backend_registry.ts";
+import { setKernelFallback } from "../../../ops/kernel_fallback.ts";
 import { defineOp, registerKernel } from "../../../ops/op_registry.ts";
 import { runOp } from "../../../ops/tape.ts";
 import { mul } from "../../../ops/elementwise.ts";
-import { cpuData, cpuOutput } from "../../../ops/backends/cpu/backend.ts";
+import { CpuBackend, cpuData, cpuOutput } from "../../../ops/backends/cpu/backend.ts";
 import type { OpCase } from "./case.ts";
 import { assertClose, CoverageReport, runCase, type Target } from "./harness.ts";
 import { centralDifferences, gradWeights, sampleIndices } from "./finite_diff.ts";
@@ -107,6 +110,57 @@ Deno.test("runCase reports an op without a kernel as not covered, never as passe
   report.record(cpu32, c.name, r);
   assert.equal(report.notCovered(cpu32), 1);
   assert.match(String(report), /NOT COVERED, missing kernel: testNoKernel \(1 cases\)/);
+});
+
+// A backend with host memory and a synchronous read, like the cpu, but with one kernel only
+// (testFakeCopy): every other op it meets can run only through the cpu fallback.
+const FAKE = "testSyncFake";
+const fakeTarget: Target = { backend: FAKE, dtype: "float32" };
+registerBackend(FAKE, (): Backend => Object.assign(new CpuBackend(), { name: FAKE }));
+const fakeCopyOp = defineOp<Record<string, never>>({
+  name: "testFakeCopy",
+  outputs: ([x]) => [{ shape: x.shape, dtype: x.dtype }],
+});
+for (const name of ["cpu", FAKE]) {
+  registerKernel("testFakeCopy", name, ({ inputs: [x], outputs, backend }) => {
+    const out = cpuOutput(backend, outputs[0].dtype, x.size);
+    out.set(cpuData(x));
+    return [out];
+  });
+}
+
+Deno.test("runCase counts a case that needed the cpu fallback as not covered, though its results are right", async () => {
+  const c: OpCase = {
+    name: "mul by two on a backend without map",
+    inputs: () => [floatInput([3], 8, { grad: true })],
+    run: ([x]) => mul(x, 2),
+    expected: (inputs) => refElementwise(inputs, doubling),
+  };
+  // Without the fallback the missing kernel is reported as such.
+  const plain = await runCase(c, fakeTarget);
+  assert.deepEqual([plain.status, plain.missingOp], ["not-covered", "map"]);
+  setKernelFallback(FAKE, true);
+  try {
+    const r = await runCase(c, fakeTarget);
+    assert.equal(r.status, "not-covered");
+    assert.equal(r.missingOp, "map");
+    // Every check ran and held: the fallback computed the right values, and still it is no pass.
+    assert.deepEqual(r.checks, ["forward", "grad vs cpu float32", "no leak"]);
+    const report = new CoverageReport();
+    report.record(fakeTarget, c.name, r);
+    assert.equal(report.notCovered(fakeTarget), 1);
+    assert.match(String(report), /0 cases passed/);
+    // An op with the backend's own kernel still passes with the fallback on.
+    const own: OpCase = {
+      name: "an op the fake backend implements",
+      inputs: () => [floatInput([3], 9)],
+      run: ([x]) => runOp(fakeCopyOp, [x], {})[0],
+      expected: ([x]) => Float64Array.from(x.data),
+    };
+    assert.equal((await runCase(own, fakeTarget)).status, "passed");
+  } finally {
+    setKernelFallback(FAKE, false);
+  }
 });
 
 Deno.test("runCase checks fixture gradients given per grad input", async () => {
