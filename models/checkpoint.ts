@@ -4,9 +4,16 @@
  * beside it (`<name>.optim.safetensors`). Both are written atomically (temporary file, then
  * rename) by data/safetensors.ts, so an interrupted save never corrupts the last good one;
  * only the newest `keep` checkpoints are kept.
+ *
+ * Integrity: each file's metadata carries `deno_ctc_sha256`, the SHA-256 of its tensors (see
+ * `tensorDigest`), verified on every load, so a file damaged after it was written (a bad disk,
+ * a partial copy) is refused with an error naming it instead of training on from garbage.
+ * Files written before the checksum existed have none and still load.
  */
+import { createHash } from "node:crypto";
 import {
   readSafetensors,
+  type SafetensorsArray,
   type SafetensorsFile,
   tensorToFloat32,
   writeSafetensors,
@@ -41,6 +48,59 @@ export interface CheckpointMeta {
   batchInEpoch: number;
 }
 
+/** Metadata key of the tensors' SHA-256 (hex), beside `deno_ctc`. */
+export const CHECKSUM_KEY = "deno_ctc_sha256";
+
+/**
+ * SHA-256 over the tensors in name order: each name, its dtype, its shape and its raw bytes,
+ * so a renamed, reshaped or retyped tensor changes the digest as much as a flipped byte does.
+ */
+export function tensorDigest(
+  tensors: Iterable<[string, { dtype: string; shape: readonly number[]; data: SafetensorsArray }]>,
+): string {
+  const hash = createHash("sha256");
+  const sorted = [...tensors].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const [name, t] of sorted) {
+    hash.update(`${name}\0${t.dtype}\0${t.shape.join(",")}\0`);
+    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return hash.digest("hex");
+}
+
+/** Throws, naming `path`, when the file's stored digest does not match its tensors. */
+function verifyDigest(path: string, file: SafetensorsFile): void {
+  const stored = file.metadata[CHECKSUM_KEY];
+  if (stored === undefined) return; // written before checksums existed
+  const actual = tensorDigest(file.tensors);
+  if (stored !== actual) {
+    throw new Error(
+      `${path}: checkpoint checksum mismatch (stored ${stored.slice(0, 16)}..., tensors hash to ` +
+        `${actual.slice(0, 16)}...): the file is corrupt; resume from an older checkpoint`,
+    );
+  }
+}
+
+/** Reads a checkpoint-family safetensors file and verifies its checksum. */
+async function readVerified(path: string): Promise<SafetensorsFile> {
+  const file = await readSafetensors(path);
+  verifyDigest(path, file);
+  return file;
+}
+
+function withDigest(
+  record: Record<
+    string,
+    { shape: readonly number[]; data: Float32Array | Uint16Array; dtype?: "F32" | "F16" }
+  >,
+  metadata: Record<string, string>,
+): Record<string, string> {
+  const entries = Object.entries(record).map(([name, t]): [
+    string,
+    { dtype: string; shape: readonly number[]; data: SafetensorsArray },
+  ] => [name, { dtype: t.dtype ?? "F32", shape: t.shape, data: t.data }]);
+  return { ...metadata, [CHECKSUM_KEY]: tensorDigest(entries) };
+}
+
 async function toRecord(
   map: Map<string, Tensor>,
 ): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
@@ -60,17 +120,17 @@ export async function saveCheckpoint(
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/ckpt-${String(meta.step).padStart(8, "0")}.safetensors`;
   if (optimizer) {
+    const optimState = await toRecord(optimizer.stateDict());
     await writeSafetensors(
       path.replace(/\.safetensors$/, ".optim.safetensors"),
-      await toRecord(optimizer.stateDict()),
-      {
-        metadata: { stepCount: String(optimizer.stepCount) },
-      },
+      optimState,
+      { metadata: withDigest(optimState, { stepCount: String(optimizer.stepCount) }) },
     );
   }
   // The model file last: its presence marks a complete checkpoint.
-  await writeSafetensors(path, await toRecord(model.stateDict()), {
-    metadata: { deno_ctc: JSON.stringify(meta) },
+  const modelState = await toRecord(model.stateDict());
+  await writeSafetensors(path, modelState, {
+    metadata: withDigest(modelState, { deno_ctc: JSON.stringify(meta) }),
   });
   const keep = options.keep ?? 5;
   const all = listCheckpoints(dir);
@@ -113,7 +173,7 @@ function tensorsOf(file: SafetensorsFile): Map<string, Tensor> {
 
 /** Reads a checkpoint written by `saveCheckpoint`; errors name the file and what is wrong. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const file = await readSafetensors(path);
+  const file = await readVerified(path);
   return { meta: parseMeta(path, file.metadata.deno_ctc), state: tensorsOf(file), path };
 }
 
@@ -142,29 +202,29 @@ export async function exportCheckpoint(
   dst: string,
   options: { dtype?: "F16" | "F32" } = {},
 ): Promise<CheckpointMeta> {
-  const file = await readSafetensors(src);
+  const file = await readVerified(src);
   const meta = parseMeta(src, file.metadata.deno_ctc);
-  const out = new Map<
+  const out: Record<
     string,
     { shape: readonly number[]; data: Float32Array | Uint16Array; dtype: "F16" | "F32" }
-  >();
+  > = {};
   for (const [name, t] of file.tensors) {
     const values = tensorToFloat32(t);
     if (options.dtype !== "F16") {
-      out.set(name, { shape: t.shape, data: values, dtype: "F32" });
+      out[name] = { shape: t.shape, data: values, dtype: "F32" };
       continue;
     }
     const half = new Float16Array(values);
     const bad = half.findIndex((h, i) => Number.isFinite(values[i]) && !Number.isFinite(h));
     if (bad >= 0) throw new RangeError(`${src}: ${name}[${bad}] = ${values[bad]} does not fit in float16`);
-    out.set(name, { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" });
+    out[name] = { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" };
   }
-  await writeSafetensors(dst, out, { metadata: { deno_ctc: file.metadata.deno_ctc } });
+  await writeSafetensors(dst, out, { metadata: withDigest(out, { deno_ctc: file.metadata.deno_ctc }) });
   return meta;
 }
 
 /** Restores optimizer state saved beside checkpoint `path`. */
 export async function loadOptimizerState(path: string, optimizer: Optimizer): Promise<void> {
-  const file = await readSafetensors(path.replace(/\.safetensors$/, ".optim.safetensors"));
+  const file = await readVerified(path.replace(/\.safetensors$/, ".optim.safetensors"));
   optimizer.loadStateDict(tensorsOf(file), Number(file.metadata.stepCount ?? 0));
 }

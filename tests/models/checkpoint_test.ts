@@ -9,6 +9,7 @@ import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 import type { UtteranceFeatures } from "../../data/pipeline/batches.ts";
 import {
   type CheckpointMeta,
+  CHECKSUM_KEY,
   exportCheckpoint,
   listCheckpoints,
   loadCheckpoint,
@@ -21,6 +22,7 @@ import type { TdnnEncoderConfig } from "../../models/tdnn.ts";
 import type { UtteranceSet } from "../../models/dataset.ts";
 import { NovoGrad } from "../../models/optimizers/novograd.ts";
 import { train } from "../../models/trainer.ts";
+import { parseSafetensors, serializeSafetensors } from "../../formats/safetensors.ts";
 
 const F = 8;
 
@@ -359,6 +361,64 @@ Deno.test("a truncated or corrupt checkpoint gives an error naming the file", as
       () => loadOptimizerState(p2, opt),
       (e: Error) => e.message.includes("ckpt-00000003.optim.safetensors"),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a checkpoint whose tensor bytes changed after saving is refused by its checksum, naming the file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_sum_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const opt = new NovoGrad(model.parameters());
+    for (const p of model.parameters().values()) p.grad = tensor(new Float32Array(p.size).fill(0.5), p.shape);
+    opt.step(0.1); // so the optimizer file holds slots
+    const path = await saveCheckpoint(dir, model, opt, meta(1));
+    const bytes = await Deno.readFile(path);
+    const file = parseSafetensors(bytes, path);
+    assert.match(file.metadata[CHECKSUM_KEY], /^[0-9a-f]{64}$/);
+    // One flipped bit in the last weight byte keeps the file valid safetensors: only the checksum sees it.
+    const flipped = bytes.slice();
+    flipped[flipped.length - 1] ^= 0x01;
+    const bad = `${dir}/ckpt-00000002.safetensors`;
+    await Deno.writeFile(bad, flipped);
+    await assert.rejects(
+      () => loadCheckpoint(bad),
+      (e: Error) => e.message.includes(bad) && /checksum mismatch/.test(e.message),
+    );
+    await assert.rejects(() => exportCheckpoint(bad, `${dir}/out.safetensors`), /checksum mismatch/);
+    // The optimizer file is checked the same way.
+    const optimPath = path.replace(/\.safetensors$/, ".optim.safetensors");
+    const optimBytes = await Deno.readFile(optimPath);
+    assert.ok(parseSafetensors(optimBytes).tensors.size > 0);
+    optimBytes[optimBytes.length - 2] ^= 0x80;
+    await Deno.writeFile(optimPath, optimBytes);
+    await assert.rejects(
+      () => loadOptimizerState(path, opt),
+      (e: Error) => e.message.includes(optimPath) && /checksum mismatch/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a checkpoint written before checksums existed (no deno_ctc_sha256) still loads", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_old_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(4));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const { [CHECKSUM_KEY]: _dropped, ...oldMetadata } = file.metadata;
+    const old = `${dir}/old.safetensors`;
+    await Deno.writeFile(old, serializeSafetensors(file.tensors, { metadata: oldMetadata }));
+    const loaded = await loadCheckpoint(old);
+    assert.equal(loaded.meta.step, 4);
+    assert.equal(loaded.state.size, file.tensors.size);
+    // Exporting it gives the exported file a checksum of its own, which then verifies.
+    await exportCheckpoint(old, `${dir}/exported.safetensors`, { dtype: "F16" });
+    const exported = parseSafetensors(await Deno.readFile(`${dir}/exported.safetensors`));
+    assert.match(exported.metadata[CHECKSUM_KEY], /^[0-9a-f]{64}$/);
+    assert.equal((await loadCheckpoint(`${dir}/exported.safetensors`)).meta.step, 4);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
