@@ -133,12 +133,31 @@ export async function saveCheckpoint(
     metadata: withDigest(modelState, { deno_ctc: JSON.stringify(meta) }),
   });
   const keep = options.keep ?? 5;
+  removeStaleTemporaries(dir);
   const all = listCheckpoints(dir);
   for (const old of all.slice(0, Math.max(all.length - keep, 0))) {
     await Deno.remove(old).catch(() => {});
     await Deno.remove(old.replace(/\.safetensors$/, ".optim.safetensors")).catch(() => {});
   }
   return path;
+}
+
+/**
+ * Removes the temporary files of checkpoint writes that a killed process left behind (the
+ * `.tmp-<pid>-<time>` files writeSafetensors renames into place). Called right after this
+ * process's own writes have been renamed, so none of its own is in flight; one trainer writes
+ * a folder at a time.
+ */
+function removeStaleTemporaries(dir: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    if (/^ckpt-\d+(\.optim)?\.safetensors\.tmp-/.test(e.name)) {
+      try {
+        Deno.removeSync(`${dir}/${e.name}`);
+      } catch {
+        // gone already
+      }
+    }
+  }
 }
 
 /** Checkpoint files in `dir`, oldest first. */

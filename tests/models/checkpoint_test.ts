@@ -320,6 +320,14 @@ Deno.test("a save cut short leaves the previous checkpoint as the newest complet
     await Deno.writeFile(`${dir}/ckpt-00000020.safetensors.tmp-1-abc`, new Uint8Array(100));
     assert.deepEqual(listCheckpoints(dir), [good]);
     assert.equal((await loadCheckpoint(listCheckpoints(dir).at(-1)!)).meta.step, 10);
+    // The next complete save removes the temporary files the killed process left.
+    await Deno.writeFile(`${dir}/ckpt-00000020.optim.safetensors.tmp-1-abd`, new Uint8Array(10));
+    await Deno.writeFile(`${dir}/notes.tmp-1-abc`, new Uint8Array(1)); // not a checkpoint's: kept
+    await saveCheckpoint(dir, model, opt, meta(30));
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.includes(".tmp-")),
+      ["notes.tmp-1-abc"],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
