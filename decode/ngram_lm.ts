@@ -207,6 +207,9 @@ export class NGramLM implements LanguageModel {
     const path = data.path;
     const N = data.orders.length;
     if (N === 0) throw new Error(`${path}: an LM needs at least unigrams`);
+    if (N > MAX_ORDER) {
+      throw new Error(`${path}: ${N}-gram LM exceeds the ${MAX_ORDER} orders this layout holds`);
+    }
     const words = data.words.slice();
     const uni = data.orders[0];
     const extra = [...SPECIALS].filter((s) => !words.includes(s));

@@ -52,17 +52,23 @@ export interface CheckpointMeta {
 export const CHECKSUM_KEY = "deno_ctc_sha256";
 
 /**
- * SHA-256 over the tensors in name order: each name, its dtype, its shape and its raw bytes,
- * so a renamed, reshaped or retyped tensor changes the digest as much as a flipped byte does.
+ * SHA-256 over the tensors in name order (each name, dtype, shape and raw bytes, so a renamed,
+ * reshaped or retyped tensor changes the digest as much as a flipped byte does), then over the
+ * string metadata in key order except the digest itself, so a damaged step count or rng state
+ * is caught too.
  */
 export function tensorDigest(
   tensors: Iterable<[string, { dtype: string; shape: readonly number[]; data: SafetensorsArray }]>,
+  metadata: Record<string, string> = {},
 ): string {
   const hash = createHash("sha256");
-  const sorted = [...tensors].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  for (const [name, t] of sorted) {
+  const byName = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  for (const [name, t] of [...tensors].sort(byName)) {
     hash.update(`${name}\0${t.dtype}\0${t.shape.join(",")}\0`);
     hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  for (const [key, value] of Object.entries(metadata).sort(byName)) {
+    if (key !== CHECKSUM_KEY) hash.update(`\0meta\0${key}\0${value}`);
   }
   return hash.digest("hex");
 }
@@ -71,10 +77,10 @@ export function tensorDigest(
 function verifyDigest(path: string, file: SafetensorsFile): void {
   const stored = file.metadata[CHECKSUM_KEY];
   if (stored === undefined) return; // written before checksums existed
-  const actual = tensorDigest(file.tensors);
+  const actual = tensorDigest(file.tensors, file.metadata);
   if (stored !== actual) {
     throw new Error(
-      `${path}: checkpoint checksum mismatch (stored ${stored.slice(0, 16)}..., tensors hash to ` +
+      `${path}: checkpoint checksum mismatch (stored ${stored.slice(0, 16)}..., contents hash to ` +
         `${actual.slice(0, 16)}...): the file is corrupt; resume from an older checkpoint`,
     );
   }
@@ -98,7 +104,7 @@ function withDigest(
     string,
     { dtype: string; shape: readonly number[]; data: SafetensorsArray },
   ] => [name, { dtype: t.dtype ?? "F32", shape: t.shape, data: t.data }]);
-  return { ...metadata, [CHECKSUM_KEY]: tensorDigest(entries) };
+  return { ...metadata, [CHECKSUM_KEY]: tensorDigest(entries, metadata) };
 }
 
 async function toRecord(
@@ -198,10 +204,42 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
 
 function parseMeta(path: string, raw: string | undefined): CheckpointMeta {
   if (!raw) throw new Error(`${path}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
+  let meta: unknown;
   try {
-    return JSON.parse(raw);
+    meta = JSON.parse(raw);
   } catch (e) {
     throw new Error(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`);
+  }
+  checkMeta(path, meta);
+  return meta;
+}
+
+/**
+ * Checks the fields a resume and a model load read, so that a damaged checkpoint written
+ * before checksums existed fails here, naming the file and the field, not deep in the trainer.
+ */
+function checkMeta(path: string, meta: unknown): asserts meta is CheckpointMeta {
+  const bad = (field: string, expected: string): never => {
+    throw new Error(`${path}: checkpoint metadata field "${field}" is not ${expected}`);
+  };
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) bad("deno_ctc", "an object");
+  const m = meta as Record<string, unknown>;
+  if (m.config === null || typeof m.config !== "object") bad("config", "an object");
+  if (!Array.isArray(m.vocabulary) || !m.vocabulary.every((c) => typeof c === "string")) {
+    bad("vocabulary", "a list of strings");
+  }
+  for (const field of ["blankIndex", "step", "epoch", "batchInEpoch"]) {
+    if (!Number.isSafeInteger(m[field]) || (m[field] as number) < 0) bad(field, "a non-negative integer");
+  }
+  for (const field of ["rngState", "dataRngState", "augmentRngState"]) {
+    if (field === "augmentRngState" && m[field] === undefined) continue;
+    const v = m[field];
+    if (
+      !Array.isArray(v) || v.length !== 4 || !v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
+      v.every((x) => x === 0)
+    ) {
+      bad(field, "an rng state (four 32-bit unsigned integers, not all zero)");
+    }
   }
 }
 

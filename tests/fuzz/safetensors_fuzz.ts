@@ -1,19 +1,44 @@
 /**
  * Fuzz targets: safetensors. `checkpoint` reads mutants of a real checkpoint (saveCheckpoint of
- * a small layer: its header JSON, deno_ctc metadata and checksum) through `loadCheckpoint`;
+ * a small layer: its header JSON, deno_ctc metadata and checksum), and of the same file without
+ * the checksum (as written before checksums existed, so mutants reach the metadata checks),
+ * through `loadCheckpoint`;
  * `safetensors` parses mutants of a file with one tensor of each dtype through
  * `parseSafetensors`. The 8-byte header length is the targeted field of both.
  */
 import { parseSafetensors, serializeSafetensors } from "../../formats/safetensors.ts";
-import { loadCheckpoint, saveCheckpoint } from "../../models/checkpoint.ts";
+import { CHECKSUM_KEY, loadCheckpoint, saveCheckpoint } from "../../models/checkpoint.ts";
 import { Linear } from "../../models/layers.ts";
 import { Rng } from "../../ops/random.ts";
-import type { FieldSpec, FuzzTarget } from "./mutate.ts";
+import type { FieldSpec, FuzzSeed, FuzzTarget } from "./mutate.ts";
 
-const HEADER_LENGTH: FieldSpec[] = [{ offset: 0, nBytes: 8 }, { offset: 0, nBytes: 4 }, {
-  offset: 4,
-  nBytes: 4,
-}];
+const HEADER_LENGTH: FieldSpec[] = [
+  { offset: 0, nBytes: 8 },
+  { offset: 0, nBytes: 4 },
+  { offset: 4, nBytes: 4 },
+];
+
+/**
+ * A seed whose mutants are edits of the header JSON, one field a line (shapes, offsets, dtypes,
+ * metadata), re-assembled with a correct length prefix and the original tensor bytes, so they
+ * reach the checks behind the JSON parse.
+ */
+function headerTextSeed(bytes: Uint8Array): FuzzSeed {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const data = bytes.slice(8 + n);
+  return {
+    bytes: new TextEncoder().encode(JSON.stringify(header, null, 1)),
+    isText: true,
+    encode(json) {
+      const out = new Uint8Array(8 + json.length + data.length);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      out.set(data, 8 + json.length);
+      return out;
+    },
+  };
+}
 
 /** Checkpoints as the trainer writes them, through loadCheckpoint. */
 export async function checkpointTarget(): Promise<FuzzTarget> {
@@ -35,9 +60,12 @@ export async function checkpointTarget(): Promise<FuzzTarget> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+  const file = parseSafetensors(bytes);
+  const { [CHECKSUM_KEY]: _digest, ...unchecked } = file.metadata;
+  const old = serializeSafetensors(file.tensors, { metadata: unchecked });
   return {
     format: "safetensors checkpoint",
-    seeds: [{ bytes, fields: HEADER_LENGTH }],
+    seeds: [{ bytes, fields: HEADER_LENGTH }, { bytes: old, fields: HEADER_LENGTH }, headerTextSeed(old)],
     needsFile: true,
     suffix: ".safetensors",
     read: (_bytes, label) => loadCheckpoint(label),
@@ -60,7 +88,7 @@ export function safetensorsTarget(): FuzzTarget {
   }, { metadata: { format: "pt" } });
   return {
     format: "safetensors",
-    seeds: [{ bytes, fields: HEADER_LENGTH }],
+    seeds: [{ bytes, fields: HEADER_LENGTH }, headerTextSeed(bytes)],
     read: (b, label) => parseSafetensors(b, label),
   };
 }

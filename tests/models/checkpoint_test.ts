@@ -432,6 +432,65 @@ Deno.test("a checkpoint written before checksums existed (no deno_ctc_sha256) st
   }
 });
 
+Deno.test("the checksum covers the metadata too: a changed step count is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_meta_sum_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(5));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const edited = { ...file.metadata, deno_ctc: file.metadata.deno_ctc.replace('"step":5', '"step":6') };
+    assert.notEqual(edited.deno_ctc, file.metadata.deno_ctc);
+    const bad = `${dir}/edited.safetensors`;
+    await Deno.writeFile(bad, serializeSafetensors(file.tensors, { metadata: edited }));
+    await assert.rejects(() => loadCheckpoint(bad), /edited\.safetensors: checkpoint checksum mismatch/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("damaged metadata in a checkpoint without a checksum is refused, naming the file and the field", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_meta_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(5));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const good = JSON.parse(file.metadata.deno_ctc);
+    const cases: [string, unknown, RegExp][] = [
+      ["null", null, /field "deno_ctc" is not an object/],
+      ["step", { ...good, step: -1 }, /field "step" is not a non-negative integer/],
+      ["epoch", { ...good, epoch: "0" }, /field "epoch" is not a non-negative integer/],
+      ["vocabulary", { ...good, vocabulary: [1, 2] }, /field "vocabulary" is not a list of strings/],
+      ["rng", { ...good, rngState: [0, 0, 0, 0] }, /field "rngState" is not an rng state/],
+      ["augment", { ...good, augmentRngState: [1, 2] }, /field "augmentRngState" is not an rng state/],
+      ["config", { ...good, config: 3 }, /field "config" is not an object/],
+    ];
+    for (const [name, value, message] of cases) {
+      const bad = `${dir}/${name}.safetensors`;
+      await Deno.writeFile(
+        bad,
+        serializeSafetensors(file.tensors, { metadata: { deno_ctc: JSON.stringify(value) } }),
+      );
+      await assert.rejects(
+        () => loadCheckpoint(bad),
+        (e: Error) =>
+          (e.message.startsWith(`${bad}: checkpoint metadata`) && message.test(e.message)) ||
+          assert.fail(`${name}: ${e.message}`),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the committed pretrained checkpoint, written before checksums existed, still loads", async () => {
+  const path = new URL("../../models/pretrained/small_wide_espeak.safetensors", import.meta.url).pathname;
+  const file = parseSafetensors(await Deno.readFile(path), path);
+  assert.equal(file.metadata[CHECKSUM_KEY], undefined);
+  const loaded = await loadCheckpoint(path);
+  assert.ok(loaded.meta.step > 0);
+  assert.equal(loaded.state.size, file.tensors.size);
+});
+
 Deno.test("exportCheckpoint() writes float16 weights (half the size, no optimizer file) that fine-tuning starts from", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ckpt_export_" });
   try {
