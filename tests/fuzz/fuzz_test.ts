@@ -1,6 +1,6 @@
 /**
  * The default run's fuzz subset: 50 seeded mutants per format (tests/slow/fuzz_test.ts runs
- * 1,000). Each must be accepted or rejected with the toolkit's own error naming the file (or
+ * 2,000). Each must be accepted or rejected with the toolkit's own error naming the file (or
  * the flag), within 1 s; the findings list says how to replay any that is not.
  */
 import assert from "node:assert/strict";

@@ -150,7 +150,13 @@ function mutateText(rng: Rng, text: string): string {
       const j = rng.int(lines.length);
       [lines[i], lines[j]] = [lines[j], lines[i]];
     } else if (kind === 3) {
-      lines[i] = lines[i].replace(/-?\d+(\.\d+)?/, rng.choice(HUGE_NUMBERS));
+      // Any one number of the line: a count, an order, a size, a probability.
+      const numbers = [...lines[i].matchAll(/-?\d+(\.\d+)?/g)];
+      if (numbers.length > 0) {
+        const m = numbers[rng.int(numbers.length)];
+        lines[i] = lines[i].slice(0, m.index) + rng.choice(HUGE_NUMBERS) +
+          lines[i].slice(m.index + m[0].length);
+      }
     } else {
       const fields = lines[i].split(/(\s+|,|:)/);
       const k = rng.int(fields.length);
