@@ -260,11 +260,27 @@ export async function runFuzz(target: FuzzTarget, options: RunFuzzOptions): Prom
   return report;
 }
 
+const ENGINE_ERROR = new RegExp(
+  [
+    "Invalid typed array length",
+    "Invalid array length",
+    "Invalid string length",
+    "Array buffer allocation failed",
+    "out of memory",
+    "Maximum call stack",
+    "Cannot read properties",
+    "Cannot destructure",
+    "is not a function",
+    "is not iterable",
+    "Offset is outside the bounds",
+    "should be a multiple of",
+  ].join("|"),
+);
+
 // An engine error that merely passed through a message naming the file is still an engine
 // error: the toolkit's readers raise plain Error (or RangeError with their own text).
 function isEngineError(e: Error): boolean {
-  return /Invalid typed array length|Array buffer allocation failed|out of memory|Maximum call stack|Cannot read properties|is not a function|Offset is outside the bounds/
-    .test(e.message);
+  return ENGINE_ERROR.test(e.message);
 }
 
 /** One line per report, for the test log and RELIABILITY.md. */
