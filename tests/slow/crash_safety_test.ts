@@ -220,6 +220,8 @@ Deno.test({
       const moments: number[] = [];
       const killedAt: string[] = []; // "resumed step -> last logged step" per kill
       for (;;) {
+        // The step this run must resume at: the newest checkpoint the previous kill left.
+        const resumeStep = runs === 0 ? 0 : await loadNewest(crashed, configPath);
         const child = startTrain(runs === 0 ? args : [...args, "--continue"]);
         runs++;
         if (kills < N_KILLS) {
@@ -252,12 +254,17 @@ Deno.test({
             lost <= SAVE_EVERY,
             `kill ${kills} at ${moments.at(-1)} ms lost ${lost} steps (save interval ${SAVE_EVERY})`,
           );
-          if (runs > 1 && ckptStep > 0) assert.match(r.stderr + "resumed from", /resumed from/);
+          if (done.length > 0) {
+            // Past start-up, the run resumed where the newest checkpoint said and went on from there.
+            if (resumeStep > 0) assert.match(r.stderr, new RegExp(`resumed from .*at step ${resumeStep}\n`));
+            assert.equal(done[0], resumeStep, `kill ${kills}: the first step after resuming`);
+          }
           continue;
         }
         const r = await collect(child);
         assert.equal(r.code, 0, `the final --continue failed:\n${r.stderr}`);
-        assert.match(r.stderr, /resumed from .*ckpt-\d+\.safetensors at step \d+/);
+        assert.match(r.stderr, new RegExp(`resumed from .*ckpt-\\d+\\.safetensors at step ${resumeStep}\n`));
+        assert.equal(loggedSteps(r.stdout)[0], resumeStep);
         break;
       }
       litter = [...Deno.readDirSync(crashed)].filter((e) => e.name.includes(".tmp")).length;
