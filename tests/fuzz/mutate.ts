@@ -190,7 +190,7 @@ export interface FuzzTarget {
    * a temporary file holding `bytes`, for readers that take a path).
    */
   read(bytes: Uint8Array, label: string): unknown | Promise<unknown>;
-  /** Prepares the file `label` for path-based readers; the default leaves it unwritten. */
+  /** True when the reader takes a path: each mutant is written to a temporary file, `label`, first. */
   needsFile?: boolean;
   /** File name suffix (".flac", ".arpa.gz", ...). */
   suffix?: string;
