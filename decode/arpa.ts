@@ -40,6 +40,10 @@ export interface ArpaData {
 
 type Phase = "preamble" | "data" | "grams" | "end";
 
+// Arrays start at this many n-grams and double; the binary layout counts in Uint32.
+const INITIAL_CAPACITY = 1 << 16;
+const MAX_COUNT = 0xffffffff;
+
 /** Line-at-a-time ARPA state machine, so the reader can stream chunks of any size. */
 class ArpaParser {
   readonly #path: string;
@@ -85,7 +89,26 @@ class ArpaParser {
     if (n !== this.#counts.length + 1) {
       this.#fail(`expected "ngram ${this.#counts.length + 1}=..." but found order ${n}`);
     }
-    this.#counts.push(Number(m[2]));
+    const count = Number(m[2]);
+    if (count > MAX_COUNT) {
+      this.#fail(`ngram ${n}=${m[2]} exceeds the ${MAX_COUNT} n-grams an order may hold`);
+    }
+    this.#counts.push(count);
+  }
+
+  // Doubles the current section's arrays once they are full (never past the declared count).
+  #grow(target: ArpaOrder): ArpaOrder {
+    const n = target.order;
+    const capacity = Math.min(target.count, Math.max(1, target.logProbs.length * 2));
+    const ids = new Int32Array(capacity * n);
+    ids.set(target.ids);
+    const logProbs = new Float32Array(capacity);
+    logProbs.set(target.logProbs);
+    const logBackoffs = new Float32Array(capacity);
+    logBackoffs.set(target.logBackoffs);
+    const grown = { order: n, count: target.count, ids, logProbs, logBackoffs };
+    this.#orders[n - 1] = grown;
+    return grown;
   }
 
   #sectionHeader(line: string): void {
@@ -108,12 +131,15 @@ class ArpaParser {
       this.#fail(`section \\${n}-grams: but \\data\\ declares only ${this.#counts.length} orders`);
     }
     const count = this.#counts[n - 1];
+    // The count is only a claim until the lines arrive: start small and grow, so that a corrupt
+    // "ngram 1=99999999999" costs nothing before the section proves it wrong.
+    const capacity = Math.min(count, INITIAL_CAPACITY);
     this.#orders.push({
       order: n,
       count,
-      ids: new Int32Array(count * n),
-      logProbs: new Float32Array(count),
-      logBackoffs: new Float32Array(count),
+      ids: new Int32Array(capacity * n),
+      logProbs: new Float32Array(capacity),
+      logBackoffs: new Float32Array(capacity),
     });
     this.#current = n;
     this.#filled = 0;
@@ -129,7 +155,7 @@ class ArpaParser {
   #gramLine(line: string): void {
     if (line === "") return;
     const n = this.#current;
-    const target = this.#orders[n - 1];
+    let target = this.#orders[n - 1];
     if (line.startsWith("\\")) {
       if (this.#filled !== target.count) {
         this.#fail(`\\data\\ declares ngram ${n}=${target.count} but the section holds ${this.#filled}`);
@@ -149,6 +175,7 @@ class ArpaParser {
       );
     }
     const i = this.#filled;
+    if (i === target.logProbs.length) target = this.#grow(target);
     target.logProbs[i] = this.#number(fields[0], "log10 probability");
     if (fields.length === n + 2) target.logBackoffs[i] = this.#number(fields[n + 1], "log10 backoff");
     if (n === 1) {

@@ -92,7 +92,7 @@ export async function readLmBinary(path: string, options: ReadLmBinaryOptions = 
       );
     }
   }
-  return NGramLM.fromShared(sab);
+  return NGramLM.fromShared(sab, path);
 }
 
 /**

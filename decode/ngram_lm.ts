@@ -126,25 +126,22 @@ export class NGramLM implements LanguageModel {
   readonly #children: Uint32Array[];
   readonly #scratch: Int32Array;
 
-  private constructor(buffer: SharedArrayBuffer) {
+  private constructor(buffer: SharedArrayBuffer, source: string) {
     const u32 = new Uint32Array(buffer, 0, Math.min(buffer.byteLength >>> 2, HEADER.fixedWords));
     if (
       buffer.byteLength < HEADER.fixedWords * 4 || u32[HEADER.magic0] !== LM_MAGIC[0] ||
       u32[HEADER.magic1] !== LM_MAGIC[1]
     ) {
-      throw new Error("decode/ngram_lm.ts: buffer is not a deno-ctc n-gram LM (bad magic)");
+      throw new Error(`${source}: buffer is not a deno-ctc n-gram LM (bad magic)`);
     }
     if (u32[HEADER.version] !== LM_VERSION) {
-      throw new Error(
-        `decode/ngram_lm.ts: LM layout version ${u32[HEADER.version]}, this code reads ${LM_VERSION}`,
-      );
+      throw new Error(`${source}: LM layout version ${u32[HEADER.version]}, this code reads ${LM_VERSION}`);
     }
     const total = u32[HEADER.totalBytes];
     if (buffer.byteLength < total) {
-      throw new Error(
-        `decode/ngram_lm.ts: LM buffer holds ${buffer.byteLength} bytes but its header says ${total}`,
-      );
+      throw new Error(`${source}: LM buffer holds ${buffer.byteLength} bytes but its header says ${total}`);
     }
+    checkLayout(buffer, total, source);
     this.buffer = buffer;
     const order = u32[HEADER.order];
     this.order = order;
@@ -161,9 +158,7 @@ export class NGramLM implements LanguageModel {
     vocabBytes.set(new Uint8Array(buffer, head[HEADER.vocabOffset], head[HEADER.vocabBytes]));
     const words = new TextDecoder().decode(vocabBytes).split("\n");
     if (words.length !== nWords) {
-      throw new Error(
-        `decode/ngram_lm.ts: vocabulary holds ${words.length} words but the header says ${nWords}`,
-      );
+      throw new Error(`${source}: vocabulary holds ${words.length} words but the header says ${nWords}`);
     }
     this.#ids = new Map();
     for (let i = 0; i < nWords; i++) this.#ids.set(words[i], i);
@@ -195,9 +190,13 @@ export class NGramLM implements LanguageModel {
     this.#scratch = new Int32Array(order);
   }
 
-  /** Views over an existing model buffer (e.g. one posted to a Worker): no parsing, no copying. */
-  static fromShared(buffer: SharedArrayBuffer): NGramLM {
-    return new NGramLM(buffer);
+  /**
+   * Views over an existing model buffer (e.g. one posted to a Worker): no parsing, no copying.
+   * The layout (offsets, sizes, child ranges) is checked first; `source` (a file name) labels
+   * the errors.
+   */
+  static fromShared(buffer: SharedArrayBuffer, source = "decode/ngram_lm.ts"): NGramLM {
+    return new NGramLM(buffer, source);
   }
 
   /**
@@ -208,6 +207,9 @@ export class NGramLM implements LanguageModel {
     const path = data.path;
     const N = data.orders.length;
     if (N === 0) throw new Error(`${path}: an LM needs at least unigrams`);
+    if (N > MAX_ORDER) {
+      throw new Error(`${path}: ${N}-gram LM exceeds the ${MAX_ORDER} orders this layout holds`);
+    }
     const words = data.words.slice();
     const uni = data.orders[0];
     const extra = [...SPECIALS].filter((s) => !words.includes(s));
@@ -317,7 +319,7 @@ export class NGramLM implements LanguageModel {
       }
     }
     u32[HEADER.checksum] = lmChecksum(buffer, off);
-    return new NGramLM(buffer);
+    return new NGramLM(buffer, "decode/ngram_lm.ts");
   }
 
   /** Bytes of the whole model (header and vocabulary included). */
@@ -394,6 +396,60 @@ export class NGramLM implements LanguageModel {
       }
     }
     return prob;
+  }
+}
+
+/** The most orders a layout may declare: far above any real LM, small enough to bound the header. */
+const MAX_ORDER = 64;
+
+/**
+ * Checks that every array the header places lies inside the buffer, aligned for its type, and
+ * that every child range lies inside the next order, so that views never throw and lookups
+ * never read past an array; only then may the constructor build its views. A checksum does not
+ * replace this: it only shows the file is the one that was written, not that its writer was right.
+ */
+function checkLayout(buffer: SharedArrayBuffer, total: number, source: string): void {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: corrupt LM binary layout: ${what}`);
+  };
+  const head = new Uint32Array(buffer, 0, HEADER.fixedWords);
+  const order = head[HEADER.order];
+  if (order < 1 || order > MAX_ORDER) fail(`order ${order} (expected 1..${MAX_ORDER})`);
+  const headerBytes = align8((HEADER.fixedWords + HEADER.perOrder * order) * 4);
+  if (head[HEADER.headerBytes] !== headerBytes || headerBytes > total) {
+    fail(`header size ${head[HEADER.headerBytes]} for order ${order} (expected ${headerBytes})`);
+  }
+  const nWords = head[HEADER.nWords];
+  const wordBytes = head[HEADER.wordBytes];
+  if (wordBytes !== (nWords <= 65536 ? 2 : 4)) fail(`${wordBytes}-byte word ids for ${nWords} words`);
+  for (const slot of [HEADER.bosId, HEADER.eosId, HEADER.unkId]) {
+    if (head[slot] >= nWords) fail(`special word id ${head[slot]} outside the ${nWords} words`);
+  }
+  const inside = (what: string, off: number, nBytes: number, align: number): void => {
+    if (off % align !== 0 || off < headerBytes || off + nBytes > total) {
+      fail(`${what} at byte ${off} (${nBytes} bytes) is misaligned or outside ${headerBytes}..${total}`);
+    }
+  };
+  inside("vocabulary", head[HEADER.vocabOffset], head[HEADER.vocabBytes], 1);
+  const table = new Uint32Array(buffer, 0, headerBytes >>> 2);
+  const countAt = (k: number): number => table[HEADER.fixedWords + HEADER.perOrder * (k - 1)];
+  if (countAt(1) !== nWords) fail(`${countAt(1)} unigrams for ${nWords} words`);
+  for (let k = 1; k <= order; k++) {
+    const s = HEADER.fixedWords + HEADER.perOrder * (k - 1);
+    const count = table[s];
+    if (k > 1) inside(`${k}-gram words`, table[s + 1], count * wordBytes, wordBytes);
+    inside(`${k}-gram probabilities`, table[s + 2], count * 4, 4);
+    if (k === order) continue;
+    inside(`${k}-gram backoffs`, table[s + 3], count * 4, 4);
+    inside(`${k}-gram children`, table[s + 4], (count + 1) * 4, 4);
+    const children = new Uint32Array(buffer, table[s + 4], count + 1);
+    const nNext = countAt(k + 1);
+    if (children[0] !== 0 || children[count] !== nNext) {
+      fail(`${k}-gram child ranges span ${children[0]}..${children[count]}, expected 0..${nNext}`);
+    }
+    for (let i = 0; i < count; i++) {
+      if (children[i + 1] < children[i]) fail(`${k}-gram child ranges decrease at node ${i}`);
+    }
   }
 }
 

@@ -4,9 +4,16 @@
  * beside it (`<name>.optim.safetensors`). Both are written atomically (temporary file, then
  * rename) by data/safetensors.ts, so an interrupted save never corrupts the last good one;
  * only the newest `keep` checkpoints are kept.
+ *
+ * Integrity: each file's metadata carries `deno_ctc_sha256`, the SHA-256 of its tensors (see
+ * `tensorDigest`), verified on every load, so a file damaged after it was written (a bad disk,
+ * a partial copy) is refused with an error naming it instead of training on from garbage.
+ * Files written before the checksum existed have none and still load.
  */
+import { createHash } from "node:crypto";
 import {
   readSafetensors,
+  type SafetensorsArray,
   type SafetensorsFile,
   tensorToFloat32,
   writeSafetensors,
@@ -46,6 +53,65 @@ export interface CheckpointMeta {
   backend?: string;
 }
 
+/** Metadata key of the tensors' SHA-256 (hex), beside `deno_ctc`. */
+export const CHECKSUM_KEY = "deno_ctc_sha256";
+
+/**
+ * SHA-256 over the tensors in name order (each name, dtype, shape and raw bytes, so a renamed,
+ * reshaped or retyped tensor changes the digest as much as a flipped byte does), then over the
+ * string metadata in key order except the digest itself, so a damaged step count or rng state
+ * is caught too.
+ */
+export function tensorDigest(
+  tensors: Iterable<[string, { dtype: string; shape: readonly number[]; data: SafetensorsArray }]>,
+  metadata: Record<string, string> = {},
+): string {
+  const hash = createHash("sha256");
+  const byName = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  for (const [name, t] of [...tensors].sort(byName)) {
+    hash.update(`${name}\0${t.dtype}\0${t.shape.join(",")}\0`);
+    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  for (const [key, value] of Object.entries(metadata).sort(byName)) {
+    if (key !== CHECKSUM_KEY) hash.update(`\0meta\0${key}\0${value}`);
+  }
+  return hash.digest("hex");
+}
+
+/** Throws, naming `path`, when the file's stored digest does not match its tensors. */
+function verifyDigest(path: string, file: SafetensorsFile): void {
+  const stored = file.metadata[CHECKSUM_KEY];
+  if (stored === undefined) return; // written before checksums existed
+  const actual = tensorDigest(file.tensors, file.metadata);
+  if (stored !== actual) {
+    throw new Error(
+      `${path}: checkpoint checksum mismatch (stored ${stored.slice(0, 16)}..., contents hash to ` +
+        `${actual.slice(0, 16)}...): the file is corrupt; resume from an older checkpoint`,
+    );
+  }
+}
+
+/** Reads a checkpoint-family safetensors file and verifies its checksum. */
+async function readVerified(path: string): Promise<SafetensorsFile> {
+  const file = await readSafetensors(path);
+  verifyDigest(path, file);
+  return file;
+}
+
+function withDigest(
+  record: Record<
+    string,
+    { shape: readonly number[]; data: Float32Array | Uint16Array; dtype?: "F32" | "F16" }
+  >,
+  metadata: Record<string, string>,
+): Record<string, string> {
+  const entries = Object.entries(record).map(([name, t]): [
+    string,
+    { dtype: string; shape: readonly number[]; data: SafetensorsArray },
+  ] => [name, { dtype: t.dtype ?? "F32", shape: t.shape, data: t.data }]);
+  return { ...metadata, [CHECKSUM_KEY]: tensorDigest(entries, metadata) };
+}
+
 async function toRecord(
   map: Map<string, Tensor>,
 ): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
@@ -65,25 +131,44 @@ export async function saveCheckpoint(
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/ckpt-${String(meta.step).padStart(8, "0")}.safetensors`;
   if (optimizer) {
+    const optimState = await toRecord(optimizer.stateDict());
     await writeSafetensors(
       path.replace(/\.safetensors$/, ".optim.safetensors"),
-      await toRecord(optimizer.stateDict()),
-      {
-        metadata: { stepCount: String(optimizer.stepCount) },
-      },
+      optimState,
+      { metadata: withDigest(optimState, { stepCount: String(optimizer.stepCount) }) },
     );
   }
   // The model file last: its presence marks a complete checkpoint.
-  await writeSafetensors(path, await toRecord(model.stateDict()), {
-    metadata: { deno_ctc: JSON.stringify(meta) },
+  const modelState = await toRecord(model.stateDict());
+  await writeSafetensors(path, modelState, {
+    metadata: withDigest(modelState, { deno_ctc: JSON.stringify(meta) }),
   });
   const keep = options.keep ?? 5;
+  removeStaleTemporaries(dir);
   const all = listCheckpoints(dir);
   for (const old of all.slice(0, Math.max(all.length - keep, 0))) {
     await Deno.remove(old).catch(() => {});
     await Deno.remove(old.replace(/\.safetensors$/, ".optim.safetensors")).catch(() => {});
   }
   return path;
+}
+
+/**
+ * Removes the temporary files of checkpoint writes that a killed process left behind (the
+ * `.tmp-<pid>-<time>` files writeSafetensors renames into place). Called right after this
+ * process's own writes have been renamed, so none of its own is in flight; one trainer writes
+ * a folder at a time.
+ */
+function removeStaleTemporaries(dir: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    if (/^ckpt-\d+(\.optim)?\.safetensors\.tmp-/.test(e.name)) {
+      try {
+        Deno.removeSync(`${dir}/${e.name}`);
+      } catch {
+        // gone already
+      }
+    }
+  }
 }
 
 /** Checkpoint files in `dir`, oldest first. */
@@ -118,16 +203,48 @@ function tensorsOf(file: SafetensorsFile): Map<string, Tensor> {
 
 /** Reads a checkpoint written by `saveCheckpoint`; errors name the file and what is wrong. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const file = await readSafetensors(path);
+  const file = await readVerified(path);
   return { meta: parseMeta(path, file.metadata.deno_ctc), state: tensorsOf(file), path };
 }
 
 function parseMeta(path: string, raw: string | undefined): CheckpointMeta {
   if (!raw) throw new Error(`${path}: not a deno-ctc checkpoint (no "deno_ctc" metadata)`);
+  let meta: unknown;
   try {
-    return JSON.parse(raw);
+    meta = JSON.parse(raw);
   } catch (e) {
     throw new Error(`${path}: checkpoint metadata is not valid JSON (${(e as Error).message})`);
+  }
+  checkMeta(path, meta);
+  return meta;
+}
+
+/**
+ * Checks the fields a resume and a model load read, so that a damaged checkpoint written
+ * before checksums existed fails here, naming the file and the field, not deep in the trainer.
+ */
+function checkMeta(path: string, meta: unknown): asserts meta is CheckpointMeta {
+  const bad = (field: string, expected: string): never => {
+    throw new Error(`${path}: checkpoint metadata field "${field}" is not ${expected}`);
+  };
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) bad("deno_ctc", "an object");
+  const m = meta as Record<string, unknown>;
+  if (m.config === null || typeof m.config !== "object") bad("config", "an object");
+  if (!Array.isArray(m.vocabulary) || !m.vocabulary.every((c) => typeof c === "string")) {
+    bad("vocabulary", "a list of strings");
+  }
+  for (const field of ["blankIndex", "step", "epoch", "batchInEpoch"]) {
+    if (!Number.isSafeInteger(m[field]) || (m[field] as number) < 0) bad(field, "a non-negative integer");
+  }
+  for (const field of ["rngState", "dataRngState", "augmentRngState"]) {
+    if (field === "augmentRngState" && m[field] === undefined) continue;
+    const v = m[field];
+    if (
+      !Array.isArray(v) || v.length !== 4 || !v.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
+      v.every((x) => x === 0)
+    ) {
+      bad(field, "an rng state (four 32-bit unsigned integers, not all zero)");
+    }
   }
 }
 
@@ -147,29 +264,29 @@ export async function exportCheckpoint(
   dst: string,
   options: { dtype?: "F16" | "F32" } = {},
 ): Promise<CheckpointMeta> {
-  const file = await readSafetensors(src);
+  const file = await readVerified(src);
   const meta = parseMeta(src, file.metadata.deno_ctc);
-  const out = new Map<
+  const out: Record<
     string,
     { shape: readonly number[]; data: Float32Array | Uint16Array; dtype: "F16" | "F32" }
-  >();
+  > = {};
   for (const [name, t] of file.tensors) {
     const values = tensorToFloat32(t);
     if (options.dtype !== "F16") {
-      out.set(name, { shape: t.shape, data: values, dtype: "F32" });
+      out[name] = { shape: t.shape, data: values, dtype: "F32" };
       continue;
     }
     const half = new Float16Array(values);
     const bad = half.findIndex((h, i) => Number.isFinite(values[i]) && !Number.isFinite(h));
     if (bad >= 0) throw new RangeError(`${src}: ${name}[${bad}] = ${values[bad]} does not fit in float16`);
-    out.set(name, { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" });
+    out[name] = { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" };
   }
-  await writeSafetensors(dst, out, { metadata: { deno_ctc: file.metadata.deno_ctc } });
+  await writeSafetensors(dst, out, { metadata: withDigest(out, { deno_ctc: file.metadata.deno_ctc }) });
   return meta;
 }
 
 /** Restores optimizer state saved beside checkpoint `path`. */
 export async function loadOptimizerState(path: string, optimizer: Optimizer): Promise<void> {
-  const file = await readSafetensors(path.replace(/\.safetensors$/, ".optim.safetensors"));
+  const file = await readVerified(path.replace(/\.safetensors$/, ".optim.safetensors"));
   optimizer.loadStateDict(tensorsOf(file), Number(file.metadata.stepCount ?? 0));
 }

@@ -5,6 +5,7 @@
  * Does not decode samples and does not handle compressed WAV or FLAC files whose STREAMINFO
  * leaves the total sample count unknown (0); both raise an Error naming the file.
  */
+import { maxFlacSamples } from "./flac.ts";
 
 /** Header facts about an audio file. */
 export interface AudioHeaderInfo {
@@ -54,6 +55,12 @@ export function readAudioHeader(path: string): AudioHeaderInfo {
     if ((head[4] & 0x7f) !== 0) throw new Error(`${path}: FLAC does not start with STREAMINFO`);
     if (nSamples === 0) throw new Error(`${path}: FLAC STREAMINFO has an unknown sample count`);
     if (sampleRate === 0) throw new Error(`${path}: FLAC STREAMINFO has sample rate 0`);
+    const fileSize = file.statSync().size;
+    if (nSamples > maxFlacSamples(fileSize - 42, nChannels)) {
+      throw new Error(
+        `${path}: FLAC STREAMINFO declares ${nSamples} samples, more than a file of ${fileSize} bytes can hold`,
+      );
+    }
     return { sampleRate, nChannels, nSamples, durationS: nSamples / sampleRate };
   }
   if (tag !== "RIFF" || String.fromCharCode(...head.subarray(8, 12)) !== "WAVE") {

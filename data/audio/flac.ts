@@ -177,7 +177,21 @@ export function decodeFlac(bytes: Uint8Array, name: string, options: FlacDecodeO
   }
   if (info === null) throw new Error(`${name}: FLAC stream has no STREAMINFO block`);
   const nCh = info.nChannels;
-  let capacity = info.totalSamples > 0 ? info.totalSamples : Math.max(info.maxBlockSize, 4096) * 16;
+  // A header's sample count is a claim, not evidence: refuse one the remaining bytes cannot
+  // hold, and size the first buffers from the bytes (growing as frames decode), so a corrupt
+  // count of 2^36 costs nothing.
+  const maxSamples = maxFlacSamples(bytes.length - off, nCh);
+  if (info.totalSamples > maxSamples) {
+    throw new Error(
+      `${name}: FLAC STREAMINFO declares ${info.totalSamples} samples but ${
+        bytes.length - off
+      } bytes of frames hold at most ${maxSamples}`,
+    );
+  }
+  const byteEstimate = Math.ceil((bytes.length * 8) / (info.bitsPerSample * nCh)) * 2;
+  let capacity = info.totalSamples > 0
+    ? Math.min(info.totalSamples, Math.max(byteEstimate, 65536))
+    : Math.max(info.maxBlockSize, 4096) * 16;
   let chans: Int32Array[] = [];
   for (let c = 0; c < nCh; c++) chans.push(new Int32Array(capacity));
   let nDecoded = 0;
@@ -192,6 +206,11 @@ export function decodeFlac(bytes: Uint8Array, name: string, options: FlacDecodeO
     const frameStart = off;
     r.pos = off * 8;
     const blockSize = decodeFrame(r, info, blockBufs, work, name, frameStart);
+    if (info.totalSamples > 0 && nDecoded + blockSize > info.totalSamples) {
+      throw new Error(
+        `${name}: FLAC frame at byte ${frameStart} runs past the ${info.totalSamples} samples declared in STREAMINFO`,
+      );
+    }
     if (nDecoded + blockSize > capacity) {
       capacity = Math.max(capacity * 2, nDecoded + blockSize);
       chans = chans.map((ch) => {
@@ -225,6 +244,14 @@ export function decodeFlac(bytes: Uint8Array, name: string, options: FlacDecodeO
     return out;
   });
   return { sampleRate: info.sampleRate, bitsPerSample: bps, channels };
+}
+
+/**
+ * The most samples per channel `nBytes` of FLAC frames can hold: every frame takes at least a
+ * 6-byte header, one byte per subframe and the 2-byte CRC-16, and holds at most 65536 samples.
+ */
+export function maxFlacSamples(nBytes: number, nChannels: number): number {
+  return Math.floor(Math.max(nBytes, 0) / (8 + nChannels)) * 65536;
 }
 
 /** MD5 over interleaved little-endian samples of ceil(bps/8) bytes each, as libFLAC computes it. */

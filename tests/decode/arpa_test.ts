@@ -131,3 +131,36 @@ Deno.test("sections out of order and bad count lines are rejected with file and 
   );
   assert.match(errorOf(withLine(2, "ngram 2=two")), /^bad\.arpa:3: expected "ngram N=COUNT"/);
 });
+
+Deno.test("a \\data\\ count beyond 2^32 - 1 is rejected by line, before anything is allocated for it", () => {
+  // Found by tests/fuzz (ARPA): "ngram 1=99999999999" sized the arrays and surfaced as
+  // "RangeError: Array buffer allocation failed".
+  const text = "\\data\\\nngram 1=99999999999\n\n\\1-grams:\n-1 a\n\n\\end\\\n";
+  assert.throws(() => parseArpa(text, "huge.arpa"), /^Error: huge\.arpa:2: ngram 1=99999999999 exceeds/);
+});
+
+Deno.test("a large \\data\\ count backed by few lines costs only the lines read", () => {
+  // 2e9 declared unigrams: the arrays grow with the lines instead of being sized from the count.
+  const text = "\\data\\\nngram 1=2000000000\n\n\\1-grams:\n-1 a\n-1 b\n\n\\end\\\n";
+  const t0 = performance.now();
+  assert.throws(
+    () => parseArpa(text, "claims.arpa"),
+    /claims\.arpa:\d+: \\data\\ declares ngram 1=2000000000 but the section holds 2/,
+  );
+  assert.ok(performance.now() - t0 < 200, "rejected without touching 2e9 entries");
+});
+
+Deno.test("n-gram arrays grow past their first allocation and keep every entry", () => {
+  const n = 70_000; // more than the 65,536 entries allocated up front
+  const lines = ["\\data\\", `ngram 1=${n}`, "", "\\1-grams:"];
+  for (let i = 0; i < n; i++) lines.push(`${-(i % 97) / 10}\tw${i}`);
+  lines.push("", "\\end\\", "");
+  const data = parseArpa(lines.join("\n"), "grow.arpa");
+  const uni = data.orders[0];
+  assert.equal(uni.count, n);
+  assert.equal(uni.logProbs.length, n);
+  assert.equal(data.words[n - 1], `w${n - 1}`);
+  assert.ok(Math.abs(uni.logProbs[n - 1] - -((n - 1) % 97) / 10) < 1e-6);
+  assert.ok(Math.abs(uni.logProbs[65_537] - -(65_537 % 97) / 10) < 1e-6);
+  assert.equal(uni.ids[n - 1], n - 1);
+});

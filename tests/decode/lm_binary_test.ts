@@ -6,6 +6,7 @@ import {
   readLmBinary,
   writeLmBinary,
 } from "../../decode/lm_binary.ts";
+import { HEADER, lmChecksum } from "../../decode/ngram_lm.ts";
 
 const fixtures = new URL("../fixtures/lm/", import.meta.url);
 const irstlmPath = new URL("irstlm_3gram.arpa.gz", fixtures).pathname;
@@ -91,5 +92,56 @@ Deno.test("a corrupted byte fails the checksum, and a newer layout version is re
     new DataView(newer.buffer).setUint32(8, 99, true);
     await Deno.writeFile(`${dir}/v99.bin`, newer);
     await assert.rejects(readLmBinary(`${dir}/v99.bin`), /v99\.bin: LM binary layout version 99/);
+  });
+});
+
+Deno.test("a binary whose checksum matches but whose layout is corrupt is refused with the file name", async () => {
+  // Found by tests/fuzz (LM binary, checksum re-stamped): offsets and counts went straight into
+  // typed-array views, so a wrong one surfaced as an engine RangeError naming no file.
+  await withTempDir(async (dir) => {
+    const lm = await loadArpa(new URL("tiny.arpa", fixtures).pathname);
+    const cases: [string, number, number, RegExp][] = [
+      ["order", HEADER.order, 200, /order 200 \(expected 1\.\.64\)/],
+      [
+        "count",
+        HEADER.fixedWords + HEADER.perOrder,
+        1802401084,
+        /1-gram child ranges span 0\.\.\d+, expected 0\.\.1802401084/,
+      ],
+      ["offset", HEADER.fixedWords + 2, 127, /1-gram probabilities at byte 127 .* misaligned/],
+      ["children", HEADER.fixedWords + 4, 0, /1-gram children at byte 0/],
+      ["special", HEADER.unkId, 1000, /special word id 1000 outside the \d+ words/],
+    ];
+    for (const [what, slot, value, message] of cases) {
+      const bytes = new Uint8Array(lm.buffer).slice();
+      const u32 = new Uint32Array(bytes.buffer);
+      u32[slot] = value;
+      u32[HEADER.checksum] = lmChecksum(bytes.buffer, bytes.length);
+      const path = `${dir}/${what}.bin`;
+      await Deno.writeFile(path, bytes);
+      await assert.rejects(
+        readLmBinary(path),
+        (e: Error) =>
+          e.message.startsWith(`${path}: corrupt LM binary layout:`) && message.test(e.message) ||
+          assert.fail(`${what}: ${e.message}`),
+      );
+    }
+  });
+});
+
+Deno.test("child ranges that point past the next order are refused before any lookup", async () => {
+  await withTempDir(async (dir) => {
+    const lm = await loadArpa(new URL("tiny.arpa", fixtures).pathname);
+    const bytes = new Uint8Array(lm.buffer).slice();
+    const u32 = new Uint32Array(bytes.buffer);
+    const childrenOff = u32[HEADER.fixedWords + 4]; // unigram children
+    const nUnigrams = u32[HEADER.fixedWords];
+    u32[(childrenOff >>> 2) + nUnigrams] = 1000; // the sentinel: the last range ends at 1000
+    u32[HEADER.checksum] = lmChecksum(bytes.buffer, bytes.length);
+    await Deno.writeFile(`${dir}/children.bin`, bytes);
+    await assert.rejects(
+      readLmBinary(`${dir}/children.bin`),
+      /children\.bin: .*1-gram child ranges span 0\.\.1000/,
+    );
   });
 });

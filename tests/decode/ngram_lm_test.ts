@@ -183,3 +183,16 @@ Deno.test("a vocabulary over 65,536 words switches to 32-bit word ids and still 
     lm.scoreSentence(["w0", "w69999"]),
   );
 });
+
+Deno.test("an ARPA file of more orders than the layout holds is refused by name", () => {
+  // 65 orders, each (past the unigrams) empty: well-formed ARPA, but beyond the 64 orders a
+  // binary header may declare, which the loader would otherwise reject as a corrupt layout.
+  const lines = ["\\data\\", "ngram 1=1"];
+  for (let k = 2; k <= 65; k++) lines.push(`ngram ${k}=0`);
+  lines.push("", "\\1-grams:", "-1\ta\t0");
+  for (let k = 2; k <= 65; k++) lines.push("", `\\${k}-grams:`);
+  lines.push("", "\\end\\", "");
+  const data = parseArpa(lines.join("\n"), "deep.arpa");
+  assert.equal(data.orders.length, 65);
+  assert.throws(() => NGramLM.fromArpa(data), /^Error: deep\.arpa: 65-gram LM exceeds the 64 orders/);
+});

@@ -9,6 +9,7 @@ import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 import type { UtteranceFeatures } from "../../data/pipeline/batches.ts";
 import {
   type CheckpointMeta,
+  CHECKSUM_KEY,
   exportCheckpoint,
   listCheckpoints,
   loadCheckpoint,
@@ -21,6 +22,7 @@ import type { TdnnEncoderConfig } from "../../models/tdnn.ts";
 import type { UtteranceSet } from "../../models/dataset.ts";
 import { NovoGrad } from "../../models/optimizers/novograd.ts";
 import { train } from "../../models/trainer.ts";
+import { parseSafetensors, serializeSafetensors } from "../../formats/safetensors.ts";
 
 const F = 8;
 
@@ -318,6 +320,14 @@ Deno.test("a save cut short leaves the previous checkpoint as the newest complet
     await Deno.writeFile(`${dir}/ckpt-00000020.safetensors.tmp-1-abc`, new Uint8Array(100));
     assert.deepEqual(listCheckpoints(dir), [good]);
     assert.equal((await loadCheckpoint(listCheckpoints(dir).at(-1)!)).meta.step, 10);
+    // The next complete save removes the temporary files the killed process left.
+    await Deno.writeFile(`${dir}/ckpt-00000020.optim.safetensors.tmp-1-abd`, new Uint8Array(10));
+    await Deno.writeFile(`${dir}/notes.tmp-1-abc`, new Uint8Array(1)); // not a checkpoint's: kept
+    await saveCheckpoint(dir, model, opt, meta(30));
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.includes(".tmp-")),
+      ["notes.tmp-1-abc"],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -362,6 +372,123 @@ Deno.test("a truncated or corrupt checkpoint gives an error naming the file", as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a checkpoint whose tensor bytes changed after saving is refused by its checksum, naming the file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_sum_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const opt = new NovoGrad(model.parameters());
+    for (const p of model.parameters().values()) p.grad = tensor(new Float32Array(p.size).fill(0.5), p.shape);
+    opt.step(0.1); // so the optimizer file holds slots
+    const path = await saveCheckpoint(dir, model, opt, meta(1));
+    const bytes = await Deno.readFile(path);
+    const file = parseSafetensors(bytes, path);
+    assert.match(file.metadata[CHECKSUM_KEY], /^[0-9a-f]{64}$/);
+    // One flipped bit in the last weight byte keeps the file valid safetensors: only the checksum sees it.
+    const flipped = bytes.slice();
+    flipped[flipped.length - 1] ^= 0x01;
+    const bad = `${dir}/ckpt-00000002.safetensors`;
+    await Deno.writeFile(bad, flipped);
+    await assert.rejects(
+      () => loadCheckpoint(bad),
+      (e: Error) => e.message.includes(bad) && /checksum mismatch/.test(e.message),
+    );
+    await assert.rejects(() => exportCheckpoint(bad, `${dir}/out.safetensors`), /checksum mismatch/);
+    // The optimizer file is checked the same way.
+    const optimPath = path.replace(/\.safetensors$/, ".optim.safetensors");
+    const optimBytes = await Deno.readFile(optimPath);
+    assert.ok(parseSafetensors(optimBytes).tensors.size > 0);
+    optimBytes[optimBytes.length - 2] ^= 0x80;
+    await Deno.writeFile(optimPath, optimBytes);
+    await assert.rejects(
+      () => loadOptimizerState(path, opt),
+      (e: Error) => e.message.includes(optimPath) && /checksum mismatch/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a checkpoint written before checksums existed (no deno_ctc_sha256) still loads", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_old_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(4));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const { [CHECKSUM_KEY]: _dropped, ...oldMetadata } = file.metadata;
+    const old = `${dir}/old.safetensors`;
+    await Deno.writeFile(old, serializeSafetensors(file.tensors, { metadata: oldMetadata }));
+    const loaded = await loadCheckpoint(old);
+    assert.equal(loaded.meta.step, 4);
+    assert.equal(loaded.state.size, file.tensors.size);
+    // Exporting it gives the exported file a checksum of its own, which then verifies.
+    await exportCheckpoint(old, `${dir}/exported.safetensors`, { dtype: "F16" });
+    const exported = parseSafetensors(await Deno.readFile(`${dir}/exported.safetensors`));
+    assert.match(exported.metadata[CHECKSUM_KEY], /^[0-9a-f]{64}$/);
+    assert.equal((await loadCheckpoint(`${dir}/exported.safetensors`)).meta.step, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the checksum covers the metadata too: a changed step count is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_meta_sum_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(5));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const edited = { ...file.metadata, deno_ctc: file.metadata.deno_ctc.replace('"step":5', '"step":6') };
+    assert.notEqual(edited.deno_ctc, file.metadata.deno_ctc);
+    const bad = `${dir}/edited.safetensors`;
+    await Deno.writeFile(bad, serializeSafetensors(file.tensors, { metadata: edited }));
+    await assert.rejects(() => loadCheckpoint(bad), /edited\.safetensors: checkpoint checksum mismatch/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("damaged metadata in a checkpoint without a checksum is refused, naming the file and the field", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ckpt_meta_" });
+  try {
+    const model = new CtcModel(F, 29, tinyConfig(dir, 1).encoder, new Rng(3));
+    const path = await saveCheckpoint(dir, model, null, meta(5));
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    const good = JSON.parse(file.metadata.deno_ctc);
+    const cases: [string, unknown, RegExp][] = [
+      ["null", null, /field "deno_ctc" is not an object/],
+      ["step", { ...good, step: -1 }, /field "step" is not a non-negative integer/],
+      ["epoch", { ...good, epoch: "0" }, /field "epoch" is not a non-negative integer/],
+      ["vocabulary", { ...good, vocabulary: [1, 2] }, /field "vocabulary" is not a list of strings/],
+      ["rng", { ...good, rngState: [0, 0, 0, 0] }, /field "rngState" is not an rng state/],
+      ["augment", { ...good, augmentRngState: [1, 2] }, /field "augmentRngState" is not an rng state/],
+      ["config", { ...good, config: 3 }, /field "config" is not an object/],
+    ];
+    for (const [name, value, message] of cases) {
+      const bad = `${dir}/${name}.safetensors`;
+      await Deno.writeFile(
+        bad,
+        serializeSafetensors(file.tensors, { metadata: { deno_ctc: JSON.stringify(value) } }),
+      );
+      await assert.rejects(
+        () => loadCheckpoint(bad),
+        (e: Error) =>
+          (e.message.startsWith(`${bad}: checkpoint metadata`) && message.test(e.message)) ||
+          assert.fail(`${name}: ${e.message}`),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the committed pretrained checkpoint, written before checksums existed, still loads", async () => {
+  const path = new URL("../../models/pretrained/small_wide_espeak.safetensors", import.meta.url).pathname;
+  const file = parseSafetensors(await Deno.readFile(path), path);
+  assert.equal(file.metadata[CHECKSUM_KEY], undefined);
+  const loaded = await loadCheckpoint(path);
+  assert.ok(loaded.meta.step > 0);
+  assert.equal(loaded.state.size, file.tensors.size);
 });
 
 Deno.test("exportCheckpoint() writes float16 weights (half the size, no optimizer file) that fine-tuning starts from", async () => {

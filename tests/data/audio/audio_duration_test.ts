@@ -19,6 +19,19 @@ Deno.test("readAudioHeader() gives a FLAC's rate, channels and exact sample coun
   assert.equal(h.durationS, h.nSamples / 16000);
 });
 
+Deno.test("readAudioHeader() refuses a FLAC sample count the file is far too small to hold", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "audio_header_" });
+  try {
+    const bytes = Deno.readFileSync(flac);
+    bytes[21] |= 0x0f; // the top 4 of STREAMINFO's 36 sample-count bits: about 2^36 samples
+    const path = join(dir, "huge.flac");
+    Deno.writeFileSync(path, bytes);
+    assert.throws(() => readAudioHeader(path), /huge\.flac: FLAC STREAMINFO declares \d+ samples, more than/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("readAudioHeader() reads WAVs with extra chunks before the data and rejects other files", () => {
   const dir = Deno.makeTempDirSync();
   const wav = encodeWav(new Float32Array(12345), 22050);

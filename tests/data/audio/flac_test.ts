@@ -210,3 +210,30 @@ Deno.test("decodeFlac() skips an ID3v2 tag in front of the stream", () => {
   bytes.set(flac, tag.length);
   assert.deepEqual(decodeFlac(bytes, "id3.flac").channels[0], decodeFlac(flac, "plain.flac").channels[0]);
 });
+
+/** A copy of `bytes` whose STREAMINFO declares `nSamples` (36 bits) samples. */
+function withTotalSamples(bytes: Uint8Array, nSamples: number): Uint8Array {
+  const out = bytes.slice();
+  // STREAMINFO body at byte 8; total samples: the low 4 bits of byte 21, then bytes 22..25.
+  out[21] = (out[21] & 0xf0) | Math.floor(nSamples / 2 ** 32);
+  new DataView(out.buffer).setUint32(22, nSamples % 2 ** 32);
+  return out;
+}
+
+Deno.test("decodeFlac() refuses a STREAMINFO sample count of 2^36 - 1 before allocating for it", () => {
+  // Found by tests/fuzz (FLAC seed 1 input 26): the count sized the output buffers directly.
+  const bad = withTotalSamples(read("mono16_c5.flac"), 2 ** 36 - 1);
+  assert.throws(
+    () => decodeFlac(bad, "huge.flac"),
+    /^Error: huge\.flac: FLAC STREAMINFO declares 68719476735 samples but \d+ bytes of frames hold at most \d+$/,
+  );
+});
+
+Deno.test("decodeFlac() refuses frames that run past the sample count STREAMINFO declares", () => {
+  const good = read("mono16_c5.flac");
+  const declared = decodeFlac(good, "good.flac").channels[0].length;
+  assert.throws(
+    () => decodeFlac(withTotalSamples(good, declared - 100), "short.flac"),
+    /short\.flac: FLAC frame at byte \d+ runs past the \d+ samples declared in STREAMINFO/,
+  );
+});
