@@ -47,8 +47,9 @@ function meta(step: number): CheckpointMeta {
     step,
     epoch: 0,
     batchInEpoch: 0,
-    rngState: [],
-    dataRngState: [],
+    // Real generator states: loading checks that they are (reliability's metadata checks).
+    rngState: new Rng(1).state(),
+    dataRngState: new Rng(2).state(),
   };
 }
 

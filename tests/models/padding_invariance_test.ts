@@ -89,18 +89,21 @@ for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] 
   });
 }
 
-// The same on webgpu (the whole DeepSpeech2 stack: conv2d, batch norm, layout ops, GRU layers).
+// The same on webgpu: the whole TDNN stack (conv1d incl. depthwise, batch norm with lengths,
+// masks, residuals) and the DeepSpeech2 one (conv2d, batch norm, layout ops, GRU layers).
 const hasWebGpu = await initWebGpu({ quiet: true });
 if (!hasWebGpu) {
-  console.warn("padding_invariance_test: SKIPPING the webgpu variant: initWebGpu() found no WebGPU adapter");
+  console.warn("padding_invariance_test: SKIPPING the webgpu variants: initWebGpu() found no WebGPU adapter");
 }
-Deno.test({
-  name: "DeepSpeech2 on webgpu: an utterance alone and inside a padded batch give the same logits",
-  ignore: !hasWebGpu,
-  // The GPU device holds resources across tests by design.
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    await assertPaddingInvariant(ds2, "webgpu");
-  },
-});
+for (const [name, enc] of [["TDNN (Jasper-style)", tdnn], ["DeepSpeech2", ds2]] as const) {
+  Deno.test({
+    name: `${name} on webgpu: an utterance alone and inside a padded batch give the same logits`,
+    ignore: !hasWebGpu,
+    // The GPU device holds resources across tests by design.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await assertPaddingInvariant(enc, "webgpu");
+    },
+  });
+}
