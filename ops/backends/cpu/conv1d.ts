@@ -4,33 +4,7 @@
  * depthwise as direct loops). Not here: anything the 2-D engine does not do.
  */
 import type { Conv1dAttrs } from "../../conv1d.ts";
-import { type ConvGeometry, registerConvKernels } from "./conv2d.ts";
+import { conv1dGeometry } from "../../conv_geometry.ts";
+import { registerConvKernels } from "./conv2d.ts";
 
-// x [N, Cin, T], w [Cout, Cin/groups, K], y [N, Cout, Tout] seen as 2-D with H = 1.
-function geometry1d(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  yShape: readonly number[],
-  a: Conv1dAttrs,
-): ConvGeometry {
-  return {
-    n: xShape[0],
-    cin: xShape[1],
-    h: 1,
-    w: xShape[2],
-    cout: wShape[0],
-    kh: 1,
-    kw: wShape[2],
-    hOut: 1,
-    wOut: yShape[2],
-    strideH: 1,
-    strideW: a.stride,
-    padTop: 0,
-    padLeft: a.padLeft,
-    dilationH: 1,
-    dilationW: a.dilation,
-    groups: a.groups,
-  };
-}
-
-registerConvKernels<Conv1dAttrs>("conv1d", geometry1d);
+registerConvKernels<Conv1dAttrs>("conv1d", conv1dGeometry);

@@ -21,18 +21,11 @@
  */
 import { registerKernel } from "../../op_registry.ts";
 import type { Conv2dAttrs } from "../../conv2d.ts";
+import { conv2dGeometry, type ConvGeometry } from "../../conv_geometry.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 import { gemm } from "./blas.ts";
-import {
-  columnTiling,
-  type ConvGeometry,
-  type Floats,
-  paddedSize,
-  padInput,
-  scratchLike,
-  unpadAdd,
-} from "./conv_buffers.ts";
+import { columnTiling, type Floats, paddedSize, padInput, scratchLike, unpadAdd } from "./conv_buffers.ts";
 import { depthwiseBackwardDataStrided, depthwiseBackwardFilter, depthwiseForward } from "./conv_depthwise.ts";
 import {
   convBackwardDataRows,
@@ -40,8 +33,6 @@ import {
   convForwardRows,
   isRowDecomposable,
 } from "./conv_rows.ts";
-
-export type { ConvGeometry } from "./conv_buffers.ts";
 
 function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 &&
@@ -269,32 +260,6 @@ function forEachColumnTile(
   }
 }
 
-function geometry2d(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  yShape: readonly number[],
-  a: Conv2dAttrs,
-): ConvGeometry {
-  return {
-    n: xShape[0],
-    cin: xShape[1],
-    h: xShape[2],
-    w: xShape[3],
-    cout: wShape[0],
-    kh: wShape[2],
-    kw: wShape[3],
-    hOut: yShape[2],
-    wOut: yShape[3],
-    strideH: a.strideH,
-    strideW: a.strideW,
-    padTop: a.padTop,
-    padLeft: a.padLeft,
-    dilationH: a.dilationH,
-    dilationW: a.dilationW,
-    groups: a.groups,
-  };
-}
-
 /**
  * Registers the forward, backward-data and backward-filter kernels of `op` ("conv1d" or
  * "conv2d"): one engine, with `geometry` mapping each op's shapes and attributes onto it.
@@ -328,4 +293,4 @@ export function registerConvKernels<A>(
   });
 }
 
-registerConvKernels<Conv2dAttrs>("conv2d", geometry2d);
+registerConvKernels<Conv2dAttrs>("conv2d", conv2dGeometry);

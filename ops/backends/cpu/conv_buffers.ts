@@ -4,32 +4,10 @@
  * and the zero-padded copy of the input that lets column builders skip bounds checks.
  * Not here: any arithmetic of the convolution itself.
  */
+import type { ConvGeometry } from "../../conv_geometry.ts";
 
 /** Float arrays the convolution kernels run on (float64 for gradient checks). */
 export type Floats = Float32Array | Float64Array;
-
-/**
- * Sizes and attributes of one convolution, as the engine reads them: x [n, cin, h, w],
- * w [cout, cin/groups, kh, kw], y [n, cout, hOut, wOut]; padBottom/padRight are implied by hOut/wOut.
- */
-export interface ConvGeometry {
-  n: number;
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  hOut: number;
-  wOut: number;
-  strideH: number;
-  strideW: number;
-  padTop: number;
-  padLeft: number;
-  dilationH: number;
-  dilationW: number;
-  groups: number;
-}
 
 /** Column-buffer budget in elements (16 MB of float32). */
 let tileElements = 1 << 22;

@@ -5,7 +5,8 @@
  * backward-data here serves stride > 1 only (stride 1 runs as a forward conv, see conv2d.ts).
  * Not here: the GEMM paths.
  */
-import type { ConvGeometry, Floats } from "./conv_buffers.ts";
+import type { ConvGeometry } from "../../conv_geometry.ts";
+import type { Floats } from "./conv_buffers.ts";
 
 /** Output columns [lo, hi) for which every tap of a kernel row reads inside [0, w). */
 function interiorColumns(g: ConvGeometry): [number, number] {

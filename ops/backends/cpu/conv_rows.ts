@@ -12,16 +12,9 @@
  *
  * Not here: strides along H (they break the shifted-window trick), depthwise (direct loops).
  */
+import type { ConvGeometry } from "../../conv_geometry.ts";
 import { gemm } from "./blas.ts";
-import {
-  columnTiling,
-  type ConvGeometry,
-  type Floats,
-  paddedSize,
-  padInput,
-  scratchLike,
-  unpadAdd,
-} from "./conv_buffers.ts";
+import { columnTiling, type Floats, paddedSize, padInput, scratchLike, unpadAdd } from "./conv_buffers.ts";
 
 /** True when the row-decomposed path applies: stride 1 along H and more than one kernel row. */
 export function isRowDecomposable(g: ConvGeometry): boolean {

@@ -12,43 +12,9 @@ import { sizeOf } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { Backend } from "../../backend.ts";
 import { gpuBackend, gpuBuffer, type GpuStorage } from "./backend.ts";
-import type { ConvGeometry } from "./conv_params.ts";
+import { conv2dGeometry, type ConvGeometry, type ConvGeometryOf } from "../../conv_geometry.ts";
 import { type ConvDirection, convGemm } from "./conv_gemm.ts";
 import { convDepthwise, isDepthwise } from "./conv_depthwise.ts";
-
-/** Maps one op's shapes (x, w, y) and attributes onto the geometry the kernels read. */
-export type ConvGeometryOf<A> = (
-  xShape: readonly number[],
-  wShape: readonly number[],
-  yShape: readonly number[],
-  attrs: A,
-) => ConvGeometry;
-
-function geometry2d(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  yShape: readonly number[],
-  a: Conv2dAttrs,
-): ConvGeometry {
-  return {
-    n: xShape[0],
-    cin: xShape[1],
-    h: xShape[2],
-    w: xShape[3],
-    cout: wShape[0],
-    kh: wShape[2],
-    kw: wShape[3],
-    hOut: yShape[2],
-    wOut: yShape[3],
-    strideH: a.strideH,
-    strideW: a.strideW,
-    padTop: a.padTop,
-    padLeft: a.padLeft,
-    dilationH: a.dilationH,
-    dilationW: a.dilationW,
-    groups: a.groups,
-  };
-}
 
 /** Runs one direction on `inputs` (tensors in binding order) into a new output buffer. */
 function runDirection(
@@ -91,4 +57,4 @@ export function registerWebGpuConvKernels<A>(op: "conv1d" | "conv2d", geometry: 
   });
 }
 
-registerWebGpuConvKernels<Conv2dAttrs>("conv2d", geometry2d);
+registerWebGpuConvKernels<Conv2dAttrs>("conv2d", conv2dGeometry);

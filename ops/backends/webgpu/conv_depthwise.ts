@@ -18,7 +18,8 @@
  * left to the caches), the GEMM path for larger multipliers (conv_gemm.ts).
  */
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
-import { type ConvGeometry, convMeta, convParamsWgsl, uniformParam } from "./conv_params.ts";
+import type { ConvGeometry } from "../../conv_geometry.ts";
+import { convMeta, convParamsWgsl, uniformParam } from "./conv_params.ts";
 import type { ConvDirection } from "./conv_gemm.ts";
 
 const WORKGROUP = 64;

@@ -35,13 +35,8 @@
  * divisions; f16.
  */
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
-import {
-  type ConvGeometry,
-  convMeta,
-  convParamsWgsl,
-  type GemmExtents,
-  uniformParam,
-} from "./conv_params.ts";
+import type { ConvGeometry } from "../../conv_geometry.ts";
+import { convMeta, convParamsWgsl, type GemmExtents, uniformParam } from "./conv_params.ts";
 
 /** Which convolution the GEMM computes. */
 export type ConvDirection = "forward" | "backwardData" | "backwardFilter";

@@ -7,10 +7,8 @@
  *
  * Not here: any arithmetic of the convolution itself.
  */
-import type { ConvGeometry } from "../cpu/conv_buffers.ts";
+import type { ConvGeometry } from "../../conv_geometry.ts";
 import { wgslMeta } from "./backend.ts";
-
-export type { ConvGeometry } from "../cpu/conv_buffers.ts";
 
 /** Extents of the implicit GEMM of one direction: C [M, N] = A [M, K] · B [K, N], K split as (K0, K1, K2). */
 export interface GemmExtents {
