@@ -8,6 +8,7 @@
 import { defineOp, type OpDef } from "./op_registry.ts";
 import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
+import { stridesOf } from "./shape.ts";
 
 /** Attributes of `pad`: amounts per axis (all axes, outermost first) and the fill value. */
 export interface PadAttrs {
@@ -17,6 +18,37 @@ export interface PadAttrs {
 }
 
 /** Declaration of `pad`. Kernels: ops/backends/<name>/pad.ts. */
+/** The region of a pad's input that survives into its output, as a strided copy. */
+export interface PadCopy {
+  /** First input element copied, and the input's row-major strides. */
+  inOffset: number;
+  inStrides: number[];
+  /** Where it lands in the output, and the output's strides. */
+  outOffset: number;
+  outStrides: number[];
+  /** Extent of the copied region on each axis (0 when nothing survives). */
+  extent: number[];
+}
+
+/** What every backend's pad kernel copies: the input less what negative amounts crop. */
+export function padCopy(
+  inShape: readonly number[],
+  outShape: readonly number[],
+  before: readonly number[],
+): PadCopy {
+  const inStrides = stridesOf(inShape), outStrides = stridesOf(outShape);
+  let inOffset = 0, outOffset = 0;
+  const extent = new Array<number>(inShape.length);
+  for (let d = 0; d < inShape.length; d++) {
+    const inStart = Math.max(0, -before[d]);
+    const outStart = Math.max(0, before[d]);
+    extent[d] = Math.max(0, Math.min(inShape[d] - inStart, outShape[d] - outStart));
+    inOffset += inStart * inStrides[d];
+    outOffset += outStart * outStrides[d];
+  }
+  return { inOffset, inStrides, outOffset, outStrides, extent };
+}
+
 export const padOp: OpDef<PadAttrs> = defineOp<PadAttrs>({
   name: "pad",
   outputs([x], { before, after }) {
