@@ -17,6 +17,7 @@
  * audio and the plan and resumes from the newest checkpoint.
  */
 import { parseArgs } from "node:util";
+import { type BackendChoice, setBackend } from "../ops/backends/mod.ts";
 import { fileURLToPath } from "node:url";
 import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/corpora/synth.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "work" },
     "max-chars": { type: "string", default: "80" },
     config: { type: "string", default: "small_wide" },
+    backend: { type: "string", default: "auto" },
     scratch: { type: "boolean", default: false },
     init: { type: "string" },
     lr: { type: "string" },
@@ -74,6 +76,12 @@ if (!hasEspeak()) {
     "error: espeak-ng is not installed (Debian: apt-get install espeak-ng sox); run bash .ci/setup",
   );
   Deno.exit(1);
+}
+try {
+  await setBackend(values.backend as BackendChoice);
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  Deno.exit(2);
 }
 const out = String(values.out);
 const vocab = Vocabulary.english();

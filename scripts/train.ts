@@ -11,6 +11,7 @@
  * infer transcribes with the config's decoder.
  */
 import { parseArgs } from "node:util";
+import { BACKEND_CHOICES, type BackendChoice, setBackend } from "../ops/backends/mod.ts";
 import { readManifest } from "../data/pipeline/manifest.ts";
 import { configs, overrideConfig, resolveConfig } from "../models/configs/mod.ts";
 import { listCheckpoints } from "../models/checkpoint.ts";
@@ -19,13 +20,23 @@ import { describeDecoder, TranscriptDecoder } from "../models/transcript_decoder
 import { evaluate, train, vocabularyOf } from "../models/trainer.ts";
 import { loadUtterances } from "../models/dataset.ts";
 
-const known = ["config", "mode", "continue", "checkpoint", "infer_output_file", "logits_output_file", "help"];
+const known = [
+  "config",
+  "backend",
+  "mode",
+  "continue",
+  "checkpoint",
+  "infer_output_file",
+  "logits_output_file",
+  "help",
+];
 const { values, tokens } = parseArgs({
   args: Deno.args,
   strict: false,
   tokens: true,
   options: {
     config: { type: "string", default: "small" },
+    backend: { type: "string", default: "auto" },
     mode: { type: "string", default: "train_eval" },
     continue: { type: "boolean", default: false },
     checkpoint: { type: "string" },
@@ -40,6 +51,7 @@ if (values.help) {
     `Usage: deno task train --config <${
       Object.keys(configs).join("|")
     }|path.ts> --mode train|eval|train_eval|infer
+  [--backend ${BACKEND_CHOICES.join("|")}]
   [--continue] [--checkpoint PATH] [--infer_output_file CSV] [--logits_output_file SAFETENSORS] [--section.key=value ...]`,
   );
   Deno.exit(0);
@@ -60,6 +72,7 @@ const newest = () => {
 };
 
 try {
+  await setBackend(String(values.backend) as BackendChoice);
   if (mode === "train" || mode === "train_eval") {
     const { lastEval, steps } = await train(config, {
       resume: Boolean(values.continue),

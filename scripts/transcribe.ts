@@ -9,6 +9,7 @@
  * beam search). Beam search runs on Workers (add --allow-read for the LM file).
  */
 import { parseArgs } from "node:util";
+import { type BackendChoice, setBackend } from "../ops/backends/mod.ts";
 import type { DecoderConfig } from "../models/configs/types.ts";
 import { audioLogits, loadModel } from "../models/inference.ts";
 import { TranscriptDecoder } from "../models/transcript_decoder.ts";
@@ -18,6 +19,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     checkpoint: { type: "string" },
+    backend: { type: "string", default: "auto" },
     json: { type: "boolean", default: false },
     lm: { type: "string" },
     alpha: { type: "string" },
@@ -33,6 +35,7 @@ if (!values.checkpoint || positionals.length === 0) {
   Deno.exit(2);
 }
 try {
+  await setBackend(values.backend as BackendChoice);
   const m = await loadModel(values.checkpoint);
   const beamFlags = values.lm !== undefined || values.beam_width !== undefined;
   const fromConfig: DecoderConfig = m.config.decoder ?? { kind: "greedy" };
