@@ -58,6 +58,7 @@ export * from "../formats/safetensors.ts";
 // Data pipeline: manifests, vocabularies, augmentation, batches, loader, corpora.
 // The seeded generator (`Rng`, `RngState`) is exported once, from ops/.
 export {
+  formatCsvField,
   formatManifest,
   type ManifestEntry,
   type ManifestFormat,
@@ -65,6 +66,8 @@ export {
   parseCsvManifest,
   parseJsonlManifest,
   readManifest,
+  type ReadManifestOptions,
+  readManifests,
   writeManifest,
   type WriteManifestOptions,
 } from "./pipeline/manifest.ts";
