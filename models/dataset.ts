@@ -4,7 +4,7 @@
  * corpora that fit in memory (the demo, fine-tuning); the Worker-based loader in data/ feeds
  * larger runs.
  */
-import { readAudio } from "../data/audio/audio.ts";
+import { readAudioAt } from "../data/audio/model_audio.ts";
 import { computeFeatures, type FeatureConfig } from "../data/features/compute_features.ts";
 import { readManifest } from "../data/pipeline/manifest.ts";
 import type { UtteranceFeatures } from "../data/pipeline/batches.ts";
@@ -29,6 +29,8 @@ export function loadUtterances(
 ): UtteranceSet {
   const items: UtteranceFeatures[] = [];
   const durations: number[] = [];
+  const rate = features.sampleRate ?? 16000;
+  if (manifests.length === 0) throw new RangeError("loadUtterances: no manifest given");
   for (const manifest of manifests) {
     readManifest(manifest).forEach((e, row) => {
       const bad = vocab.unknownChars(e.transcript);
@@ -39,8 +41,9 @@ export function loadUtterances(
           } (${e.audioPath}): characters outside the vocabulary: ${JSON.stringify(bad)}`,
         );
       }
-      const audio = readAudio(e.audioPath);
-      const f = computeFeatures(audio.samples, { ...features, sampleRate: audio.sampleRate });
+      // At the features' rate: a file at another rate or in stereo is converted, with one note.
+      const samples = readAudioAt(e.audioPath, rate);
+      const f = computeFeatures(samples, { ...features, sampleRate: rate });
       items.push({
         features: f.data,
         nFeatures: f.nFeatures,
@@ -49,7 +52,7 @@ export function loadUtterances(
         transcript: e.transcript,
         path: e.audioPath,
       });
-      durations.push(audio.samples.length / audio.sampleRate);
+      durations.push(samples.length / rate);
     });
   }
   return { items, durations: Float64Array.from(durations) };

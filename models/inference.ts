@@ -3,7 +3,7 @@
  * compute features with the checkpoint's own feature settings, and return greedy transcripts
  * with word start/end times, or raw logits for scripts/decode.ts.
  */
-import { readAudio } from "../data/audio/audio.ts";
+import { readAudioAt } from "../data/audio/model_audio.ts";
 import { computeFeatures } from "../data/features/compute_features.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { writeLogitsFile } from "../decode/logits_file.ts";
@@ -45,8 +45,9 @@ export async function loadModel(path: string): Promise<LoadedModel> {
 
 /** Logits [T', V] of one audio file. */
 export function audioLogits(m: LoadedModel, path: string): { logits: Float32Array; nFrames: number } {
-  const audio = readAudio(path);
-  const f = computeFeatures(audio.samples, { ...m.config.features, sampleRate: audio.sampleRate });
+  // Features at the rate the model was trained at: other rates and stereo are converted first.
+  const rate = m.config.features.sampleRate ?? 16000;
+  const f = computeFeatures(readAudioAt(path, rate), { ...m.config.features, sampleRate: rate });
   using _scope = new TensorScope();
   const { logits, lengths } = noGrad(() =>
     m.model.forward(tensor(f.data, [1, f.nFeatures, f.nFrames]), Int32Array.of(f.nFrames))

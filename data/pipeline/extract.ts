@@ -11,11 +11,10 @@
  *
  * The cache is used only when no waveform augmentation is configured (masks come after it).
  */
-import { readAudio } from "../audio/audio.ts";
+import { readAudioAt } from "../audio/model_audio.ts";
 import { computeFeatures, type FeatureConfig } from "../features/compute_features.ts";
 import type { FeatureCache } from "./feature_cache.ts";
 import { addNoise, type NoiseConfig } from "../augment/noise.ts";
-import { resample } from "../audio/resample.ts";
 import { Rng } from "./rng.ts";
 import { applySpecAugment, type SpecAugmentConfig } from "../augment/spec_augment.ts";
 import { speedPerturb, type SpeedPerturbConfig } from "../augment/speed_perturb.ts";
@@ -83,9 +82,7 @@ export function extractFeatures(
     }
   }
   if (data === null) {
-    const audio = readAudio(path);
-    const rate = setup.features.sampleRate ?? 16000;
-    let x = audio.sampleRate === rate ? audio.samples : resample(audio.samples, audio.sampleRate, rate);
+    let x = readAudioAt(path, setup.features.sampleRate ?? 16000);
     if (setup.augment?.speed) x = speedPerturb(x, rng, setup.augment.speed).samples;
     if (setup.augment?.noise) x = addNoise(peakNormalized(x), rng, setup.augment.noise).samples;
     const f = computeFeatures(x, setup.features);
