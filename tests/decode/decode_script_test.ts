@@ -215,7 +215,7 @@ Deno.test("scripts/decode.ts takes the alphabet from --vocab and evaluates witho
     assert.match(noVocab.stderr, /no "vocab" metadata; give --vocab/);
     const wrong = await run([...base, "--mode", "infer", "--vocab", `${dir}/vocab.txt`, "--lm", arpa]);
     assert.equal(wrong.code, 2);
-    assert.match(wrong.stderr, /--alpha is required/);
+    assert.match(wrong.stderr, /--lm needs --alpha and --beta/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
