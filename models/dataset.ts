@@ -18,21 +18,30 @@ export interface UtteranceSet {
   durations: Float64Array;
 }
 
+/** Options of `loadUtterances`. */
+export interface LoadUtterancesOptions {
+  /** Called after each utterance's features (for a progress line). */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
  * Loads every row of the manifests. Transcripts with characters outside the vocabulary are
- * an error naming the manifest and row.
+ * an error naming the manifest and row; a manifest without rows is an error.
  */
 export function loadUtterances(
   manifests: readonly string[],
   vocab: Vocabulary,
   features: FeatureConfig,
+  options: LoadUtterancesOptions = {},
 ): UtteranceSet {
   const items: UtteranceFeatures[] = [];
   const durations: number[] = [];
   const rate = features.sampleRate ?? 16000;
   if (manifests.length === 0) throw new RangeError("loadUtterances: no manifest given");
-  for (const manifest of manifests) {
-    readManifest(manifest).forEach((e, row) => {
+  const lists = manifests.map((m) => readManifest(m));
+  const total = lists.reduce((n, l) => n + l.length, 0);
+  for (const [i, manifest] of manifests.entries()) {
+    lists[i].forEach((e, row) => {
       const bad = vocab.unknownChars(e.transcript);
       if (bad.length) {
         throw new Error(
@@ -53,6 +62,7 @@ export function loadUtterances(
         path: e.audioPath,
       });
       durations.push(samples.length / rate);
+      options.onProgress?.(items.length, total);
     });
   }
   return { items, durations: Float64Array.from(durations) };
