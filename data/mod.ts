@@ -8,6 +8,12 @@ export { type Audio, decodeAudio, decodeAudioChannels, downmix, readAudio } from
 export { type DecodedAudio, decodeWav, encodeWav, type WavWriteOptions, writeWav } from "./audio/wav.ts";
 export { decodeFlac, type FlacDecodeOptions } from "./audio/flac.ts";
 export { resample, type ResampleOptions } from "./audio/resample.ts";
+export {
+  type AudioConversion,
+  noteFirstConversion,
+  readAudioAt,
+  type ReadAudioAtOptions,
+} from "./audio/model_audio.ts";
 export { ComplexFft, RealFft } from "./features/fft.ts";
 export { analysisWindow, type WindowKind, type WindowOptions } from "./features/window.ts";
 export { type Matrix2D, withShape } from "./features/shaped.ts";
