@@ -8,9 +8,10 @@ import {
   readManifest,
   writeManifest,
 } from "../../../data/pipeline/manifest.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 Deno.test("a CSV manifest round-trips with paths relative to its folder", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   Deno.mkdirSync(join(dir, "wav"));
   const entries = [
     { audioPath: join(dir, "wav", "a.wav"), transcript: "hello world", nBytes: 100 },
@@ -29,7 +30,7 @@ Deno.test("a CSV manifest round-trips with paths relative to its folder", () => 
 });
 
 Deno.test("a NeMo JSON-lines manifest round-trips, absolute paths kept when asked", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   const entries = [{ audioPath: "/elsewhere/x.flac", transcript: "one", durationS: 1.25 }];
   const path = join(dir, "m.jsonl");
   writeManifest(path, entries, { paths: "absolute" });
@@ -80,7 +81,7 @@ Deno.test("manifest errors name the file and the line", () => {
 });
 
 Deno.test("writing a NeMo manifest without durations is refused", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   assert.throws(
     () => writeManifest(join(dir, "m.json"), [{ audioPath: "a.wav", transcript: "x" }]),
     /need a duration/,
