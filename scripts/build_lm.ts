@@ -11,6 +11,7 @@
  * `--char` makes a character LM: tokens are characters and a space becomes "|"
  * (CHAR_LM_SPACE in decode/language_model.ts).
  */
+import { dirname } from "node:path";
 import { runCommand, UsageError } from "../cli/args.ts";
 import { buildKneserNeyLm } from "../decode/build_lm.ts";
 import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
@@ -123,6 +124,9 @@ await runCommand(command, async ({ values: v }) => {
       }` +
         `  D1 D2 D3+ = ${d}${model.usedFallback[k] ? " (fallback)" : ""}`,
     );
+  }
+  for (const out of [args.arpa, args.binary]) {
+    if (out !== null) await Deno.mkdir(dirname(out), { recursive: true });
   }
   if (args.arpa !== null) await writeMaybeGzip(args.arpa, arpaText);
   if (args.binary !== null) {
