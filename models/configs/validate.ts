@@ -3,7 +3,8 @@
  * which strings are one of fixed choices. `validateConfig` checks a whole config (a named one
  * after `--section.key=value` overrides, or a user's config file) and names the first field
  * that breaks a rule, so `--training.maxSteps=-5` or `--decoder.kind=bogus` stop at the
- * command line instead of training for nothing or silently decoding greedily.
+ * command line instead of training for nothing or silently decoding greedily, and a beam
+ * search LM without an `alpha` is not decoded at weight 0.
  *
  * Not here: parsing override text (models/configs/mod.ts `overrideConfig`).
  */
@@ -109,6 +110,12 @@ export function validateConfig(config: SpeechConfig): string[] {
   const d = config.decoder;
   if (d?.kind === "beam" && d.lm !== undefined && typeof d.lm !== "string") {
     problems.push(`decoder.lm must be a path, got ${JSON.stringify(d.lm)}`);
+  }
+  // An LM at weight 0 does nothing: decoding "with" it silently would mislead.
+  if (d?.kind === "beam" && typeof d.lm === "string" && d.alpha === undefined) {
+    problems.push(
+      `decoder.lm needs decoder.alpha (the LM weight; LM files store none), got ${JSON.stringify(d.lm)}`,
+    );
   }
   return problems;
 }

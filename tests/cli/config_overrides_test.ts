@@ -35,6 +35,21 @@ Deno.test("applyConfigOverrides() refuses values outside the config's ranges and
   }
 });
 
+Deno.test("applyConfigOverrides() refuses a beam-search LM without an alpha, naming --decoder.lm", () => {
+  assert.throws(
+    () => applyConfigOverrides(small, [o("decoder.kind", "beam"), o("decoder.lm", "work/lm.bin")], "small"),
+    (e: Error) =>
+      e instanceof UsageError &&
+      /^--decoder\.lm=work\/lm\.bin: decoder\.lm needs decoder\.alpha/.test(e.message),
+  );
+  const c = applyConfigOverrides(
+    small,
+    [o("decoder.kind", "beam"), o("decoder.lm", "work/lm.bin"), o("decoder.alpha", "0.5")],
+    "small",
+  );
+  assert.equal(c.decoder.alpha, 0.5);
+});
+
 Deno.test("applyConfigOverrides() applies valid overrides in order and leaves the config alone", () => {
   const c = applyConfigOverrides(
     small,
