@@ -167,6 +167,27 @@ export interface DemoPlan extends DemoPlanKey {
   nTrain: number;
   /** The step the schedule ends at. */
   steps: number;
+  /** Warmup steps of the schedule, when the plan shortened the config's. */
+  warmupSteps?: number;
+}
+
+/** Largest share of the training time the calibration steps may take. */
+export const CALIBRATION_SHARE = 0.25;
+
+/**
+ * Warmup of a short run, fitted once the step count is known: about a sixth of the steps, never
+ * more than the config's warmup and never ending before the calibration steps already run, so
+ * that the rest of the run decays instead of ending inside the warmup at a rising rate.
+ *
+ * @example
+ * ```ts
+ * shortRunWarmup({ plannedSteps: 43, doneSteps: 11, configWarmup: 300 }); // 11
+ * shortRunWarmup({ plannedSteps: 600, doneSteps: 50, configWarmup: 300 }); // 100
+ * ```
+ */
+export function shortRunWarmup(r: { plannedSteps: number; doneSteps: number; configWarmup: number }): number {
+  const sixth = Math.floor(r.plannedSteps / 6);
+  return Math.min(r.configWarmup, Math.max(r.doneSteps, sixth), r.plannedSteps);
 }
 
 /** Whether `plan` (parsed from plan.json) was made for `key`. */

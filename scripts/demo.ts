@@ -21,6 +21,7 @@
 import { fileURLToPath } from "node:url";
 import { runCommand, UsageError } from "../cli/args.ts";
 import {
+  CALIBRATION_SHARE,
   DEFAULT_DEMO_RATES,
   type DemoPlan,
   type DemoPlanKey,
@@ -28,6 +29,7 @@ import {
   isSamePlanRequest,
   planDemoData,
   planDemoSteps,
+  shortRunWarmup,
 } from "../cli/demo_plan.ts";
 import { diskUsage, formatBytes } from "../cli/disk_usage.ts";
 import { phaseProgress } from "../cli/phase_progress.ts";
@@ -251,12 +253,11 @@ await runCommand(command, async ({ values }) => {
   config.training.logDir = runDir;
   if (init) config.training.initCheckpoint = init;
   config.lrPolicy.lr = key.lr;
-  const warmup = (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 200;
-  const calibration = Math.min(warmup, values.minutes < SHORT_RUN_MINUTES ? 50 : 200);
-  // A short run's warmup ends with the calibration, so that most of it runs at a useful rate.
-  if (config.lrPolicy.kind !== "fixed" && values.minutes < SHORT_RUN_MINUTES) {
-    config.lrPolicy.warmupSteps = calibration;
-  }
+  const configWarmup = (config.lrPolicy as { warmupSteps?: number }).warmupSteps ?? 200;
+  const isShortRun = values.minutes < SHORT_RUN_MINUTES && config.lrPolicy.kind !== "fixed";
+  const calibration = Math.min(configWarmup, isShortRun ? 50 : 200);
+  // The calibration runs inside this warmup; the plan then ends it early enough to decay (shortRunWarmup).
+  if (isShortRun) (config.lrPolicy as { warmupSteps?: number }).warmupSteps = calibration;
   const deadline = started + (budgetS - reserveS) * 1000;
   const onLog = (l: { step: number; loss: number; lr: number; audioSecondsPerSecond: number }): void => {
     if (l.step % 50 === 0) {
@@ -269,19 +270,24 @@ await runCommand(command, async ({ values }) => {
   };
 
   // 4. Calibration (steps inside the warmup, whose rates do not depend on the decay length), then
-  // the step count. The step time is a trimmed mean of the steps after the first 20 (compilation,
-  // the buffer pool filling up), so a moment of load does not shorten the schedule.
+  // the step count. The step time is a trimmed mean of the steps after the first 20 (3 in a short
+  // run; compilation, the buffer pool filling up), so a moment of load does not shorten the schedule.
   let plan: DemoPlan;
   if (planned) plan = planned;
   else {
     const stepTimes: number[] = [];
     const t1 = Date.now();
-    const done = await train({ ...config, training: { ...config.training, maxSteps: calibration } }, {
+    // At most a quarter of the training time, so that most of a short run follows the fitted schedule.
+    const calibrationDeadline = t1 + CALIBRATION_SHARE * Math.max(0, deadline - t1);
+    // Every calibration step is logged, so that even a short calibration has step times to average.
+    const firstTimedStep = isShortRun ? 3 : 20;
+    const calibrating = { ...config, training: { ...config.training, maxSteps: calibration, logEvery: 1 } };
+    const done = await train(calibrating, {
       resume: true,
       trainSet: trainUtts,
-      deadline,
+      deadline: calibrationDeadline,
       onLog: (l) => {
-        if (l.step >= 20) stepTimes.push(l.stepTimeS);
+        if (l.step >= firstTimedStep) stepTimes.push(l.stepTimeS);
         onLog(l);
       },
     });
@@ -295,11 +301,20 @@ await runCommand(command, async ({ values }) => {
       budgetS,
     });
     plan = { ...key, nTrain, steps };
+    if (isShortRun) {
+      plan.warmupSteps = shortRunWarmup({ plannedSteps: steps, doneSteps: done.steps, configWarmup });
+    }
     await Deno.writeTextFile(planPath, JSON.stringify(plan));
-    console.error(`[demo] ${stepS.toFixed(2)} s a step: the schedule ends at step ${steps} (${planPath})`);
+    console.error(
+      `[demo] ${stepS.toFixed(2)} s a step: the schedule ends at step ${steps}` +
+        `${plan.warmupSteps !== undefined ? `, warmup ${plan.warmupSteps} steps` : ""} (${planPath})`,
+    );
   }
   config.training.maxSteps = plan.steps;
   if (config.lrPolicy.kind === "cosine") config.lrPolicy.decaySteps = plan.steps;
+  if (plan.warmupSteps !== undefined && config.lrPolicy.kind !== "fixed") {
+    config.lrPolicy.warmupSteps = plan.warmupSteps;
+  }
   // The plan rests on a step time measured in the first minutes. If the machine slows down later,
   // the clock moves the decay on, so that the run still ends annealed when the budget does.
   let budgetStart: { step: number; time: number } | null = null;

@@ -5,6 +5,7 @@ import {
   isSamePlanRequest,
   planDemoData,
   planDemoSteps,
+  shortRunWarmup,
 } from "../../cli/demo_plan.ts";
 
 const rates = { synthUttPerS: 20, featureUttPerS: 80 };
@@ -105,4 +106,15 @@ Deno.test("isSamePlanRequest() re-plans when --minutes or any other input of the
   // The old plan.json held only { steps }: it is not reused.
   assert.equal(isSamePlanRequest({ steps: 0 }, key), false);
   assert.equal(isSamePlanRequest(null, key), false);
+});
+
+Deno.test("shortRunWarmup() ends the warmup early enough for a short run to decay", () => {
+  // The 10-minute demo's case: 41 steps of 7 s, all of them inside a 50-step warmup before.
+  assert.equal(shortRunWarmup({ plannedSteps: 43, doneSteps: 11, configWarmup: 300 }), 11);
+  assert.equal(shortRunWarmup({ plannedSteps: 600, doneSteps: 50, configWarmup: 300 }), 100);
+  assert.equal(shortRunWarmup({ plannedSteps: 6000, doneSteps: 50, configWarmup: 300 }), 300);
+  for (const plannedSteps of [20, 43, 120, 600]) {
+    const w = shortRunWarmup({ plannedSteps, doneSteps: 5, configWarmup: 300 });
+    assert.ok(w <= plannedSteps / 2 || w === 5, `${w} of ${plannedSteps}`);
+  }
 });
