@@ -139,6 +139,13 @@ await runCommand(command, async ({ values }) => {
       `--config: unknown config "${values.config}" (named: ${Object.keys(configs).join(", ")})`,
     );
   }
+  if (values.init !== undefined) {
+    try {
+      Deno.statSync(values.init);
+    } catch (e) {
+      throw new UsageError(`--init ${values.init}: cannot read it (${(e as Error).message})`);
+    }
+  }
   if (!hasEspeak()) {
     throw new Error("espeak-ng is not installed (Debian: apt-get install espeak-ng sox); run bash .ci/setup");
   }

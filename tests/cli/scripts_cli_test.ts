@@ -54,6 +54,7 @@ Deno.test("bad values stop the demo, transcribe and train at the command line", 
     [["scripts/demo.ts", "--minutes", "abc"], /--minutes must be a number in \[1, 1440\], got "abc"/],
     [["scripts/demo.ts", "--minutes=0"], /--minutes must be a number in \[1, 1440\], got 0/],
     [["scripts/demo.ts", "--scratch", "--init", "x"], /--scratch and --init exclude each other/],
+    [["scripts/demo.ts", "--init", "no/such.safetensors"], /--init no\/such\.safetensors: cannot read it/],
     [["scripts/transcribe.ts", "--alpha", "abc", "a.wav"], /--alpha must be a number >= 0, got "abc"/],
     [["scripts/transcribe.ts"], /expected at least 1 AUDIO argument/],
     [

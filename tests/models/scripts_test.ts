@@ -268,7 +268,7 @@ Deno.test({
       const runDir = `${dir}/runs/demo-2min`;
       const plan = JSON.parse(await Deno.readTextFile(`${runDir}/plan.json`));
       assert.ok(
-        plan.steps >= 20 && plan.nTrain === 24 && plan.minutes === 1.5,
+        plan.steps >= 20 && plan.nTrain === 24 && plan.minutes === 2,
         `plan ${JSON.stringify(plan)}`,
       );
       assert.match(r.stderr, /synthesising training audio: 24\/24 \(100%\)/);
