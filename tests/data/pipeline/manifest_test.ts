@@ -3,9 +3,11 @@ import { join } from "node:path";
 import { checkTranscripts, Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 import { testWithSharedData } from "../../shared_data.ts";
 import {
+  formatCsvField,
   parseCsvManifest,
   parseJsonlManifest,
   readManifest,
+  readManifests,
   writeManifest,
 } from "../../../data/pipeline/manifest.ts";
 import { makeTestTempDir } from "../../temp_dir.ts";
@@ -86,6 +88,30 @@ Deno.test("writing a NeMo manifest without durations is refused", () => {
     () => writeManifest(join(dir, "m.json"), [{ audioPath: "a.wav", transcript: "x" }]),
     /need a duration/,
   );
+});
+
+Deno.test("a manifest without utterances is an error naming it, unless allowed", () => {
+  const dir = makeTestTempDir("manifest_test_");
+  for (const [name, text] of [["h.csv", "wav_filename,wav_filesize,transcript\n"], ["e.jsonl", "\n"]]) {
+    const path = join(dir, name);
+    Deno.writeTextFileSync(path, text);
+    assert.throws(() => readManifest(path), new RegExp(`${name}: the manifest lists no utterances`));
+    assert.deepEqual(readManifest(path, { allowEmpty: true }), []);
+  }
+  assert.throws(() => readManifests([]), /no manifest given/);
+});
+
+Deno.test("manifest rows keep the path as written, and quoted fields round-trip commas and quotes", () => {
+  const rows = parseCsvManifest(
+    'wav_filename,transcript\nsub/a.wav,"one, two"\n"b,c.wav","say ""hi"""\n',
+    "/d/m.csv",
+  );
+  assert.deepEqual(rows.map((r) => [r.writtenPath, r.audioPath, r.transcript]), [
+    ["sub/a.wav", "/d/sub/a.wav", "one, two"],
+    ["b,c.wav", "/d/b,c.wav", 'say "hi"'],
+  ]);
+  assert.equal(formatCsvField('say "hi", twice'), '"say ""hi"", twice"');
+  assert.equal(formatCsvField("plain"), "plain");
 });
 
 testWithSharedData(
