@@ -8,6 +8,12 @@ export { type Audio, decodeAudio, decodeAudioChannels, downmix, readAudio } from
 export { type DecodedAudio, decodeWav, encodeWav, type WavWriteOptions, writeWav } from "./audio/wav.ts";
 export { decodeFlac, type FlacDecodeOptions } from "./audio/flac.ts";
 export { resample, type ResampleOptions } from "./audio/resample.ts";
+export {
+  type AudioConversion,
+  noteFirstConversion,
+  readAudioAt,
+  type ReadAudioAtOptions,
+} from "./audio/model_audio.ts";
 export { ComplexFft, RealFft } from "./features/fft.ts";
 export { analysisWindow, type WindowKind, type WindowOptions } from "./features/window.ts";
 export { type Matrix2D, withShape } from "./features/shaped.ts";
@@ -58,6 +64,7 @@ export * from "../formats/safetensors.ts";
 // Data pipeline: manifests, vocabularies, augmentation, batches, loader, corpora.
 // The seeded generator (`Rng`, `RngState`) is exported once, from ops/.
 export {
+  formatCsvField,
   formatManifest,
   type ManifestEntry,
   type ManifestFormat,
@@ -65,6 +72,8 @@ export {
   parseCsvManifest,
   parseJsonlManifest,
   readManifest,
+  type ReadManifestOptions,
+  readManifests,
   writeManifest,
   type WriteManifestOptions,
 } from "./pipeline/manifest.ts";

@@ -10,8 +10,6 @@
  *
  * @module
  */
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 import { CtcBeamSearchDecoder, type CtcBeamSearchOptions } from "./beam_search.ts";
 import { NGramLM } from "./ngram_lm.ts";
 
@@ -45,15 +43,25 @@ export interface BeamWorkerJob {
 
 let decoder: CtcBeamSearchDecoder | null = null;
 
-self.onmessage = (e: MessageEvent<BeamWorkerInit | BeamWorkerJob>) => {
+/**
+ * The Worker global as this file uses it, typed here instead of with a `deno.worker` lib
+ * directive (which JSR rejects in a published package).
+ */
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<BeamWorkerInit | BeamWorkerJob>) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+const worker = self as unknown as WorkerScope;
+
+worker.onmessage = (e: MessageEvent<BeamWorkerInit | BeamWorkerJob>) => {
   const msg = e.data;
   if (msg.kind === "init") {
     try {
       const lm = msg.lmBuffer === null ? null : NGramLM.fromShared(msg.lmBuffer);
       decoder = new CtcBeamSearchDecoder({ ...msg.options, lm });
-      self.postMessage({ kind: "ready" });
+      worker.postMessage({ kind: "ready" });
     } catch (err) {
-      self.postMessage({
+      worker.postMessage({
         kind: "error",
         id: -1,
         message: `decode/beam_worker.ts: ${(err as Error).message}`,
@@ -66,8 +74,8 @@ self.onmessage = (e: MessageEvent<BeamWorkerInit | BeamWorkerJob>) => {
     decoder.alpha = msg.alpha;
     decoder.beta = msg.beta;
     const hypotheses = decoder.decode({ data: msg.data, T: msg.T, V: msg.V });
-    self.postMessage({ kind: "result", id: msg.id, hypotheses });
+    worker.postMessage({ kind: "result", id: msg.id, hypotheses });
   } catch (err) {
-    self.postMessage({ kind: "error", id: msg.id, message: (err as Error).message });
+    worker.postMessage({ kind: "error", id: msg.id, message: (err as Error).message });
   }
 };

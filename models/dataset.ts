@@ -4,7 +4,7 @@
  * corpora that fit in memory (the demo, fine-tuning); the Worker-based loader in data/ feeds
  * larger runs.
  */
-import { readAudio } from "../data/audio/audio.ts";
+import { readAudioAt } from "../data/audio/model_audio.ts";
 import { computeFeatures, type FeatureConfig } from "../data/features/compute_features.ts";
 import { readManifest } from "../data/pipeline/manifest.ts";
 import type { UtteranceFeatures } from "../data/pipeline/batches.ts";
@@ -18,19 +18,30 @@ export interface UtteranceSet {
   durations: Float64Array;
 }
 
+/** Options of `loadUtterances`. */
+export interface LoadUtterancesOptions {
+  /** Called after each utterance's features (for a progress line). */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
  * Loads every row of the manifests. Transcripts with characters outside the vocabulary are
- * an error naming the manifest and row.
+ * an error naming the manifest and row; a manifest without rows is an error.
  */
 export function loadUtterances(
   manifests: readonly string[],
   vocab: Vocabulary,
   features: FeatureConfig,
+  options: LoadUtterancesOptions = {},
 ): UtteranceSet {
   const items: UtteranceFeatures[] = [];
   const durations: number[] = [];
-  for (const manifest of manifests) {
-    readManifest(manifest).forEach((e, row) => {
+  const rate = features.sampleRate ?? 16000;
+  if (manifests.length === 0) throw new RangeError("loadUtterances: no manifest given");
+  const lists = manifests.map((m) => readManifest(m));
+  const total = lists.reduce((n, l) => n + l.length, 0);
+  for (const [i, manifest] of manifests.entries()) {
+    lists[i].forEach((e, row) => {
       const bad = vocab.unknownChars(e.transcript);
       if (bad.length) {
         throw new Error(
@@ -39,8 +50,9 @@ export function loadUtterances(
           } (${e.audioPath}): characters outside the vocabulary: ${JSON.stringify(bad)}`,
         );
       }
-      const audio = readAudio(e.audioPath);
-      const f = computeFeatures(audio.samples, { ...features, sampleRate: audio.sampleRate });
+      // At the features' rate: a file at another rate or in stereo is converted, with one note.
+      const samples = readAudioAt(e.audioPath, rate);
+      const f = computeFeatures(samples, { ...features, sampleRate: rate });
       items.push({
         features: f.data,
         nFeatures: f.nFeatures,
@@ -49,7 +61,8 @@ export function loadUtterances(
         transcript: e.transcript,
         path: e.audioPath,
       });
-      durations.push(audio.samples.length / audio.sampleRate);
+      durations.push(samples.length / rate);
+      options.onProgress?.(items.length, total);
     });
   }
   return { items, durations: Float64Array.from(durations) };

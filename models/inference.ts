@@ -6,7 +6,7 @@
  * Memory does not grow with the number of files: `inferFiles` computes, decodes and hands on
  * one batch of files at a time, and logits go to disk through a `LogitsFileWriter`.
  */
-import { readAudio } from "../data/audio/audio.ts";
+import { readAudioAt } from "../data/audio/model_audio.ts";
 import { computeFeatures } from "../data/features/compute_features.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { LogitsFileWriter } from "../decode/logits_file.ts";
@@ -54,8 +54,9 @@ export async function loadModel(path: string): Promise<LoadedModel> {
 
 /** Logits [T', V] of one audio file, read from the model's backend once the forward pass is done. */
 export async function audioLogits(m: LoadedModel, path: string): Promise<UtteranceLogits> {
-  const audio = readAudio(path);
-  const f = computeFeatures(audio.samples, { ...m.config.features, sampleRate: audio.sampleRate });
+  // Features at the rate the model was trained at: other rates and stereo are converted first.
+  const rate = m.config.features.sampleRate ?? 16000;
+  const f = computeFeatures(readAudioAt(path, rate), { ...m.config.features, sampleRate: rate });
   using _scope = new TensorScope();
   const { logits, lengths } = noGrad(() =>
     m.model.forward(tensor(f.data, [1, f.nFeatures, f.nFrames]), Int32Array.of(f.nFrames))

@@ -36,7 +36,8 @@ export {
 } from "./checkpoint.ts";
 export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
-export { loadUtterances, type UtteranceSet } from "./dataset.ts";
+export { CONFIG_FIELD_RULES, type FieldRule, satisfiesRule, validateConfig } from "./configs/validate.ts";
+export { loadUtterances, type LoadUtterancesOptions, type UtteranceSet } from "./dataset.ts";
 export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
 export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {

@@ -11,111 +11,53 @@
  * `--char` makes a character LM: tokens are characters and a space becomes "|"
  * (CHAR_LM_SPACE in decode/language_model.ts).
  */
+import { dirname } from "node:path";
+import { runCommand, UsageError } from "../cli/args.ts";
 import { buildKneserNeyLm } from "../decode/build_lm.ts";
 import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
 import { writeLmBinary } from "../decode/lm_binary.ts";
 
-const USAGE = `usage: build_lm.ts --order N --text FILE --arpa OUT.arpa[.gz] [--binary OUT.bin]
-  [--prune T1 T2 ...] [--limit_vocab_file FILE | --vocab_size N] [--discount_fallback [D1 D2 D3]]
-  [--interpolate_unigrams 0|1] [--vocab_pad N] [--char]`;
-
-interface Args {
-  order: number;
-  text: string;
-  arpa: string | null;
-  binary: string | null;
-  prune: number[] | null;
-  limitVocabFile: string | null;
-  vocabSize: number | null;
-  discountFallback: [number, number, number] | null;
-  interpolateUnigrams: boolean;
-  vocabPad: number;
-  isChar: boolean;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    order: 0,
-    text: "",
-    arpa: null,
-    binary: null,
-    prune: null,
-    limitVocabFile: null,
-    vocabSize: null,
-    discountFallback: null,
-    interpolateUnigrams: true,
-    vocabPad: 0,
-    isChar: false,
-  };
-  const numbersAfter = (i: number): number[] => {
-    const out: number[] = [];
-    while (i + 1 + out.length < argv.length && /^-?[\d.]+$/.test(argv[i + 1 + out.length])) {
-      out.push(Number(argv[i + 1 + out.length]));
-    }
-    return out;
-  };
-  const value = (i: number): string => {
-    if (i + 1 >= argv.length) throw new Error(`build_lm.ts: ${argv[i]} needs a value\n${USAGE}`);
-    return argv[i + 1];
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    switch (flag) {
-      case "--order":
-      case "-o":
-        a.order = Number(value(i++));
-        break;
-      case "--text":
-        a.text = value(i++);
-        break;
-      case "--arpa":
-        a.arpa = value(i++);
-        break;
-      case "--binary":
-        a.binary = value(i++);
-        break;
-      case "--prune": {
-        a.prune = numbersAfter(i);
-        i += a.prune.length;
-        break;
-      }
-      case "--limit_vocab_file":
-        a.limitVocabFile = value(i++);
-        break;
-      case "--vocab_size":
-        a.vocabSize = Number(value(i++));
-        break;
-      case "--discount_fallback": {
-        const d = numbersAfter(i);
-        if (d.length !== 0 && d.length !== 3) {
-          throw new Error(`build_lm.ts: --discount_fallback takes 0 or 3 numbers`);
-        }
-        a.discountFallback = d.length === 3 ? [d[0], d[1], d[2]] : [...DEFAULT_DISCOUNT_FALLBACK];
-        i += d.length;
-        break;
-      }
-      case "--interpolate_unigrams":
-        a.interpolateUnigrams = value(i++) !== "0";
-        break;
-      case "--vocab_pad":
-        a.vocabPad = Number(value(i++));
-        break;
-      case "--char":
-        a.isChar = true;
-        break;
-      default:
-        throw new Error(`build_lm.ts: unknown argument "${flag}"\n${USAGE}`);
-    }
-  }
-  if (!(a.order >= 1) || a.text === "" || (a.arpa === null && a.binary === null)) {
-    throw new Error(`build_lm.ts: --order, --text and --arpa or --binary are required\n${USAGE}`);
-  }
-  if (a.prune !== null) {
-    // lmplz: a shorter list repeats its last threshold for the higher orders.
-    while (a.prune.length < a.order) a.prune.push(a.prune[a.prune.length - 1] ?? 0);
-  }
-  return a;
-}
+const command = {
+  name: "deno task build-lm",
+  summary:
+    "Estimate an interpolated modified Kneser-Ney n-gram LM from a text file (one sentence a line), as lmplz.",
+  flags: {
+    order: { type: "number", integer: true, min: 1, short: "o", help: "n-gram order (required)" },
+    text: { type: "string", valueName: "FILE", help: "training text, one sentence a line (required)" },
+    arpa: { type: "string", valueName: "OUT.arpa[.gz]", help: "ARPA output (gzip when it ends in .gz)" },
+    binary: { type: "string", valueName: "OUT.bin", help: "the toolkit's binary LM" },
+    prune: { type: "numbers", min: 0, help: "count thresholds per order (the last repeats)" },
+    limit_vocab_file: {
+      type: "string",
+      valueName: "FILE",
+      help: "keep only these words (whitespace-separated)",
+    },
+    vocab_size: { type: "number", integer: true, min: 1, help: "keep the N most frequent words" },
+    discount_fallback: {
+      type: "numbers",
+      counts: [0, 3],
+      min: 0,
+      help: "discounts where counts leave them undefined",
+    },
+    interpolate_unigrams: {
+      type: "number",
+      default: 1,
+      integer: true,
+      min: 0,
+      max: 1,
+      help: "1: interpolate unigrams with the uniform distribution",
+    },
+    vocab_pad: {
+      type: "number",
+      default: 0,
+      integer: true,
+      min: 0,
+      help: "pad the unigram vocabulary to N words",
+    },
+    char: { type: "boolean", help: 'character LM: tokens are characters, a space is "|"' },
+  },
+  examples: ["deno task build-lm --order 3 --text corpus.txt --arpa work/lm.arpa --binary work/lm.bin"],
+} as const;
 
 async function writeMaybeGzip(path: string, text: string): Promise<void> {
   const bytes = new TextEncoder().encode(text);
@@ -124,8 +66,32 @@ async function writeMaybeGzip(path: string, text: string): Promise<void> {
   await Deno.writeFile(path, gz);
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args);
+await runCommand(command, async ({ values: v }) => {
+  if (v.order === undefined || v.text === undefined || (v.arpa === undefined && v.binary === undefined)) {
+    throw new UsageError("--order, --text and --arpa or --binary are required");
+  }
+  if (v.limit_vocab_file !== undefined && v.vocab_size !== undefined) {
+    throw new UsageError("--limit_vocab_file and --vocab_size exclude each other");
+  }
+  const prune = v.prune === undefined ? null : [...v.prune];
+  // lmplz: a shorter list repeats its last threshold for the higher orders.
+  if (prune !== null) { while (prune.length < v.order) prune.push(prune[prune.length - 1] ?? 0); }
+  const d = v.discount_fallback;
+  const args = {
+    order: v.order,
+    text: v.text,
+    arpa: v.arpa ?? null,
+    binary: v.binary ?? null,
+    prune,
+    limitVocabFile: v.limit_vocab_file ?? null,
+    vocabSize: v.vocab_size ?? null,
+    discountFallback: d === undefined
+      ? null
+      : (d.length === 3 ? [d[0], d[1], d[2]] : [...DEFAULT_DISCOUNT_FALLBACK]) as [number, number, number],
+    interpolateUnigrams: v.interpolate_unigrams === 1,
+    vocabPad: v.vocab_pad,
+    isChar: v.char,
+  };
   const t0 = performance.now();
   const text = await Deno.readTextFile(args.text);
   const lines = text.split("\n");
@@ -159,6 +125,9 @@ async function main(): Promise<void> {
         `  D1 D2 D3+ = ${d}${model.usedFallback[k] ? " (fallback)" : ""}`,
     );
   }
+  for (const out of [args.arpa, args.binary]) {
+    if (out !== null) await Deno.mkdir(dirname(out), { recursive: true });
+  }
   if (args.arpa !== null) await writeMaybeGzip(args.arpa, arpaText);
   if (args.binary !== null) {
     // Through the ARPA text, so the binary holds exactly the rounded values the ARPA file has.
@@ -168,13 +137,4 @@ async function main(): Promise<void> {
   console.error(
     `build_lm: estimated in ${((t1 - t0) / 1000).toFixed(2)} s, wrote in ${((t2 - t1) / 1000).toFixed(2)} s`,
   );
-}
-
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
-  }
-}
+});

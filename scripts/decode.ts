@@ -17,12 +17,13 @@
  * `BEST: alpha=…, beta=…, WER=…`; infer mode decodes at (alpha, beta). Outputs:
  * `--infer_output_file` (CSV `wav_filename,transcript`, best grid point), `--dump_all_beams_to`
  * (OpenSeq2Seq's `B=>>>>>>>>` / `score 0.0 0.0 text` / `E=>>>>>>>>` blocks, best grid point).
- * Exit code 0 on success, 1 on a usage or input error, 2 on a bad flag.
+ * Exit code 0 on success, 1 on an input error, 2 on a bad flag (cli/args.ts).
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { basename } from "node:path";
+import { runCommand, UsageError } from "../cli/args.ts";
+import { formatCsvField, readManifest } from "../data/pipeline/manifest.ts";
 import { DecoderPool } from "../decode/decoder_pool.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { readLogitsFile } from "../decode/logits_file.ts";
@@ -31,49 +32,59 @@ import { wordErrorRate } from "../decode/metrics.ts";
 import type { CtcHypothesis } from "../decode/beam_search.ts";
 import type { CtcLogits } from "../decode/ctc_logits.ts";
 
-const HELP = `Usage: deno task decode --logits FILE.safetensors [--labels CSV] [--lm LM] [options]
-  --mode eval|infer        eval needs --labels (default eval)
-  --vocab FILE             alphabet, one character per line (default: the logits metadata)
-  --alpha A --beta B       LM weight and word bonus (required with --lm)
-  --alpha_max, --alpha_step (0.1), --beta_max, --beta_step (0.1)   grid search
-  --beam_width N           (default 128)
-  --cutoff_prob P          (default 1.0)   --cutoff_top_n N (default 40)
-  --workers N              (default: one per core)
-  --dump_all_beams_to FILE --infer_output_file FILE`;
-
-function fail(message: string, code = 1): never {
-  console.error(`scripts/decode.ts: ${message}`);
-  Deno.exit(code);
-}
-
-function num(value: string | undefined, name: string, fallback?: number): number {
-  if (value === undefined) {
-    if (fallback === undefined) fail(`--${name} is required`, 2);
-    return fallback;
-  }
-  const x = Number(value);
-  if (!Number.isFinite(x)) fail(`--${name} must be a number, got "${value}"`, 2);
-  return x;
-}
+const command = {
+  name: "deno task decode",
+  summary: "CTC beam-search decoding and LM-weight grid search from saved logits (OpenSeq2Seq's decode.py).",
+  flags: {
+    logits: { type: "string", valueName: "FILE.safetensors", help: "logits file (required)" },
+    labels: {
+      type: "string",
+      valueName: "CSV",
+      help: "manifest with the reference transcripts (required for eval)",
+    },
+    lm: { type: "string", valueName: "LM", help: "ARPA (plain or gzip) or binary LM" },
+    vocab: {
+      type: "string",
+      valueName: "FILE",
+      help: "alphabet, one character a line (default: the logits metadata)",
+    },
+    mode: { type: "string", default: "eval", choices: ["eval", "infer"], help: "eval needs --labels" },
+    alpha: { type: "number", min: 0, help: "LM weight (required with --lm)" },
+    beta: { type: "number", help: "word insertion bonus (required with --lm)" },
+    alpha_max: { type: "number", min: 0, help: "grid search: largest alpha (default --alpha)" },
+    alpha_step: { type: "number", default: 0.1, min: 0, exclusiveMin: true, help: "grid search: alpha step" },
+    beta_max: { type: "number", help: "grid search: largest beta (default --beta)" },
+    beta_step: { type: "number", default: 0.1, min: 0, exclusiveMin: true, help: "grid search: beta step" },
+    beam_width: { type: "number", default: 128, integer: true, min: 1, help: "prefixes kept per frame" },
+    cutoff_prob: {
+      type: "number",
+      default: 1,
+      min: 0,
+      max: 1,
+      exclusiveMin: true,
+      help: "cumulative probability pruning",
+    },
+    cutoff_top_n: { type: "number", default: 40, integer: true, min: 1, help: "labels considered per frame" },
+    workers: {
+      type: "number",
+      integer: true,
+      min: 0,
+      help: "decoder Workers, 0 to decode in this thread (default: one per core)",
+    },
+    dump_all_beams_to: { type: "string", valueName: "FILE", help: "write every beam (best grid point)" },
+    infer_output_file: { type: "string", valueName: "CSV", help: "write transcripts (best grid point)" },
+  },
+  examples: [
+    "deno task decode --logits logits.safetensors --labels dev.csv --lm lm.bin --alpha 1.5 --alpha_max 2.5 --beta 0 --beta_max 2",
+  ],
+} as const;
 
 /** grid(a, b, s): a, a+s, … ≤ b (with decode.py's s/10 slack so b itself is included). */
-function grid(lo: number, hi: number, step: number): number[] {
-  if (!(step > 0)) fail(`grid steps must be positive, got ${step}`, 2);
-  if (hi < lo) fail(`a grid's maximum (${hi}) is below its start (${lo})`, 2);
+function grid(lo: number, hi: number, step: number, name: string): number[] {
+  if (hi < lo) throw new UsageError(`--${name}_max (${hi}) is below --${name} (${lo})`);
   const out: number[] = [];
   for (let k = 0; lo + k * step <= hi + step / 10; k++) out.push(Number((lo + k * step).toFixed(10)));
   return out;
-}
-
-async function readLabels(path: string): Promise<{ wav: string; transcript: string }[]> {
-  const lines = (await Deno.readTextFile(path)).split(/\r?\n/).filter((l) => l.trim() !== "");
-  // Header row skipped, as decode.py's np.loadtxt(skiprows=1); first column is the wav, last
-  // column the transcript (so transcripts cannot hold commas, as in OpenSeq2Seq).
-  return lines.slice(1).map((line, i) => {
-    const cols = line.split(",");
-    if (cols.length < 2) fail(`${path}: line ${i + 2} has no transcript column`);
-    return { wav: cols[0], transcript: cols[cols.length - 1] };
-  });
 }
 
 async function readVocab(path: string): Promise<string[]> {
@@ -81,7 +92,7 @@ async function readVocab(path: string): Promise<string[]> {
   if (lines[lines.length - 1] === "") lines.pop();
   // decode.py keeps the first character of each line (a line " " is the space).
   return lines.map((l, i) => {
-    if (l.length === 0) fail(`${path}: line ${i + 1} is empty`);
+    if (l.length === 0) throw new Error(`${path}:${i + 1}: empty line (one character a line expected)`);
     return l[0];
   });
 }
@@ -100,59 +111,26 @@ function progress(label: string): (done: number, total: number) => void {
   };
 }
 
-async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      options: {
-        logits: { type: "string" },
-        labels: { type: "string" },
-        lm: { type: "string" },
-        vocab: { type: "string" },
-        mode: { type: "string", default: "eval" },
-        alpha: { type: "string" },
-        beta: { type: "string" },
-        alpha_max: { type: "string" },
-        alpha_step: { type: "string" },
-        beta_max: { type: "string" },
-        beta_step: { type: "string" },
-        beam_width: { type: "string" },
-        cutoff_prob: { type: "string" },
-        cutoff_top_n: { type: "string" },
-        workers: { type: "string" },
-        dump_all_beams_to: { type: "string" },
-        infer_output_file: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${HELP}`, 2);
-  }
-  const a = parsed;
-  if (a.help) {
-    console.log(HELP);
-    return;
-  }
-  if (a.logits === undefined) fail(`--logits is required\n${HELP}`, 2);
+await runCommand(command, async ({ values: a }) => {
+  if (a.logits === undefined) throw new UsageError("--logits is required");
   const mode = a.mode;
-  if (mode !== "eval" && mode !== "infer") fail(`--mode must be eval or infer, got "${mode}"`, 2);
-  if (mode === "eval" && a.labels === undefined) fail("--mode eval needs --labels", 2);
+  if (mode === "eval" && a.labels === undefined) throw new UsageError("--mode eval needs --labels");
   const hasLm = a.lm !== undefined;
-  const alpha = num(a.alpha, "alpha", hasLm ? undefined : 0);
-  const beta = num(a.beta, "beta", hasLm ? undefined : 0);
-  const alphas = mode === "infer"
-    ? [alpha]
-    : grid(alpha, num(a.alpha_max, "alpha_max", alpha), num(a.alpha_step, "alpha_step", 0.1));
-  const betas = mode === "infer"
-    ? [beta]
-    : grid(beta, num(a.beta_max, "beta_max", beta), num(a.beta_step, "beta_step", 0.1));
-  const beamWidth = num(a.beam_width, "beam_width", 128);
-  const workers = a.workers === undefined ? undefined : num(a.workers, "workers");
+  if (hasLm && (a.alpha === undefined || a.beta === undefined)) {
+    throw new UsageError(
+      `--lm needs --alpha and --beta (the LM weight and word bonus); a logits file stores neither`,
+    );
+  }
+  const alpha = a.alpha ?? 0;
+  const beta = a.beta ?? 0;
+  const alphas = mode === "infer" ? [alpha] : grid(alpha, a.alpha_max ?? alpha, a.alpha_step, "alpha");
+  const betas = mode === "infer" ? [beta] : grid(beta, a.beta_max ?? beta, a.beta_step, "beta");
+  const beamWidth = a.beam_width;
+  const workers = a.workers;
 
   const logitsFile = await readLogitsFile(a.logits);
   const vocabulary = a.vocab !== undefined ? await readVocab(a.vocab) : logitsFile.vocabulary;
-  if (vocabulary === null) fail(`${a.logits}: no "vocab" metadata; give --vocab`);
+  if (vocabulary === null) throw new Error(`${a.logits}: no "vocab" metadata; give --vocab`);
   const step = logitsFile.stepSize ?? 0.02;
 
   // Utterances in label order (eval, or infer with labels), else in file order.
@@ -161,9 +139,12 @@ async function main(): Promise<void> {
   if (a.labels !== undefined) {
     const byBase = new Map<string, string>();
     for (const k of logitsFile.utterances.keys()) byBase.set(basename(k), k);
-    for (const row of await readLabels(a.labels)) {
-      const key = logitsFile.utterances.has(row.wav) ? row.wav : byBase.get(basename(row.wav));
-      if (key === undefined) fail(`${a.logits}: no logits for "${row.wav}" from ${a.labels}`);
+    // The manifest reader everywhere: RFC 4180 quoting, malformed rows and empty files are errors.
+    for (const row of readManifest(a.labels)) {
+      const written = row.writtenPath ?? row.audioPath;
+      const key = [written, row.audioPath].find((k) => logitsFile.utterances.has(k)) ??
+        byBase.get(basename(written));
+      if (key === undefined) throw new Error(`${row.source}: no logits for "${written}" in ${a.logits}`);
       names.push(key);
       refs.push(row.transcript.toLowerCase());
     }
@@ -171,7 +152,9 @@ async function main(): Promise<void> {
   const utts: CtcLogits[] = names.map((n) => logitsFile.utterances.get(n)!);
   const V = utts.length > 0 ? utts[0].V : vocabulary.length + 1;
   if (vocabulary.length !== V - 1) {
-    fail(`the logits have ${V} labels (blank last) but the vocabulary has ${vocabulary.length} entries`);
+    throw new Error(
+      `${a.logits}: the logits have ${V} labels (blank last) but the vocabulary has ${vocabulary.length} entries`,
+    );
   }
 
   if (mode === "eval") {
@@ -184,8 +167,8 @@ async function main(): Promise<void> {
   const pool = await DecoderPool.create({
     vocabulary,
     beamWidth,
-    cutoffProb: num(a.cutoff_prob, "cutoff_prob", 1),
-    cutoffTopN: num(a.cutoff_top_n, "cutoff_top_n", 40),
+    cutoffProb: a.cutoff_prob,
+    cutoffTopN: a.cutoff_top_n,
     lm,
     frameStepSeconds: step,
     nBest: wantBeams ? beamWidth : 1,
@@ -215,7 +198,9 @@ async function main(): Promise<void> {
     );
   }
   if (a.infer_output_file !== undefined) {
-    const rows = names.map((n, i) => `${n},${best.results[i].length > 0 ? best.results[i][0].text : ""}`);
+    const rows = names.map((n, i) =>
+      `${formatCsvField(n)},${formatCsvField(best.results[i].length > 0 ? best.results[i][0].text : "")}`
+    );
     await Deno.writeTextFile(a.infer_output_file, `wav_filename,transcript\n${rows.join("\n")}\n`);
   }
   if (a.dump_all_beams_to !== undefined) {
@@ -227,12 +212,4 @@ async function main(): Promise<void> {
     }
     await Deno.writeTextFile(a.dump_all_beams_to, out);
   }
-}
-
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    fail((e as Error).message);
-  }
-}
+});

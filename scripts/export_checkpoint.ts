@@ -5,26 +5,27 @@
  *
  *   deno task export-checkpoint --from work/runs/small/ckpt-00003000.safetensors --to small.safetensors [--dtype F16|F32]
  */
-import { parseArgs } from "node:util";
+import { runCommand, UsageError } from "../cli/args.ts";
 import { exportCheckpoint } from "../models/checkpoint.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    from: { type: "string" },
-    to: { type: "string" },
-    dtype: { type: "string", default: "F16" },
-    help: { type: "boolean", short: "h" },
+const command = {
+  name: "deno task export-checkpoint",
+  summary: "Copy a checkpoint's weights and metadata without its optimizer state (float16 by default).",
+  flags: {
+    from: { type: "string", valueName: "CKPT", help: "training checkpoint (required)" },
+    to: { type: "string", valueName: "OUT", help: "output file (required)" },
+    dtype: { type: "string", default: "F16", choices: ["F16", "F32"], help: "weight type" },
   },
+} as const;
+
+await runCommand(command, async ({ values }) => {
+  if (values.from === undefined || values.to === undefined) {
+    throw new UsageError("--from and --to are required");
+  }
+  const dtype = values.dtype as "F16" | "F32";
+  const meta = await exportCheckpoint(values.from, values.to, { dtype });
+  const nBytes = Deno.statSync(values.to).size;
+  console.log(
+    `${values.to}: ${(nBytes / 1e6).toFixed(1)} MB (${dtype}), step ${meta.step} of ${values.from}`,
+  );
 });
-const usage = "usage: deno task export-checkpoint --from CKPT --to OUT [--dtype F16|F32]";
-if (values.help || !values.from || !values.to || (values.dtype !== "F16" && values.dtype !== "F32")) {
-  console.error(usage);
-  Deno.exit(values.help ? 0 : 2);
-}
-const meta = await exportCheckpoint(values.from, values.to, { dtype: values.dtype });
-console.log(
-  `${values.to}: ${
-    (Deno.statSync(values.to).size / 1e6).toFixed(1)
-  } MB (${values.dtype}), step ${meta.step} of ${values.from}`,
-);

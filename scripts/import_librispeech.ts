@@ -11,7 +11,7 @@
  * server with OpenSLR's resources/12 layout, e.g. https://openslr.elda.org/resources/12; the
  * task's --allow-net must then name its host).
  */
-import { parseArgs } from "node:util";
+import { runCommand, UsageError } from "../cli/args.ts";
 import { join } from "node:path";
 import { downloadFile, parseMd5List } from "../data/corpora/download.ts";
 import {
@@ -23,31 +23,38 @@ import {
   OPENSLR_LIBRISPEECH,
 } from "../data/corpora/librispeech.ts";
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      wav: { type: "boolean", default: false },
-      subsets: { type: "string" },
-      download: { type: "boolean", default: false },
-      "download-dir": { type: "string" },
-      mirror: { type: "string", default: OPENSLR_LIBRISPEECH },
-      help: { type: "boolean", short: "h" },
+const command = {
+  name: "deno task import-librispeech",
+  summary: "Import LibriSpeech tarballs or folders into OpenSeq2Seq CSV manifests (librivox-<subset>.csv).",
+  flags: {
+    out: { type: "string", valueName: "DIR", help: "output folder (required)" },
+    wav: { type: "boolean", help: "convert FLAC to 16-bit WAV" },
+    subsets: {
+      type: "string",
+      valueName: "a,b",
+      help: `subsets to keep and to download (${LIBRISPEECH_SUBSETS.join(", ")})`,
     },
-  });
-  if (values.help || values.out === undefined || (positionals.length === 0 && !values.download)) {
-    console.log(
-      "usage: deno task import-librispeech --out DIR [--wav] [--subsets a,b] (--download | INPUT...)",
-    );
-    return values.help ? 0 : 2;
+    download: { type: "boolean", help: "fetch <subset>.tar.gz from OpenSLR, checking md5sum.txt" },
+    "download-dir": { type: "string", valueName: "DIR", help: "where downloads go (default --out)" },
+    mirror: {
+      type: "string",
+      default: OPENSLR_LIBRISPEECH,
+      valueName: "URL",
+      help: "server with OpenSLR's resources/12 layout",
+    },
+  },
+  positionals: { name: "INPUT", min: 0 },
+} as const;
+
+await runCommand(command, async ({ values, positionals }) => {
+  if (values.out === undefined) throw new UsageError("--out is required");
+  if (positionals.length === 0 && !values.download) {
+    throw new UsageError("give INPUT tarballs or folders, or --download");
   }
   const subsets = values.subsets?.split(",").map((s) => s.trim());
   for (const s of subsets ?? []) {
     if (!LIBRISPEECH_SUBSETS.includes(s)) {
-      console.error(`import_librispeech: unknown subset "${s}"; known: ${LIBRISPEECH_SUBSETS.join(", ")}`);
-      return 2;
+      throw new UsageError(`--subsets: unknown subset "${s}"; known: ${LIBRISPEECH_SUBSETS.join(", ")}`);
     }
   }
   const inputs = [...positionals];
@@ -58,17 +65,13 @@ async function main(): Promise<number> {
     const res = await fetch(md5Url);
     if (!res.ok) {
       await res.body?.cancel();
-      console.error(`import_librispeech: ${md5Url}: HTTP ${res.status}`);
-      return 1;
+      throw new Error(`${md5Url}: HTTP ${res.status}`);
     }
     const md5s = parseMd5List(await res.text());
     for (const s of subsets ?? LIBRISPEECH_SUBSETS) {
       const dest = join(dir, `${s}.tar.gz`);
       const md5 = md5s.get(`${s}.tar.gz`);
-      if (md5 === undefined) {
-        console.error(`import_librispeech: ${md5Url} lists no checksum for ${s}.tar.gz`);
-        return 1;
-      }
+      if (md5 === undefined) throw new Error(`${md5Url} lists no checksum for ${s}.tar.gz`);
       const url = librispeechUrl(s, values.mirror);
       console.error(`import_librispeech: downloading ${url}`);
       let last = 0;
@@ -95,7 +98,4 @@ async function main(): Promise<number> {
       console.log(`import_librispeech: ${subset}: ${entries.length} utterances -> ${manifestPath}`);
     }
   }
-  return 0;
-}
-
-if (import.meta.main) Deno.exit(await main());
+});

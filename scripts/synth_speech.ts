@@ -10,8 +10,8 @@
  * (override the split's sets), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
  * --resampler sox|toolkit, --manifest NAME.
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { runCommand, UsageError } from "../cli/args.ts";
 import {
   filterSentences,
   hasEspeak,
@@ -22,88 +22,90 @@ import {
 import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
 
 const list = (s: string | undefined): string[] | undefined => s?.split(",").map((x) => x.trim());
-const nums = (s: string | undefined): number[] | undefined => list(s)?.map(Number);
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      text: {
-        type: "string",
-        default: fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
-      },
-      out: { type: "string" },
-      count: { type: "string" },
-      offset: { type: "string", default: "0" },
-      split: { type: "string", default: "train" },
-      voices: { type: "string" },
-      variants: { type: "string" },
-      speeds: { type: "string" },
-      pitches: { type: "string" },
-      accents: { type: "string" },
-      "accent-share": { type: "string" },
-      seed: { type: "string", default: "0" },
-      jobs: { type: "string" },
-      "max-chars": { type: "string", default: "200" },
-      "min-chars": { type: "string", default: "10" },
-      vocab: { type: "string" },
-      resampler: { type: "string", default: "sox" },
-      manifest: { type: "string", default: "manifest.csv" },
-      help: { type: "boolean", short: "h" },
+const command = {
+  name: "deno task synth",
+  summary: "Synthesise a speech corpus (16 kHz WAV + manifest) from a text file with espeak-ng.",
+  flags: {
+    out: { type: "string", valueName: "DIR", help: "output folder (required)" },
+    text: {
+      type: "string",
+      default: fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
+      valueName: "FILE",
+      help: "sentences, one a line",
     },
-  });
-  if (values.help || values.out === undefined) {
-    console.log(
-      "usage: deno task synth --out DIR [--text FILE] [--count N] [--offset K] [--split train|held-out] [--accents N] [--accent-share F] ...",
-    );
-    return values.help ? 0 : 2;
-  }
-  if (values.split !== "train" && values.split !== "held-out") {
-    console.error(`synth_speech: --split must be train or held-out, got ${values.split}`);
-    return 2;
-  }
-  if (values.resampler !== "sox" && values.resampler !== "toolkit") {
-    console.error(`synth_speech: --resampler must be sox or toolkit, got ${values.resampler}`);
-    return 2;
-  }
-  if (!hasEspeak()) {
-    console.error("synth_speech: espeak-ng not found; install it (apt-get install espeak-ng sox)");
-    return 1;
-  }
+    count: { type: "number", integer: true, min: 1, help: "sentences to speak (default: all usable)" },
+    offset: { type: "number", default: 0, integer: true, min: 0, help: "skip the first K usable sentences" },
+    split: {
+      type: "string",
+      default: "train",
+      choices: ["train", "held-out"],
+      help: "voice set (disjoint splits)",
+    },
+    voices: { type: "string", valueName: "a,b", help: "override the split's voices" },
+    variants: { type: "string", valueName: "x,y", help: "override the split's voice variants" },
+    speeds: { type: "numbers", min: 1, help: "override the split's speeds (words a minute)" },
+    pitches: { type: "numbers", min: 0, help: "override the split's pitches" },
+    accents: {
+      type: "number",
+      integer: true,
+      min: 0,
+      help: "generated accents (0: none; default the split's)",
+    },
+    "accent-share": { type: "number", min: 0, max: 1, help: "share of utterances with a generated accent" },
+    seed: { type: "number", default: 0, integer: true, min: 0, help: "random seed" },
+    jobs: { type: "number", integer: true, min: 1, help: "parallel espeak-ng processes" },
+    "max-chars": { type: "number", default: 200, integer: true, min: 1, help: "longest sentence" },
+    "min-chars": { type: "number", default: 10, integer: true, min: 0, help: "shortest sentence" },
+    vocab: { type: "string", valueName: "FILE", help: "vocabulary file (default English)" },
+    resampler: {
+      type: "string",
+      default: "sox",
+      choices: ["sox", "toolkit"],
+      help: "22.05 to 16 kHz conversion",
+    },
+    manifest: { type: "string", default: "manifest.csv", valueName: "NAME", help: "manifest file name" },
+  },
+  examples: [
+    "deno task synth --out work/synth/train --count 2000 --split train",
+    "deno task synth --out work/synth/heldout --count 200 --offset 2000 --split held-out",
+  ],
+} as const;
+
+await runCommand(command, async ({ values }) => {
+  if (values.out === undefined) throw new UsageError("--out is required");
+  if (!hasEspeak()) throw new Error("espeak-ng not found; install it (apt-get install espeak-ng sox)");
   const base = values.split === "train" ? VOICE_SPLITS.train : VOICE_SPLITS.heldOut;
   const voiceSet: VoiceSet = {
     voices: list(values.voices) ?? base.voices,
     variants: list(values.variants) ?? base.variants,
-    speeds: nums(values.speeds) ?? base.speeds,
-    pitches: nums(values.pitches) ?? base.pitches,
+    speeds: values.speeds ?? base.speeds,
+    pitches: values.pitches ?? base.pitches,
   };
   // --accents N: N generated accents (0: none), in --accent-share of the utterances.
-  const nAccents = values.accents === undefined ? base.generatedAccents?.count ?? 0 : Number(values.accents);
+  const nAccents = values.accents ?? base.generatedAccents?.count ?? 0;
   if (nAccents > 0) {
     voiceSet.generatedAccents = {
       count: nAccents,
       seed: base.generatedAccents?.seed ?? 7,
-      share: Number(values["accent-share"] ?? base.generatedAccents?.share ?? 0.5),
+      share: values["accent-share"] ?? base.generatedAccents?.share ?? 0.5,
     };
   }
   const vocab = values.vocab ? readVocabulary(values.vocab) : Vocabulary.english();
   const all = filterSentences(Deno.readTextFileSync(values.text).split("\n"), vocab, {
-    maxChars: Number(values["max-chars"]),
-    minChars: Number(values["min-chars"]),
+    maxChars: values["max-chars"],
+    minChars: values["min-chars"],
   });
-  const offset = Number(values.offset);
-  const sentences = all.slice(offset, values.count ? offset + Number(values.count) : undefined);
-  if (sentences.length === 0) {
-    console.error(`synth_speech: no usable sentences in ${values.text} after offset ${offset}`);
-    return 1;
-  }
+  const offset = values.offset;
+  const sentences = all.slice(offset, values.count ? offset + values.count : undefined);
+  if (sentences.length === 0) throw new Error(`no usable sentences in ${values.text} after offset ${offset}`);
   const t0 = performance.now();
   const res = await synthesizeCorpus(sentences, {
     outDir: values.out,
     voiceSet,
-    seed: Number(values.seed),
-    concurrency: values.jobs ? Number(values.jobs) : undefined,
-    resampler: values.resampler,
+    seed: values.seed,
+    concurrency: values.jobs,
+    resampler: values.resampler as "sox" | "toolkit",
     manifestName: values.manifest,
     onProgress: (done, total) => {
       if (done % 100 === 0 || done === total) console.error(`synth_speech: ${done}/${total}`);
@@ -113,7 +115,4 @@ async function main(): Promise<number> {
     `synth_speech: ${res.nSynthesized} made, ${res.nSkipped} skipped, manifest ${res.manifestPath} ` +
       `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
-  return 0;
-}
-
-if (import.meta.main) Deno.exit(await main());
+});

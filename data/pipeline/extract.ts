@@ -11,7 +11,7 @@
  *
  * The cache is used only when no waveform augmentation is configured (masks come after it).
  */
-import { readAudio } from "../audio/audio.ts";
+import { readAudioAt } from "../audio/model_audio.ts";
 import { computeFeatures, type FeatureConfig } from "../features/compute_features.ts";
 import type { FeatureCache } from "./feature_cache.ts";
 import { type BandLimitConfig, randomBandLimit } from "../augment/band_limit.ts";
@@ -19,7 +19,6 @@ import { addColoredNoise, type ColoredNoiseConfig } from "../augment/colored_noi
 import { type GainConfig, randomGain } from "../augment/gain.ts";
 import { addNoise, type NoiseConfig } from "../augment/noise.ts";
 import { randomReverb, type ReverbConfig } from "../augment/reverb.ts";
-import { resample } from "../audio/resample.ts";
 import { Rng } from "./rng.ts";
 import { applySpecAugment, type SpecAugmentConfig } from "../augment/spec_augment.ts";
 import { speedPerturb, type SpeedPerturbConfig } from "../augment/speed_perturb.ts";
@@ -117,9 +116,8 @@ export function extractFeatures(
     }
   }
   if (data === null) {
-    const audio = readAudio(path);
     const rate = setup.features.sampleRate ?? 16000;
-    let x = audio.sampleRate === rate ? audio.samples : resample(audio.samples, audio.sampleRate, rate);
+    let x = readAudioAt(path, rate);
     if (setup.augment) x = augmentWaveform(x, rate, rng, setup.augment);
     const f = computeFeatures(x, setup.features);
     // A plain Float32Array (not the shaped subclass view) so it transfers and caches cleanly.

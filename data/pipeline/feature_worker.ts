@@ -9,7 +9,6 @@
  * Jobs are answered in the order received. The Worker keeps no state between jobs besides the
  * setup and the cache handle, so results do not depend on which Worker ran a job.
  */
-/// <reference lib="deno.worker" />
 import { extractFeatures, type ExtractSetup } from "./extract.ts";
 import { FeatureCache } from "./feature_cache.ts";
 
@@ -26,7 +25,17 @@ export type FeatureWorkerResponse =
 let setup: ExtractSetup | null = null;
 let cache: FeatureCache | null = null;
 
-self.onmessage = (e: MessageEvent<FeatureWorkerRequest>): void => {
+/**
+ * The Worker global as this file uses it, typed here instead of with a `deno.worker` lib
+ * directive (which JSR rejects in a published package).
+ */
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<FeatureWorkerRequest>) => void) | null;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+const worker = self as unknown as WorkerScope;
+
+worker.onmessage = (e: MessageEvent<FeatureWorkerRequest>): void => {
   const msg = e.data;
   if (msg.type === "setup") {
     setup = msg.setup;
@@ -36,14 +45,14 @@ self.onmessage = (e: MessageEvent<FeatureWorkerRequest>): void => {
     return;
   }
   if (setup === null) {
-    self.postMessage({ id: msg.id, error: "data/feature_worker.ts: job received before setup" });
+    worker.postMessage({ id: msg.id, error: "data/feature_worker.ts: job received before setup" });
     return;
   }
   try {
     const r = extractFeatures(msg.path, msg.seed, setup, cache);
     const out: FeatureWorkerResponse = { id: msg.id, ...r };
-    self.postMessage(out, [r.data.buffer as ArrayBuffer]);
+    worker.postMessage(out, [r.data.buffer as ArrayBuffer]);
   } catch (err) {
-    self.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+    worker.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
 };

@@ -16,6 +16,8 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 export interface ManifestEntry {
   /** Path of the audio file, absolute once read from a manifest. */
   audioPath: string;
+  /** The path as the manifest wrote it (before resolving against its folder), when read from one. */
+  writtenPath?: string;
   /** The reference text. */
   transcript: string;
   /** Size of the audio file in bytes (CSV `wav_filesize`), when known. */
@@ -89,7 +91,8 @@ function parseCsvRecords(text: string, path: string): { fields: string[]; line: 
   return records;
 }
 
-function csvField(value: string): string {
+/** One CSV field, quoted (RFC 4180) when it holds a quote, comma, line break or edge spaces. */
+export function formatCsvField(value: string): string {
   return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
@@ -127,6 +130,7 @@ export function parseCsvManifest(text: string, path: string): ManifestEntry[] {
     if (file === "") throw new Error(`${path}:${line}: empty wav_filename`);
     const entry: ManifestEntry = {
       audioPath: isAbsolute(file) ? file : join(base, file),
+      writtenPath: file,
       transcript: fields[iText],
       source: `${path}:${line}`,
     };
@@ -166,6 +170,7 @@ export function parseJsonlManifest(text: string, path: string): ManifestEntry[] 
     if (typeof o.text !== "string") throw new Error(`${path}:${i + 1}: missing or non-string "text"`);
     const entry: ManifestEntry = {
       audioPath: isAbsolute(o.audio_filepath) ? o.audio_filepath : join(base, o.audio_filepath),
+      writtenPath: o.audio_filepath,
       transcript: o.text,
       source: `${path}:${i + 1}`,
     };
@@ -182,18 +187,41 @@ export function parseJsonlManifest(text: string, path: string): ManifestEntry[] 
   return out;
 }
 
+/** Options of `readManifest`. */
+export interface ReadManifestOptions {
+  /** Format; default from the file extension. */
+  format?: ManifestFormat;
+  /** Accept a manifest without utterances (default false: an empty manifest is an error). */
+  allowEmpty?: boolean;
+}
+
 /**
- * Reads a manifest file; the format comes from the extension unless given.
+ * Reads a manifest file; the format comes from the extension unless given. A manifest without
+ * utterances (a header only, or nothing) is an error unless `allowEmpty`, so that an evaluation
+ * never reports the WER of nothing.
  *
  * @example
  * ```ts
  * const entries = readManifest("../shared/data/real/fsdd/manifest.csv");
  * ```
  */
-export function readManifest(path: string, options: { format?: ManifestFormat } = {}): ManifestEntry[] {
+export function readManifest(path: string, options: ReadManifestOptions = {}): ManifestEntry[] {
   const format = options.format ?? manifestFormatOf(path);
   const text = Deno.readTextFileSync(path);
-  return format === "csv" ? parseCsvManifest(text, path) : parseJsonlManifest(text, path);
+  const entries = format === "csv" ? parseCsvManifest(text, path) : parseJsonlManifest(text, path);
+  if (entries.length === 0 && !options.allowEmpty) {
+    throw new RangeError(`${path}: the manifest lists no utterances`);
+  }
+  return entries;
+}
+
+/**
+ * Reads several manifests into one list (as a config's `data.train` lists them); each must
+ * list at least one utterance, and at least one manifest must be given.
+ */
+export function readManifests(paths: readonly string[], options: ReadManifestOptions = {}): ManifestEntry[] {
+  if (paths.length === 0) throw new RangeError("no manifest given");
+  return paths.flatMap((p) => readManifest(p, options));
 }
 
 /** Options for writing a manifest. */
@@ -226,7 +254,7 @@ export function formatManifest(
     const lines = ["wav_filename,wav_filesize,transcript"];
     for (const e of entries) {
       const size = e.nBytes ?? Deno.statSync(e.audioPath).size;
-      lines.push(`${csvField(pathOf(e))},${size},${csvField(e.transcript)}`);
+      lines.push(`${formatCsvField(pathOf(e))},${size},${formatCsvField(e.transcript)}`);
     }
     return lines.join("\n") + "\n";
   }

@@ -82,10 +82,12 @@ Deno.test("build_lm --char builds a character LM; --vocab_size and --limit_vocab
   }
 });
 
-Deno.test("build_lm exits 1 with a message for unknown arguments and tiny data without fallback", async () => {
+Deno.test("build_lm exits 2 on an unknown flag, 0 on --help, and 1 on tiny data without fallback", async () => {
   const bad = await runBuildLm(["--order", "3", "--frobnicate"]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /unknown argument "--frobnicate"/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown flag --frobnicate/);
+  assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  assert.equal((await runBuildLm(["--help"])).code, 0);
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/corpus.txt`, corpus);

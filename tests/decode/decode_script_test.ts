@@ -215,7 +215,56 @@ Deno.test("scripts/decode.ts takes the alphabet from --vocab and evaluates witho
     assert.match(noVocab.stderr, /no "vocab" metadata; give --vocab/);
     const wrong = await run([...base, "--mode", "infer", "--vocab", `${dir}/vocab.txt`, "--lm", arpa]);
     assert.equal(wrong.code, 2);
-    assert.match(wrong.stderr, /--alpha is required/);
+    assert.match(wrong.stderr, /--lm needs --alpha and --beta/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scripts/decode.ts reads --labels with the manifest reader: quoted commas, file:line errors, --beta -1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const utts = { "x.wav": spellLogits("ab ba", { vocab: [" ", "a", "b"], noise: 1 }) };
+    const logits = `${dir}/l.safetensors`;
+    await writeLogitsFile(logits, utts, { vocabulary: [" ", "a", "b"] });
+    const base = [
+      "run",
+      `--allow-read=${dir},${repo}`,
+      "scripts/decode.ts",
+      "--logits",
+      logits,
+      "--workers",
+      "0",
+    ];
+    // A quoted comma stays in the reference: "ab, ba" is 2 words of which "ab," is wrong.
+    await Deno.writeTextFile(`${dir}/quoted.csv`, 'wav_filename,wav_filesize,transcript\nx.wav,1,"ab, ba"\n');
+    const quoted = await run([...base, "--labels", `${dir}/quoted.csv`]);
+    assert.equal(quoted.code, 0, quoted.stderr);
+    assert.equal(quoted.stdout.split("\n")[0], "Greedy WER = 0.5000");
+    // A row short of a field was once scored with the file size as its transcript.
+    await Deno.writeTextFile(`${dir}/short.csv`, "wav_filename,wav_filesize,transcript\nx.wav,ab ba\n");
+    const short = await run([...base, "--labels", `${dir}/short.csv`]);
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /short\.csv:2: expected 3 fields, found 2/);
+    await Deno.writeTextFile(`${dir}/empty.csv`, "wav_filename,wav_filesize,transcript\n");
+    const empty = await run([...base, "--labels", `${dir}/empty.csv`]);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /empty\.csv: the manifest lists no utterances/);
+    // A negative word bonus as a separate argument.
+    await Deno.writeTextFile(`${dir}/ok.csv`, "wav_filename,transcript\nx.wav,ab ba\n");
+    const negative = await run([
+      ...base,
+      "--labels",
+      `${dir}/ok.csv`,
+      "--beta",
+      "-1",
+      "--lm",
+      arpa,
+      "--alpha",
+      "0",
+    ]);
+    assert.equal(negative.code, 0, negative.stderr);
+    assert.match(negative.stdout, /alpha=0\.00, beta=-1\.00: WER=/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

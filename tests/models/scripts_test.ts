@@ -255,40 +255,53 @@ Deno.test({
 
 Deno.test({
   name:
-    "demo: synthesises, fine-tunes the shipped checkpoint on a schedule fitted to the budget, stops in time and prints the held-out WER",
+    "demo: evaluates the shipped checkpoint, fine-tunes it on a schedule fitted to the budget, keeps the better model and says where its outputs are",
   ignore: !espeak,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "demo_test_" });
     try {
       const started = Date.now();
-      // 1 minute less the 45 s kept for the final evaluations: 15 s of calibration and training.
-      const args = ["--train", "24", "--heldout", "4", "--out", dir];
-      const r = await runScript("scripts/demo.ts", ["--minutes", "1", ...args]);
+      const args = ["--minutes", "2", "--train", "24", "--heldout", "4", "--out", dir];
+      const r = await runScript("scripts/demo.ts", args);
       assertOk(r, "demo");
-      assert.ok(Date.now() - started < 60_000 + 20_000, `took ${Date.now() - started} ms`);
-      const plan = JSON.parse(await Deno.readTextFile(`${dir}/runs/demo/plan.json`));
-      assert.ok(plan.steps > 0, `plan ${JSON.stringify(plan)}`);
+      assert.ok(Date.now() - started < 120_000 + 20_000, `took ${Date.now() - started} ms`);
+      const runDir = `${dir}/runs/demo-2min`;
+      const plan = JSON.parse(await Deno.readTextFile(`${runDir}/plan.json`));
+      assert.ok(
+        plan.steps >= 20 && plan.nTrain === 24 && plan.minutes === 2,
+        `plan ${JSON.stringify(plan)}`,
+      );
+      assert.match(r.stderr, /synthesising training audio: 24\/24 \(100%\)/);
       const m = r.stdout.match(
-        /Held-out voices \(4 utterances\): WER ([\d.]+)% {2}CER ([\d.]+)% {2}after (\d+) steps/,
+        /Held-out voices \(4 utterances\), after (\d+) steps on 24 utterances: WER ([\d.]+)% CER [\d.]+% \(greedy\); the starting model: WER ([\d.]+)%/,
       );
       assert.ok(m, r.stdout);
-      assert.ok(Number(m[3]) <= plan.steps);
+      assert.ok(Number(m[1]) <= plan.steps);
       assert.match(
         r.stderr,
         /starting from the weights of .*models\/pretrained\/small_wide_espeak\.safetensors/,
       );
-      // 15 s of fine-tuning at a low learning rate keep what the shipped model knows: an untrained
-      // model gets every word wrong (WER 100 %), the shipped one most of them right.
-      assert.ok(Number(m[1]) < 60, `WER ${m[1]} % with the shipped checkpoint`);
+      // The shipped model gets most words right (an untrained one gets every word wrong).
+      assert.ok(Number(m[3]) < 60, `WER ${m[3]} % with the shipped checkpoint`);
       assert.match(
         r.stdout,
-        /Held-out voices, beam 128 \+ LM .*train_transcripts_3gram\.bin \(alpha 2\.5, beta 0\): WER [\d.]+% {2}CER [\d.]+%/,
+        /Held-out voices, beam 128 \+ LM .*train_transcripts_3gram\.bin \(alpha 2\.5, beta 0\): WER [\d.]+% CER [\d.]+%/,
       );
-      // Re-running reuses the audio and the plan, and resumes where the first run stopped.
-      const again = await runScript("scripts/demo.ts", ["--minutes", "0.8", ...args]);
+      // The better of the two is the result, and the closing lines say which and where things are.
+      const isTrainedBetter = Number(m[2]) < Number(m[3]);
+      assert.match(
+        r.stdout,
+        isTrainedBetter ? /Result: the trained model beat / : /Result: the trained model .* did not beat /,
+      );
+      assert.ok(Deno.statSync(`${runDir}/result.safetensors`).size > 1e6);
+      assert.match(r.stdout, new RegExp(`Outputs \\([\\d.]+ [kMG]?B in ${dir} in all\\):`));
+      assert.match(r.stdout, /synth\/train: [\d.]+ [kMG]?B in \d+ files/);
+      // Re-running with the same budget reuses the audio and the plan, and resumes where it stopped.
+      const again = await runScript("scripts/demo.ts", args);
       assertOk(again, "demo rerun");
       assert.match(again.stderr, /resumed from/);
-      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/runs/demo/plan.json`)), plan);
+      assert.match(again.stderr, /24 training utterances \(24 already synthesised\)/);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${runDir}/plan.json`)), plan);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -16,6 +16,7 @@ import {
   VOICE_SPLITS,
 } from "../../data/corpora/synth.ts";
 import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
+import { makeTestTempDir } from "../temp_dir.ts";
 
 const haveEspeak = hasEspeak();
 if (!haveEspeak) console.warn("SKIPPED: slow data pipeline test needs espeak-ng and sox");
@@ -24,7 +25,7 @@ Deno.test({
   name: "synthetic train and held-out corpora flow through the Worker loader with cache and augmentation",
   ignore: !haveEspeak,
   fn: async () => {
-    const dir = Deno.makeTempDirSync();
+    const dir = makeTestTempDir("data_pipeline_test_");
     const text = Deno.readTextFileSync(
       fileURLToPath(new URL("../../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
     );

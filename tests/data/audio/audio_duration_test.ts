@@ -6,6 +6,7 @@ import { readAudioHeader } from "../../../data/audio/audio_duration.ts";
 import { readManifest } from "../../../data/pipeline/manifest.ts";
 import { encodeWav } from "../../../data/audio/wav.ts";
 import { testWithSharedData } from "../../shared_data.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const flac = fileURLToPath(
   new URL("../../fixtures/librispeech/LibriSpeech/dev-clean/84/121123/84-121123-0001.flac", import.meta.url),
@@ -33,7 +34,7 @@ Deno.test("readAudioHeader() refuses a FLAC sample count the file is far too sma
 });
 
 Deno.test("readAudioHeader() reads WAVs with extra chunks before the data and rejects other files", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("audio_duration_test_");
   const wav = encodeWav(new Float32Array(12345), 22050);
   // Insert a LIST chunk between fmt and data, as many tools write.
   const list = new Uint8Array([..."LIST"].map((c) => c.charCodeAt(0)).concat([5, 0, 0, 0, 1, 2, 3, 4, 5, 0]));

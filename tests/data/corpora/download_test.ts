@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { downloadFile, md5File, parseMd5List } from "../../../data/corpora/download.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const body = new Uint8Array(300_000);
 for (let i = 0; i < body.length; i++) body[i] = (i * 7919) & 0xff;
@@ -32,7 +33,7 @@ function serve(
 Deno.test("downloadFile() resumes a partial download with a Range request and verifies the MD5", async () => {
   const s = serve({ honourRange: true });
   try {
-    const dest = join(Deno.makeTempDirSync(), "x.tar.gz");
+    const dest = join(makeTestTempDir("download_test_"), "x.tar.gz");
     Deno.writeFileSync(`${dest}.part`, body.subarray(0, 123_456));
     await downloadFile(s.url, dest, { md5 });
     assert.deepEqual(s.ranges, ["bytes=123456-"]);
@@ -48,7 +49,7 @@ Deno.test("downloadFile() resumes a partial download with a Range request and ve
 Deno.test("downloadFile() starts over when the server ignores Range, and rejects a wrong MD5", async () => {
   const s = serve({ honourRange: false });
   try {
-    const dir = Deno.makeTempDirSync();
+    const dir = makeTestTempDir("download_test_");
     const dest = join(dir, "x.tar.gz");
     Deno.writeFileSync(`${dest}.part`, new Uint8Array(1000).fill(9));
     await downloadFile(s.url, dest, { md5 });

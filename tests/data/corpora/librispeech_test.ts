@@ -10,6 +10,7 @@ import {
   normalizeLibriSpeechTranscript,
   parseTransFile,
 } from "../../../data/corpora/librispeech.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const fixture = fileURLToPath(new URL("../../fixtures/librispeech/", import.meta.url));
 const EXPECTED_DEV = [
@@ -28,7 +29,7 @@ Deno.test("LibriSpeech transcripts are NFKD-folded to ASCII and lower-cased like
 });
 
 Deno.test("importLibriSpeechFolder() writes one librivox-<subset>.csv per subset with absolute FLAC paths", () => {
-  const out = Deno.makeTempDirSync();
+  const out = makeTestTempDir("librispeech_test_");
   const res = importLibriSpeechFolder(fixture, { outDir: out });
   assert.deepEqual([...res.keys()], ["dev-clean", "test-clean"]);
   const dev = readManifest(join(out, "librivox-dev-clean.csv"));
@@ -41,13 +42,13 @@ Deno.test("importLibriSpeechFolder() writes one librivox-<subset>.csv per subset
   assert.deepEqual(test.map((e) => e.transcript), ["he hoped there would be stew"]);
   // A subset folder alone imports only that subset.
   const only = importLibriSpeechFolder(join(fixture, "LibriSpeech", "test-clean"), {
-    outDir: Deno.makeTempDirSync(),
+    outDir: makeTestTempDir("librispeech_test_"),
   });
   assert.deepEqual([...only.keys()], ["test-clean"]);
 });
 
 Deno.test("importLibriSpeechTarballs() on the fixture tarball matches the folder import and converts to WAV exactly", async () => {
-  const out = Deno.makeTempDirSync();
+  const out = makeTestTempDir("librispeech_test_");
   const res = await importLibriSpeechTarballs([join(fixture, "LibriSpeech.tar.gz")], {
     outDir: out,
     toWav: true,
@@ -72,7 +73,7 @@ Deno.test("importLibriSpeechTarballs() on the fixture tarball matches the folder
   assert.deepEqual(again.get("dev-clean")!.entries, dev);
   assert.deepEqual(dev.map((e) => Deno.statSync(e.audioPath).mtime?.getTime()), mtimes);
   const kept = await importLibriSpeechTarballs([join(fixture, "LibriSpeech.tar.gz")], {
-    outDir: Deno.makeTempDirSync(),
+    outDir: makeTestTempDir("librispeech_test_"),
     subsets: ["test-clean"],
   });
   assert.deepEqual([...kept.keys()], ["test-clean"]);
@@ -84,7 +85,7 @@ Deno.test("importLibriSpeechTarballs() on the fixture tarball matches the folder
 });
 
 Deno.test("an utterance without transcript or a transcript without audio is an error listing them", () => {
-  const root = Deno.makeTempDirSync();
+  const root = makeTestTempDir("librispeech_test_");
   const dir = join(root, "LibriSpeech", "dev-clean", "1", "2");
   Deno.mkdirSync(dir, { recursive: true });
   Deno.copyFileSync(
@@ -100,7 +101,7 @@ Deno.test("an utterance without transcript or a transcript without audio is an e
 });
 
 Deno.test("scripts/import_librispeech.ts imports the fixture tarball with the task's narrow permissions", async () => {
-  const out = Deno.makeTempDirSync();
+  const out = makeTestTempDir("librispeech_test_");
   const script = fileURLToPath(new URL("../../../scripts/import_librispeech.ts", import.meta.url));
   const r = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -155,7 +156,7 @@ Deno.test("import_librispeech.ts --download fetches from a mirror, resumes a par
     return new Response(tarball.slice(from), { status: from > 0 ? 206 : 200 });
   });
   try {
-    const out = Deno.makeTempDirSync();
+    const out = makeTestTempDir("librispeech_test_");
     Deno.writeFileSync(join(out, "dev-clean.tar.gz.part"), tarball.subarray(0, 1000));
     const script = fileURLToPath(new URL("../../../scripts/import_librispeech.ts", import.meta.url));
     const r = await new Deno.Command(Deno.execPath(), {

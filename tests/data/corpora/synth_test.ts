@@ -14,6 +14,7 @@ import {
 } from "../../../data/corpora/synth.ts";
 import { ACCENT_FOLDER, generateAccents } from "../../../data/corpora/synth_accents.ts";
 import { Vocabulary } from "../../../data/pipeline/vocabulary.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const haveEspeak = hasEspeak();
 if (!hasFlite()) console.warn("SKIPPED: synth tests that run flite (flite not found; apt-get install flite)");
@@ -28,7 +29,7 @@ Deno.test({
     "synthesizeCorpus() speaks 3 sentences into 16 kHz mono 16-bit WAVs with a manifest, and a re-run skips them",
   ignore: !haveEspeak,
   fn: async () => {
-    const dir = Deno.makeTempDirSync();
+    const dir = makeTestTempDir("synth_test_");
     const sentences = ["hello world", "it's a test", "one two three"];
     const res = await synthesizeCorpus(sentences, { outDir: dir, seed: 3, concurrency: 2 });
     assert.equal(res.nSynthesized, 3);
@@ -63,7 +64,7 @@ Deno.test({
   name: "synthesizeCorpus() with the toolkit resampler writes 16 kHz audio of the same length as sox",
   ignore: !haveEspeak,
   fn: async () => {
-    const a = Deno.makeTempDirSync(), b = Deno.makeTempDirSync();
+    const a = makeTestTempDir("synth_test_"), b = makeTestTempDir("synth_test_");
     await synthesizeCorpus(["good morning"], { outDir: a, seed: 1, resampler: "sox" });
     await synthesizeCorpus(["good morning"], { outDir: b, seed: 1, resampler: "toolkit" });
     const ha = readAudioHeader(join(a, "wav", "utt00000.wav"));
@@ -144,7 +145,7 @@ Deno.test({
   name: "an utterance in a generated accent is spoken (espeak-ng --path) and differs from the plain voice",
   ignore: !haveEspeak,
   fn: async () => {
-    const dir = Deno.makeTempDirSync();
+    const dir = makeTestTempDir("synth_test_");
     const sentences = ["the strut of butter on the hot bath", "however she had enough to feel"];
     const voiceSet = { voices: ["en-us"], variants: ["m3"], speeds: [160], pitches: [50] };
     await synthesizeCorpus(sentences, { outDir: join(dir, "plain"), voiceSet, seed: 1 });

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { crc32, FeatureCache, hashConfig } from "../../../data/pipeline/feature_cache.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 function setup(): {
   dir: string;
   audio: string;
   feats: { data: Float32Array; nFeatures: number; nFrames: number };
 } {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("feature_cache_test_");
   const audio = join(dir, "a.wav");
   Deno.writeFileSync(audio, new Uint8Array(100).fill(1));
   const data = Float32Array.from({ length: 6 * 7 }, (_, i) => Math.sin(i) * 1e3);

@@ -10,13 +10,14 @@ import { Rng } from "../../../data/pipeline/rng.ts";
 import { Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 import { writeWav } from "../../../data/audio/wav.ts";
 import { testWithSharedData } from "../../shared_data.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const FEATURES: FeatureConfig = { inputType: "logfbank", numFeatures: 40, normPerFeature: true };
 const WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "zero"];
 
 /** Writes `n` WAVs of 0.2..1.6 s (chirps plus seeded noise); 8 kHz ones exercise resampling. */
 function makeCorpus(n: number): { dir: string; entries: ManifestEntry[] } {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("loader_test_");
   const rng = new Rng(11);
   const entries: ManifestEntry[] = [];
   for (let i = 0; i < n; i++) {
@@ -151,7 +152,7 @@ Deno.test("BatchLoader refuses transcripts outside the vocabulary, listing the r
 });
 
 Deno.test("the feature cache is filled, hit on the next epoch, and a corrupt entry is recomputed identically", async () => {
-  const cacheDir = Deno.makeTempDirSync();
+  const cacheDir = makeTestTempDir("loader_test_");
   const opts = { ...base, cacheDir, augment: { specAugment: augment.specAugment } };
   using loader = new BatchLoader(corpus.entries, opts);
   const e0 = await collect(loader);

@@ -3,14 +3,17 @@ import { join } from "node:path";
 import { checkTranscripts, Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 import { testWithSharedData } from "../../shared_data.ts";
 import {
+  formatCsvField,
   parseCsvManifest,
   parseJsonlManifest,
   readManifest,
+  readManifests,
   writeManifest,
 } from "../../../data/pipeline/manifest.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 Deno.test("a CSV manifest round-trips with paths relative to its folder", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   Deno.mkdirSync(join(dir, "wav"));
   const entries = [
     { audioPath: join(dir, "wav", "a.wav"), transcript: "hello world", nBytes: 100 },
@@ -29,7 +32,7 @@ Deno.test("a CSV manifest round-trips with paths relative to its folder", () => 
 });
 
 Deno.test("a NeMo JSON-lines manifest round-trips, absolute paths kept when asked", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   const entries = [{ audioPath: "/elsewhere/x.flac", transcript: "one", durationS: 1.25 }];
   const path = join(dir, "m.jsonl");
   writeManifest(path, entries, { paths: "absolute" });
@@ -80,11 +83,35 @@ Deno.test("manifest errors name the file and the line", () => {
 });
 
 Deno.test("writing a NeMo manifest without durations is refused", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("manifest_test_");
   assert.throws(
     () => writeManifest(join(dir, "m.json"), [{ audioPath: "a.wav", transcript: "x" }]),
     /need a duration/,
   );
+});
+
+Deno.test("a manifest without utterances is an error naming it, unless allowed", () => {
+  const dir = makeTestTempDir("manifest_test_");
+  for (const [name, text] of [["h.csv", "wav_filename,wav_filesize,transcript\n"], ["e.jsonl", "\n"]]) {
+    const path = join(dir, name);
+    Deno.writeTextFileSync(path, text);
+    assert.throws(() => readManifest(path), new RegExp(`${name}: the manifest lists no utterances`));
+    assert.deepEqual(readManifest(path, { allowEmpty: true }), []);
+  }
+  assert.throws(() => readManifests([]), /no manifest given/);
+});
+
+Deno.test("manifest rows keep the path as written, and quoted fields round-trip commas and quotes", () => {
+  const rows = parseCsvManifest(
+    'wav_filename,transcript\nsub/a.wav,"one, two"\n"b,c.wav","say ""hi"""\n',
+    "/d/m.csv",
+  );
+  assert.deepEqual(rows.map((r) => [r.writtenPath, r.audioPath, r.transcript]), [
+    ["sub/a.wav", "/d/sub/a.wav", "one, two"],
+    ["b,c.wav", "/d/b,c.wav", 'say "hi"'],
+  ]);
+  assert.equal(formatCsvField('say "hi", twice'), '"say ""hi"", twice"');
+  assert.equal(formatCsvField("plain"), "plain");
 });
 
 testWithSharedData(

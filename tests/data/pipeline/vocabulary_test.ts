@@ -9,6 +9,7 @@ import {
   Vocabulary,
   writeVocabulary,
 } from "../../../data/pipeline/vocabulary.ts";
+import { makeTestTempDir } from "../../temp_dir.ts";
 
 const O2S_VOCAB = " \na\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\no\np\nq\nr\ns\nt\nu\nv\nw\nx\ny\nz\n'\n";
 
@@ -30,7 +31,7 @@ Deno.test("a blank-first vocabulary shifts the characters by one", () => {
 });
 
 Deno.test("a vocabulary file round-trips and an emptied space line is an error naming the line", () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = makeTestTempDir("vocabulary_test_");
   const path = join(dir, "vocab.txt");
   writeVocabulary(path, Vocabulary.english());
   assert.equal(Deno.readTextFileSync(path), O2S_VOCAB);

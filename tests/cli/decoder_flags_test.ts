@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../../cli/args.ts";
+import { resolveDecoderConfig } from "../../cli/decoder_flags.ts";
+
+Deno.test("resolveDecoderConfig() never decodes an LM at alpha 0 silently", () => {
+  assert.throws(
+    () => resolveDecoderConfig({ lm: "lm.bin" }, { kind: "greedy" }),
+    (e: Error) => e instanceof UsageError && /--lm lm\.bin needs --alpha/.test(e.message),
+  );
+  // The checkpoint's own decoder config supplies the weights when it has them.
+  assert.deepEqual(
+    resolveDecoderConfig({ lm: "other.bin" }, { kind: "beam", lm: "lm.bin", alpha: 0.7, beta: 1.5 }),
+    { kind: "beam", lm: "other.bin", alpha: 0.7, beta: 1.5, beamWidth: undefined },
+  );
+  assert.deepEqual(
+    resolveDecoderConfig({ lm: "lm.bin", alpha: 0.5 }),
+    { kind: "beam", lm: "lm.bin", alpha: 0.5, beta: 0, beamWidth: undefined },
+  );
+});
+
+Deno.test("resolveDecoderConfig() follows the checkpoint without flags and --greedy over it", () => {
+  const beam = { kind: "beam" as const, lm: "lm.bin", alpha: 1, beta: 0, beamWidth: 16 };
+  assert.deepEqual(resolveDecoderConfig({}, beam), beam);
+  assert.deepEqual(resolveDecoderConfig({}), { kind: "greedy" });
+  assert.deepEqual(resolveDecoderConfig({ isGreedy: true }, beam), { kind: "greedy" });
+  assert.deepEqual(resolveDecoderConfig({ beamWidth: 8 }), {
+    kind: "beam",
+    lm: undefined,
+    alpha: undefined,
+    beta: undefined,
+    beamWidth: 8,
+  });
+  assert.throws(() => resolveDecoderConfig({ alpha: 1 }), /--alpha and --beta weigh an LM: give --lm too/);
+  assert.throws(() => resolveDecoderConfig({ isGreedy: true, lm: "x" }), /--greedy cannot be combined/);
+});
