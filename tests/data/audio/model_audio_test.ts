@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { hasEspeak, synthesizeCorpus } from "../../../data/corpora/synth.ts";
+import { hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../../../data/corpora/synth.ts";
 import { type AudioConversion, readAudioAt } from "../../../data/audio/model_audio.ts";
 import { charErrorRate } from "../../../decode/metrics.ts";
 import { loadModel, transcribeFile } from "../../../models/inference.ts";
@@ -42,6 +42,8 @@ Deno.test({
       const { entries } = await synthesizeCorpus(["the quick brown fox jumps over the lazy dog"], {
         outDir: dir,
         seed: 5,
+        // espeak-ng, which the shipped model was trained on (it does not yet hear flite).
+        voiceSet: { ...VOICE_SPLITS.train, flite: undefined },
       });
       const original = entries[0].audioPath;
       const m = await loadModel(checkpoint);
