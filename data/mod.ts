@@ -176,6 +176,9 @@ export {
   evaluationPrompts,
   isEvalSentence,
   lmTextLines,
+  promptsOfSplit,
+  REPO_PROMPTS_EVAL_FROM_LINE,
+  splitRepoPrompts,
   trainingPrompts,
 } from "./corpora/text_split.ts";
 export {

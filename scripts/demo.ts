@@ -9,7 +9,7 @@
  * trained model is the demo's result (result.safetensors); the last lines say which, and where
  * every output is and how big.
  *
- *   ./deno task demo [--minutes 10] [--train 19000] [--heldout 200] [--out work] [--config small_wide]
+ *   ./deno task demo [--minutes 10] [--train 18000] [--heldout 200] [--out work] [--config small_wide]
  *                    [--scratch | --init CHECKPOINT] [--lr 0.008] [--backend auto]
  *
  * The budget arithmetic is cli/demo_plan.ts: data is scaled to about a third of the budget
@@ -34,6 +34,7 @@ import {
 import { diskUsage, formatBytes } from "../cli/disk_usage.ts";
 import { phaseProgress } from "../cli/phase_progress.ts";
 import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/corpora/synth.ts";
+import { splitRepoPrompts } from "../data/corpora/text_split.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { buildKneserNeyLm } from "../decode/build_lm.ts";
 import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
@@ -75,7 +76,7 @@ const command = {
       max: 24 * 60,
       help: "the whole budget, start to last WER",
     },
-    train: { type: "number", default: 19000, integer: true, min: 10, help: "most training utterances" },
+    train: { type: "number", default: 18000, integer: true, min: 10, help: "most training utterances" },
     heldout: { type: "number", default: 200, integer: true, min: 1, help: "held-out utterances" },
     out: { type: "string", default: "work", valueName: "DIR", help: "output folder" },
     "max-chars": { type: "number", default: 80, integer: true, min: 10, help: "longest sentence" },
@@ -155,12 +156,17 @@ await runCommand(command, async ({ values }) => {
   const text = await Deno.readTextFile(
     fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
   );
-  const sentences = filterSentences(text.split("\n"), vocab, { maxChars: values["max-chars"], minChars: 10 });
+  // Training prompts and held-out prompts from disjoint parts of the text (data/corpora/text_split.ts):
+  // the held-out ones were never trained on, by the shipped checkpoint either, nor are in any LM text.
+  const split = splitRepoPrompts(text.split("\n"));
+  const lengths = { maxChars: values["max-chars"], minChars: 10 };
+  const sentences = filterSentences(split.training, vocab, lengths);
+  const heldSentences = filterSentences(split.evaluation, vocab, lengths);
   const nHeld = values.heldout;
-  if (sentences.length < values.train + nHeld) {
+  if (sentences.length < values.train || heldSentences.length < nHeld) {
     throw new UsageError(
-      `--train ${values.train} + --heldout ${nHeld} exceed the ${sentences.length} usable sentences of ` +
-        `at most ${values["max-chars"]} characters`,
+      `--train ${values.train} or --heldout ${nHeld} exceed the ${sentences.length} training and ` +
+        `${heldSentences.length} held-out sentences of at most ${values["max-chars"]} characters`,
     );
   }
   const init = values.scratch ? undefined : values.init ?? SHIPPED[values.config];
@@ -168,12 +174,12 @@ await runCommand(command, async ({ values }) => {
   const baselinePath = init ?? SHIPPED[values.config];
   const lr = values.lr ?? (init ? FINE_TUNE_LR : undefined);
 
-  // 1. The held-out split: fixed sentences after the training range, voices never trained on.
+  // 1. The held-out split: evaluation sentences, voices never trained on.
   const ratesPath = `${out}/synth/rates.json`;
   let rates: DemoRates = readJson<DemoRates>(ratesPath) ?? DEFAULT_DEMO_RATES;
   console.error(`[demo] synthesising ${nHeld} held-out utterances with espeak-ng ...`);
   let t0 = performance.now();
-  const heldSet = await synthesizeCorpus(sentences.slice(values.train, values.train + nHeld), {
+  const heldSet = await synthesizeCorpus(heldSentences.slice(0, nHeld), {
     outDir: `${out}/synth/heldout`,
     voiceSet: VOICE_SPLITS.heldOut,
     seed: 2,

@@ -2,14 +2,15 @@
  * Synthesises a speech corpus from a text file with espeak-ng (see data/synth.ts).
  *
  *   deno task synth --out work/synth/train --count 2000 --split train
- *   deno task synth --out work/synth/heldout --count 200 --offset 2000 --split held-out
+ *   deno task synth --out work/synth/heldout --count 200 --split held-out
  *
  * Options: --text FILE (one sentence a line; default data/corpora/text/gutenberg_sentences.txt),
- * --out DIR, --count N, --offset K (skip the first K usable sentences, for disjoint splits),
+ * --out DIR, --count N, --offset K (skip the first K usable sentences of the split's own),
  * --split train|held-out (disjoint voice sets), --voices a,b --variants x,y --speeds --pitches
  * (override the split's sets), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
  * --resampler sox|toolkit, --manifest NAME.
  */
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCommand, UsageError } from "../cli/args.ts";
 import {
@@ -20,7 +21,9 @@ import {
   type VoiceSet,
 } from "../data/corpora/synth.ts";
 import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
+import { promptsOfSplit } from "../data/corpora/text_split.ts";
 
+const REPO_PROMPTS = fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url));
 const list = (s: string | undefined): string[] | undefined => s?.split(",").map((x) => x.trim());
 
 const command = {
@@ -30,7 +33,7 @@ const command = {
     out: { type: "string", valueName: "DIR", help: "output folder (required)" },
     text: {
       type: "string",
-      default: fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url)),
+      default: REPO_PROMPTS,
       valueName: "FILE",
       help: "sentences, one a line",
     },
@@ -40,7 +43,7 @@ const command = {
       type: "string",
       default: "train",
       choices: ["train", "held-out"],
-      help: "voice set (disjoint splits)",
+      help: "voice set and sentences (disjoint splits: held-out speaks only evaluation sentences)",
     },
     voices: { type: "string", valueName: "a,b", help: "override the split's voices" },
     variants: { type: "string", valueName: "x,y", help: "override the split's voice variants" },
@@ -68,7 +71,7 @@ const command = {
   },
   examples: [
     "deno task synth --out work/synth/train --count 2000 --split train",
-    "deno task synth --out work/synth/heldout --count 200 --offset 2000 --split held-out",
+    "deno task synth --out work/synth/heldout --count 200 --split held-out",
   ],
 } as const;
 
@@ -92,7 +95,16 @@ await runCommand(command, async ({ values }) => {
     };
   }
   const vocab = values.vocab ? readVocabulary(values.vocab) : Vocabulary.english();
-  const all = filterSentences(Deno.readTextFileSync(values.text).split("\n"), vocab, {
+  // Each split speaks only its own sentences (data/corpora/text_split.ts), so no held-out prompt is trained on.
+  const isRepositoryPrompts = resolve(values.text) === REPO_PROMPTS;
+  const lines = promptsOfSplit(
+    Deno.readTextFileSync(values.text).split("\n"),
+    values.split as "train" | "held-out",
+    {
+      isRepositoryPrompts,
+    },
+  );
+  const all = filterSentences(lines, vocab, {
     maxChars: values["max-chars"],
     minChars: values["min-chars"],
   });

@@ -9,14 +9,15 @@
  * - `real_clips`: the other real recordings (pocketsphinx test data, LJ Speech, TIMIT, ARCTIC,
  *   JFK), hard and few: a smoke test of real speech, not a benchmark.
  *
- * Every prompt of the synthetic sets is an evaluation sentence, which no LM text or training
- * prompt contains. Sets whose source is missing (no ../shared, no flite) are left out and named.
+ * The synthetic sets speak the evaluation prompts of the repository's prompt file
+ * (`splitRepoPrompts`: its tail, which no shipped checkpoint trained on and no LM text or
+ * training prompt contains). Sets whose source is missing (no ../shared, no flite) are left out and named.
  */
 import { join } from "node:path";
 import { type ManifestEntry, readManifest, writeManifest } from "../pipeline/manifest.ts";
 import type { Vocabulary } from "../pipeline/vocabulary.ts";
 import { filterSentences, hasFlite, synthesizeCorpus, VOICE_SPLITS, type VoiceSet } from "./synth.ts";
-import { evaluationPrompts } from "./text_split.ts";
+import { splitRepoPrompts } from "./text_split.ts";
 
 /** The five FSDD speakers in ../shared/data/real/fsdd. */
 export const FSDD_SPEAKERS: readonly string[] = ["george", "jackson", "lucas", "nicolas", "yweweler"];
@@ -38,7 +39,7 @@ export interface DevSet {
 export interface DevSetOptions {
   /** Output folder; each set gets a subfolder. */
   outDir: string;
-  /** Text whose evaluation sentences are the synthetic prompts (one sentence a line). */
+  /** The repository's prompt file (data/corpora/text/gutenberg_sentences.txt), one sentence a line. */
   promptText: string;
   /** The model's vocabulary: prompts with other characters are left out. */
   vocab: Vocabulary;
@@ -89,9 +90,13 @@ export function fsddSpeaker(path: string): string {
 export async function makeDevSets(options: DevSetOptions): Promise<DevSet[]> {
   const n = options.nPrompts ?? 200;
   const seed = options.seed ?? 20261203;
-  const prompts = filterSentences(evaluationPrompts(options.promptText.split("\n")), options.vocab, {
-    maxChars: 90,
-  }).slice(0, n);
+  const prompts = filterSentences(
+    splitRepoPrompts(options.promptText.split("\n")).evaluation,
+    options.vocab,
+    {
+      maxChars: 90,
+    },
+  ).slice(0, n);
   if (prompts.length < n) {
     throw new RangeError(`makeDevSets: only ${prompts.length} evaluation prompts in the text, ${n} wanted`);
   }

@@ -7,6 +7,11 @@
  * (data/corpora/text/gutenberg_sentences.txt), ../shared/data/text/lm_gutenberg_8books.txt,
  * a user's own text; and a sentence repeated in several books always lands on the same side.
  *
+ * The repository's prompts (data/corpora/text/gutenberg_sentences.txt) also reserve their tail,
+ * from line `REPO_PROMPTS_EVAL_FROM_LINE` on: the shipped checkpoint trained on the lines before
+ * it, hash-selected ones included, so only the tail can evaluate it honestly
+ * (`splitRepoPrompts`).
+ *
  * LM text must also not contain an evaluation sentence inside a longer line (the Gutenberg text
  * has sentences that continue after a semicolon), so `lmTextLines` drops every line that holds
  * an evaluation sentence as a run of whole words.
@@ -58,6 +63,49 @@ export function evaluationPrompts(lines: readonly string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The first line of data/corpora/text/gutenberg_sentences.txt that no shipped checkpoint
+ * trained on (models/pretrained/README.md: the first 19,000 sentences of at most 80 characters
+ * end at line 19,234).
+ */
+export const REPO_PROMPTS_EVAL_FROM_LINE = 19235;
+
+/**
+ * The repository's prompts split for training and evaluation: training prompts are the lines
+ * before `REPO_PROMPTS_EVAL_FROM_LINE` less the hash-selected evaluation sentences; evaluation
+ * prompts are the lines from it on (each once).
+ */
+export function splitRepoPrompts(lines: readonly string[]): { training: string[]; evaluation: string[] } {
+  const head = lines.slice(0, REPO_PROMPTS_EVAL_FROM_LINE);
+  const seen = new Set<string>();
+  const evaluation: string[] = [];
+  for (const l of lines.slice(REPO_PROMPTS_EVAL_FROM_LINE)) {
+    const s = wordsOf(l).join(" ");
+    if (s.length > 0 && !seen.has(s)) {
+      seen.add(s);
+      evaluation.push(s);
+    }
+  }
+  return { training: trainingPrompts(head).filter((l) => !seen.has(wordsOf(l).join(" "))), evaluation };
+}
+
+/**
+ * The prompts a split may speak: training prompts for "train", evaluation prompts for
+ * "held-out". The repository's prompt file splits by `splitRepoPrompts`, any other text by the
+ * hash rule alone.
+ */
+export function promptsOfSplit(
+  lines: readonly string[],
+  split: "train" | "held-out",
+  options: { isRepositoryPrompts: boolean },
+): string[] {
+  if (options.isRepositoryPrompts) {
+    const s = splitRepoPrompts(lines);
+    return split === "train" ? s.training : s.evaluation;
+  }
+  return split === "train" ? trainingPrompts(lines) : evaluationPrompts(lines);
 }
 
 /** Finds evaluation sentences inside other lines as runs of whole words. */

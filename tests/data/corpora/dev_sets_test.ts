@@ -7,7 +7,7 @@ import {
   makeDevSets,
 } from "../../../data/corpora/dev_sets.ts";
 import { hasEspeak } from "../../../data/corpora/synth.ts";
-import { isEvalSentence } from "../../../data/corpora/text_split.ts";
+import { splitRepoPrompts } from "../../../data/corpora/text_split.ts";
 import { readManifest } from "../../../data/pipeline/manifest.ts";
 import { Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 import { sharedDataDir } from "../../shared_data.ts";
@@ -39,7 +39,10 @@ Deno.test({
       const byName = new Map(sets.map((s) => [s.name, s]));
       const espeak = readManifest(byName.get("espeak_unseen")!.manifestPath);
       assert.equal(espeak.length, 4);
-      for (const e of espeak) assert.ok(isEvalSentence(e.transcript), e.transcript);
+      const evaluation = new Set(splitRepoPrompts(promptText.split("\n")).evaluation);
+      for (const e of espeak) {
+        assert.ok(evaluation.has(e.transcript), `"${e.transcript}" is not an evaluation prompt`);
+      }
       for (const name of ["flite_awb", "flite_rms"]) {
         if (!byName.has(name)) continue;
         assert.deepEqual(

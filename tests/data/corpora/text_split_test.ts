@@ -6,8 +6,12 @@ import {
   evaluationPrompts,
   isEvalSentence,
   lmTextLines,
+  REPO_PROMPTS_EVAL_FROM_LINE,
+  splitRepoPrompts,
   trainingPrompts,
 } from "../../../data/corpora/text_split.ts";
+import { filterSentences } from "../../../data/corpora/synth.ts";
+import { Vocabulary } from "../../../data/pipeline/vocabulary.ts";
 import { testWithSharedData } from "../../shared_data.ts";
 
 const repoPrompts = Deno.readTextFileSync(
@@ -46,13 +50,34 @@ Deno.test("no evaluation sentence of the repository's prompts is a training prom
   assert.ok(lm.length > 0.9 * repoPrompts.length);
 });
 
+Deno.test("the repository's evaluation prompts are its tail, which the shipped checkpoint never trained on", () => {
+  const { training, evaluation } = splitRepoPrompts(repoPrompts);
+  const evalSet = new Set(evaluation);
+  assert.ok(evaluation.length >= 600, `${evaluation.length} evaluation prompts: dev sets need 200 each`);
+  for (const t of training) assert.ok(!evalSet.has(t), `"${t}" is both`);
+  assert.ok(training.every((t) => !isEvalSentence(t)), "hash-selected sentences are not trained on either");
+  // models/pretrained/README.md: the first 19,000 sentences of at most 80 characters.
+  const shippedTraining = filterSentences(repoPrompts, Vocabulary.english(), { maxChars: 80 }).slice(
+    0,
+    19000,
+  );
+  for (const s of shippedTraining) assert.ok(!evalSet.has(s), `the shipped checkpoint trained on "${s}"`);
+  assert.equal(repoPrompts.indexOf(shippedTraining.at(-1)!), REPO_PROMPTS_EVAL_FROM_LINE - 1);
+});
+
 testWithSharedData(
   "no evaluation sentence of the repository's prompts or of lm_gutenberg_8books.txt is inside the LM text made from it",
   "text/lm_gutenberg_8books.txt",
   (path) => {
     const lines = Deno.readTextFileSync(path).split("\n");
     // Every evaluation sentence in use: the demo's held-out prompts and the shared text's own.
-    const evals = [...new Set([...evaluationPrompts(repoPrompts), ...evaluationPrompts(lines)])];
+    const evals = [
+      ...new Set([
+        ...splitRepoPrompts(repoPrompts).evaluation,
+        ...evaluationPrompts(repoPrompts),
+        ...evaluationPrompts(lines),
+      ]),
+    ];
     const index = new EvalSentenceIndex(evals);
     const lm = lmTextLines(lines, index);
     for (const l of lm) {
