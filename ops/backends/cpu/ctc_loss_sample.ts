@@ -38,6 +38,11 @@ export interface CtcJob {
   readonly grad: F;
 }
 
+/** A Float32Array or Float64Array view of `n` elements at byte offset `at` of shared memory. */
+export function floatView(buffer: SharedArrayBuffer, at: number, n: number, isFloat64: boolean): F {
+  return isFloat64 ? new Float64Array(buffer, at, n) : new Float32Array(buffer, at, n);
+}
+
 /** log(e^a + e^b), exact for -Infinity arguments; one exp. */
 function logSumExp2(a: number, b: number): number {
   const m = a > b ? a : b;

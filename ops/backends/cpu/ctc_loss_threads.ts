@@ -14,7 +14,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { blasInfo } from "./blas.ts";
-import { type CtcJob, ctcLossSamples, ctcSampleWork } from "./ctc_loss_sample.ts";
+import { type CtcJob, ctcLossSamples, ctcSampleWork, floatView } from "./ctc_loss_sample.ts";
 import type { CtcWorkerMessage } from "./ctc_loss_worker.ts";
 
 type F = Float32Array | Float64Array;
@@ -60,6 +60,7 @@ function worker(i: number): Worker {
     const w = new Worker(new URL("./ctc_loss_worker.ts", import.meta.url));
     w.unref();
     pool.push(w);
+    workerHasArena.push(false);
   }
   return pool[i];
 }
@@ -80,11 +81,16 @@ function splitSamples(job: CtcJob, parts: number): Int32Array[] {
   return lists.map((l) => Int32Array.from(l.sort((a, b) => a - b)));
 }
 
-function shared<T extends F | Int32Array>(a: T): T {
-  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
-  const out = new Ctor(new SharedArrayBuffer(a.byteLength));
-  out.set(a as never);
-  return out;
+/** The shared arena and which Workers already hold it. */
+let arena = new SharedArrayBuffer(0);
+const workerHasArena: boolean[] = [];
+
+function arenaOfAtLeast(nBytes: number): SharedArrayBuffer {
+  if (arena.byteLength < nBytes) {
+    arena = new SharedArrayBuffer(Math.max(nBytes, 2 * arena.byteLength));
+    workerHasArena.fill(false);
+  }
+  return arena;
 }
 
 /**
@@ -93,16 +99,36 @@ function shared<T extends F | Int32Array>(a: T): T {
  */
 export function ctcLossThreaded(job: CtcJob, threads: number): void {
   const lists = splitSamples(job, Math.min(threads, job.N)).filter((l) => l.length > 0);
+  const isFloat64 = job.logProbs instanceof Float64Array;
+  const size = job.logProbs.length, bytes = job.logProbs.BYTES_PER_ELEMENT;
+  // Regions: logProbs, gradient, nll (8-byte aligned).
+  const gradAt = Math.ceil((size * bytes) / 8) * 8;
+  const nllAt = gradAt + (job.computeGrad ? gradAt : 0);
+  const buffer = arenaOfAtLeast(nllAt + 8 * job.N);
+  floatView(buffer, 0, size, isFloat64).set(job.logProbs);
   const sharedJob: CtcJob = {
     ...job,
-    logProbs: shared(job.logProbs),
-    nll: shared(job.nll),
-    grad: shared(job.grad),
+    logProbs: floatView(buffer, 0, size, isFloat64),
+    grad: floatView(buffer, gradAt, job.computeGrad ? size : 0, isFloat64),
+    nll: new Float64Array(buffer, nllAt, job.N),
   };
+  const { logProbs: _lp, grad: _g, nll: _n, ...small } = job;
   const control = new Int32Array(new SharedArrayBuffer(8));
   for (let i = 1; i < lists.length; i++) {
-    const message: CtcWorkerMessage = { job: sharedJob, samples: lists[i], control };
-    worker(i - 1).postMessage(message);
+    const w = worker(i - 1);
+    const message: CtcWorkerMessage = {
+      arena: workerHasArena[i - 1] ? null : buffer,
+      control,
+      isFloat64,
+      logProbsAt: 0,
+      gradAt,
+      nllAt,
+      size,
+      job: small,
+      samples: lists[i],
+    };
+    workerHasArena[i - 1] = true;
+    w.postMessage(message);
   }
   ctcLossSamples(sharedJob, lists[0]);
   const expected = lists.length - 1;

@@ -1,28 +1,49 @@
 /**
- * Worker side of ctc_loss_threads.ts: receives a share of a ctcLoss batch whose arrays live in
- * SharedArrayBuffers, runs it with the kernel's own per-sample code, then bumps the job's done
- * counter and wakes the calling thread. Between jobs it waits in its event loop (no spinning).
+ * Worker side of ctc_loss_threads.ts: runs its share of a ctcLoss batch with the kernel's own
+ * per-sample code over the pool's shared arena (log-probabilities in, nll and gradient out),
+ * then bumps the done counter and wakes the calling thread. Between jobs it waits in its event
+ * loop (no spinning).
  *
  * Not here: choosing the split or checking the inputs (ctc_loss_threads.ts and ctc_loss.ts).
  */
 import { parentPort } from "node:worker_threads";
-import { type CtcJob, ctcLossSamples } from "./ctc_loss_sample.ts";
+import { type CtcJob, ctcLossSamples, floatView } from "./ctc_loss_sample.ts";
 
-/** What ctc_loss_threads.ts posts: the job (typed arrays over shared memory) and this Worker's samples. */
+/**
+ * One job as posted: the arena only when it changed (passing a large SharedArrayBuffer costs
+ * Deno milliseconds, so it is sent once, not per call), the regions within it, and the small
+ * per-sample arrays by value.
+ */
 export interface CtcWorkerMessage {
-  job: CtcJob;
-  samples: Int32Array;
+  arena: SharedArrayBuffer | null;
   /** [done count, failed flag] */
   control: Int32Array;
+  isFloat64: boolean;
+  /** Byte offsets and element counts of the regions in the arena. */
+  logProbsAt: number;
+  gradAt: number;
+  nllAt: number;
+  size: number;
+  job: Omit<CtcJob, "logProbs" | "grad" | "nll">;
+  samples: Int32Array;
 }
 
-parentPort!.on("message", ({ job, samples, control }: CtcWorkerMessage) => {
+let arena: SharedArrayBuffer | null = null;
+
+parentPort!.on("message", (m: CtcWorkerMessage) => {
   try {
-    ctcLossSamples(job, samples);
+    if (m.arena !== null) arena = m.arena;
+    const job: CtcJob = {
+      ...m.job,
+      logProbs: floatView(arena!, m.logProbsAt, m.size, m.isFloat64),
+      grad: floatView(arena!, m.gradAt, m.job.computeGrad ? m.size : 0, m.isFloat64),
+      nll: new Float64Array(arena!, m.nllAt, m.job.N),
+    };
+    ctcLossSamples(job, m.samples);
   } catch (e) {
-    Atomics.store(control, 1, 1);
+    Atomics.store(m.control, 1, 1);
     console.error(`ctcLoss worker: ${(e as Error).message}`);
   }
-  Atomics.add(control, 0, 1);
-  Atomics.notify(control, 0);
+  Atomics.add(m.control, 0, 1);
+  Atomics.notify(m.control, 0);
 });
