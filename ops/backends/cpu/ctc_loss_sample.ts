@@ -108,8 +108,10 @@ export function ctcLossSamples(job: CtcJob, samples: ArrayLike<number>): void {
       for (let s = lo; s < hi; s++) {
         const a = alpha[prev + s];
         const b = s > 0 ? alpha[prev + s - 1] : NEG_INF;
-        const c = skip[s] ? alpha[prev + s - 2] : NEG_INF;
-        alpha[row + s] = logSumExp3(a, b, c) + lp[lpo + labels[s]];
+        // Blanks and repeated labels have no skip term: two terms, one exp fewer (and the same
+        // bits, since the third term of logSumExp3 would add exactly 0).
+        const sum = skip[s] ? logSumExp3(a, b, alpha[prev + s - 2]) : logSumExp2(a, b);
+        alpha[row + s] = sum + lp[lpo + labels[s]];
       }
       for (let s = hi; s < S; s++) alpha[row + s] = NEG_INF;
     }
@@ -140,8 +142,8 @@ export function ctcLossSamples(job: CtcJob, samples: ArrayLike<number>): void {
         for (let s = lo; s < hi; s++) {
           const a = betaNext[s];
           const b = s + 1 < S ? betaNext[s + 1] : NEG_INF;
-          const c = s + 2 < S && skip[s + 2] ? betaNext[s + 2] : NEG_INF;
-          beta[s] = logSumExp3(a, b, c) + lp[lpo + labels[s]];
+          const sum = s + 2 < S && skip[s + 2] ? logSumExp3(a, b, betaNext[s + 2]) : logSumExp2(a, b);
+          beta[s] = sum + lp[lpo + labels[s]];
         }
       }
       for (let c = 0; c < C; c++) rowC[c] = Math.exp(lp[lpo + c]);
