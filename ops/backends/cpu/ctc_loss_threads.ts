@@ -28,7 +28,7 @@ export interface CtcThreading {
 }
 
 // Break-even measured with bench/ctc_threads.ts on 2 cores (BENCHMARKS.md).
-const DEFAULT_MIN_WORK = 150_000;
+const DEFAULT_MIN_WORK = 500_000;
 let threading: CtcThreading = { threads: null, minWork: DEFAULT_MIN_WORK };
 const pool: Worker[] = [];
 /** How long the calling thread waits for a Worker that makes no progress before giving up. */
