@@ -1,14 +1,14 @@
 /**
  * cpu kernels of `gruLayer`, `lstmLayer` and their backward ops (declared in ops/rnn.ts).
  *
- * The input projections of all T·N frames and both directions are one GEMM
- * [T·N, I]×[I, D·G·H] (the directions' W_ih stacked); each time step is one GEMM
- * [G·H, H]×[H, N] per direction plus the gate nonlinearities in plain loops (the directions
- * have different W_hh and states, so a shared step GEMM would need a block-diagonal weight:
- * twice the work). Backward keeps the gate gradients of every step and direction side by
- * side ([T·N, D·G·H]) so that dx and the stacked dW_ih are one GEMM each over both directions
- * and the bias gradients one column sum; dW_hh is one GEMM per direction (each has its own
- * previous states); only dh flows step by step ([N, G·H]×[G·H, H]).
+ * Per direction: the input projections of all T·N frames are one GEMM [T·N, I]×[I, G·H];
+ * each time step is one GEMM [G·H, H]×[H, N] (W_hh·hᵀ) plus the gate nonlinearities in plain
+ * loops. The directions are not merged into shared GEMMs: their step GEMMs have different
+ * W_hh and states (a block-diagonal weight would double the work), and stacking the large
+ * input-projection and weight-gradient GEMMs measured no faster while doubling the gate
+ * scratch (BENCHMARKS.md, "cpu RNN and ctcLoss").
+ * Backward keeps the gate gradients of every step ([T·N, G·H]) so that dx, dW_ih and dW_hh
+ * are again three large GEMMs; only dh flows step by step ([N, G·H]×[G·H, H]).
  * Rows past a sequence's length take part in the step GEMMs (cheaper than compacting the
  * batch) but their state is left untouched and their gate gradients are 0.
  *
@@ -62,55 +62,6 @@ function singleThreaded(steps: () => void): void {
   }
 }
 
-/**
- * The gradients that are one GEMM over both directions: dx = dgi·[W_ih of each direction
- * stacked] ([T·N, D·G]×[D·G, I]), the stacked dW_ih = dgiᵀ·x, and the bias gradients as
- * column sums of dgi and dgh. Returns, per direction, dW_ih, dW_hh (given), db_ih, db_hh.
- */
-function inputGradients(
-  inputs: readonly Tensor[],
-  o: {
-    x: F;
-    dgi: F;
-    dgh: F;
-    dx: F;
-    dwHh: F[];
-    T: number;
-    N: number;
-    I: number;
-    G: number;
-    D: number;
-    backend: Parameters<typeof cpuOutput>[0];
-    dtype: Parameters<typeof cpuOutput>[1];
-    needsInputGrad: boolean;
-    /** Index of direction 0's W_ih among the inputs (W_hh follows; direction 1 two later). */
-    first: number;
-  },
-): F[] {
-  const { x, dgi, dgh, dx, T, N, I, G, D, backend, dtype } = o;
-  const DG = D * G;
-  if (o.needsInputGrad) {
-    const wIh = stackedInputWeights(inputs, o.first, 2, D, x);
-    gemm(false, false, T * N, I, DG, 1, dgi, 0, DG, wIh, 0, I, 0, dx, 0, I);
-  }
-  const dwIh = scratch(x, DG * I);
-  gemm(true, false, DG, I, T * N, 1, dgi, 0, DG, x, 0, I, 0, dwIh, 0, I);
-  const dbIh = scratch(x, DG), dbHh = scratch(x, DG);
-  columnSums(dgi, T * N, DG, dbIh);
-  if (dgh === dgi) dbHh.set(dbIh);
-  else columnSums(dgh, T * N, DG, dbHh);
-  const result: F[] = [];
-  for (let d = 0; d < D; d++) {
-    const w = cpuOutput(backend, dtype, G * I) as F;
-    w.set(dwIh.subarray(d * G * I, (d + 1) * G * I));
-    const bi = cpuOutput(backend, dtype, G) as F, bh = cpuOutput(backend, dtype, G) as F;
-    bi.set(dbIh.subarray(d * G, (d + 1) * G));
-    bh.set(dbHh.subarray(d * G, (d + 1) * G));
-    result.push(w, o.dwHh[d], bi, bh);
-  }
-  return result;
-}
-
 // ---- GRU -------------------------------------------------------------------------------------
 
 registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, backend }) => {
@@ -118,28 +69,27 @@ registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, back
   const [T, N, I] = inputs[0].shape;
   const H = inputs[1].shape[2];
   const D = attrs.bidirectional ? 2 : 1;
-  const G = 3 * H, DG = D * G, DH = D * H, W = 4 * H;
+  const G = 3 * H, DH = D * H, W = 4 * H;
   const y = cpuOutput(backend, outputs[0].dtype, T * N * DH) as F;
   const hN = cpuOutput(backend, outputs[1].dtype, D * N * H) as F;
   const ws = cpuOutput(backend, outputs[2].dtype, D * T * N * W) as F;
   const lengths = lengthsOf(attrs, N, T);
-  // gi: [T·N, D·G], direction d's gates at columns d·G .. (d + 1)·G.
-  const gi = scratch(x, T * N * DG), gh = scratch(x, N * G), h = scratch(x, N * H);
-  gemm(false, true, T * N, DG, I, 1, x, 0, I, stackedInputWeights(inputs, 2, 4, D, x), 0, I, 0, gi, 0, DG);
+  const gi = scratch(x, T * N * G), gh = scratch(x, N * G), h = scratch(x, N * H);
   for (let d = 0; d < D; d++) {
-    const wHh = data(inputs[3 + 4 * d]);
+    const wIh = data(inputs[2 + 4 * d]), wHh = data(inputs[3 + 4 * d]);
     const bIh = data(inputs[4 + 4 * d]), bHh = data(inputs[5 + 4 * d]);
     const reverse = d === 1;
+    gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
     singleThreaded(() => {
       for (let step = 0; step < T; step++) {
         const t = reverse ? T - 1 - step : step;
-        // gh [G, N] = W_hh · hᵀ: the weight as GEMM's A costs OpenBLAS less than as a
-        // transposed B for N of a few rows (BENCHMARKS.md, "cpu RNN and ctcLoss").
+        // gh [G, N] = W_hh·hᵀ: the weight as GEMM's A costs OpenBLAS less than as a transposed B
+        // for N of a few rows (BENCHMARKS.md, "cpu RNN and ctcLoss").
         gemm(false, true, G, N, H, 1, wHh, 0, H, h, 0, H, 0, gh, 0, N);
         for (let b = 0; b < N; b++) {
           if (t >= lengths[b]) continue; // y stays 0; h keeps its value (frozen or not yet started)
-          const gio = (t * N + b) * DG + d * G, ho = b * H;
+          const gio = (t * N + b) * G, ho = b * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           for (let j = 0; j < H; j++) {
@@ -192,21 +142,6 @@ function previousStates(
   }
 }
 
-/** The directions' [G, I] input weights stacked into one [D·G, I] matrix. */
-function stackedInputWeights(
-  inputs: readonly Tensor[],
-  first: number,
-  stride: number,
-  D: number,
-  like: F,
-): F {
-  const w0 = data(inputs[first]);
-  if (D === 1) return w0;
-  const out = scratch(like, D * w0.length);
-  for (let d = 0; d < D; d++) out.set(data(inputs[first + stride * d]), d * w0.length);
-  return out;
-}
-
 /** Column sums of a [rows, cols] matrix into `out` (accumulated in float64). */
 function columnSums(m: F, rows: number, cols: number, out: F): void {
   const acc = new Float64Array(cols);
@@ -223,19 +158,20 @@ registerKernel<RnnLayerBackwardAttrs>("gruLayerBackward", "cpu", ({ inputs, attr
   const [T, N, I] = xT.shape;
   const H = h0T.shape[2];
   const D = attrs.bidirectional ? 2 : 1;
-  const G = 3 * H, DG = D * G, DH = D * H, W = 4 * H;
+  const G = 3 * H, DH = D * H, W = 4 * H;
   const dtype = outputs[0].dtype;
   const dx = cpuOutput(backend, dtype, attrs.needsInputGrad ? T * N * I : 0) as F;
   const dh0 = cpuOutput(backend, dtype, D * N * H) as F;
   const lengths = lengthsOf(attrs, N, T);
-  // dgi, dgh: [T·N, D·G], direction d at columns d·G ..; rows of padded steps stay 0.
-  const dgi = scratch(x, T * N * DG), dgh = scratch(x, T * N * DG), hp = scratch(x, T * N * H);
+  const dgi = scratch(x, T * N * G), dgh = scratch(x, T * N * G), hp = scratch(x, T * N * H);
   const dh = scratch(x, N * H);
-  const dwHh: F[] = [];
+  const result: F[] = [dx, dh0];
   for (let d = 0; d < D; d++) {
-    const wHh = data(inputs[7 + 2 * d]);
+    const wIh = data(inputs[6 + 2 * d]), wHh = data(inputs[7 + 2 * d]);
     const reverse = d === 1;
     previousStates(hp, y, h0, lengths, { T, N, H, D, d });
+    dgi.fill(0);
+    dgh.fill(0);
     dh.set(dhN.subarray(d * N * H, (d + 1) * N * H));
     // Steps in the reverse of the order forward processed them.
     singleThreaded(() => {
@@ -243,7 +179,7 @@ registerKernel<RnnLayerBackwardAttrs>("gruLayerBackward", "cpu", ({ inputs, attr
         const t = reverse ? T - 1 - step : step;
         for (let b = 0; b < N; b++) {
           if (t >= lengths[b]) continue; // dh passes through unchanged
-          const go = (t * N + b) * DG + d * G, ho = b * H, po = (t * N + b) * H;
+          const go = (t * N + b) * G, ho = b * H, po = (t * N + b) * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           for (let j = 0; j < H; j++) {
@@ -262,34 +198,22 @@ registerKernel<RnnLayerBackwardAttrs>("gruLayerBackward", "cpu", ({ inputs, attr
           }
         }
         // dh += dgh[t] · W_hh: [N, 3H] × [3H, H] (rows past their length have dgh = 0).
-        gemm(false, false, N, H, G, 1, dgh, t * N * DG + d * G, DG, wHh, 0, H, 1, dh, 0, H);
+        gemm(false, false, N, H, G, 1, dgh, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
       }
     });
     dh0.set(dh, d * N * H);
-    const dw = cpuOutput(backend, dtype, G * H) as F;
-    gemm(true, false, G, H, T * N, 1, dgh, d * G, DG, hp, 0, H, 0, dw, 0, H);
-    dwHh.push(dw);
+    const dwIh = cpuOutput(backend, dtype, G * I) as F, dwHh = cpuOutput(backend, dtype, G * H) as F;
+    const dbIh = cpuOutput(backend, dtype, G) as F, dbHh = cpuOutput(backend, dtype, G) as F;
+    if (attrs.needsInputGrad) {
+      gemm(false, false, T * N, I, G, 1, dgi, 0, G, wIh, 0, I, d === 0 ? 0 : 1, dx, 0, I);
+    }
+    gemm(true, false, G, I, T * N, 1, dgi, 0, G, x, 0, I, 0, dwIh, 0, I);
+    gemm(true, false, G, H, T * N, 1, dgh, 0, G, hp, 0, H, 0, dwHh, 0, H);
+    columnSums(dgi, T * N, G, dbIh);
+    columnSums(dgh, T * N, G, dbHh);
+    result.push(dwIh, dwHh, dbIh, dbHh);
   }
-  return [
-    dx,
-    dh0,
-    ...inputGradients(inputs, {
-      x,
-      dgi,
-      dgh,
-      dx,
-      dwHh,
-      T,
-      N,
-      I,
-      G,
-      D,
-      backend,
-      dtype,
-      needsInputGrad: attrs.needsInputGrad,
-      first: 6,
-    }),
-  ];
+  return result;
 });
 
 // ---- LSTM ------------------------------------------------------------------------------------
@@ -299,30 +223,30 @@ registerKernel<RnnLayerAttrs>("lstmLayer", "cpu", ({ inputs, attrs, outputs, bac
   const [T, N, I] = inputs[0].shape;
   const H = inputs[1].shape[2];
   const D = attrs.bidirectional ? 2 : 1;
-  const G = 4 * H, DG = D * G, DH = D * H, W = 5 * H;
+  const G = 4 * H, DH = D * H, W = 5 * H;
   const dtype = outputs[0].dtype;
   const y = cpuOutput(backend, dtype, T * N * DH) as F;
   const hN = cpuOutput(backend, dtype, D * N * H) as F;
   const cN = cpuOutput(backend, dtype, D * N * H) as F;
   const ws = cpuOutput(backend, dtype, D * T * N * W) as F;
   const lengths = lengthsOf(attrs, N, T);
-  // gi: [T·N, D·G], direction d's gates at columns d·G .. (d + 1)·G.
-  const gi = scratch(x, T * N * DG), gh = scratch(x, N * G), h = scratch(x, N * H), c = scratch(x, N * H);
-  gemm(false, true, T * N, DG, I, 1, x, 0, I, stackedInputWeights(inputs, 3, 4, D, x), 0, I, 0, gi, 0, DG);
+  const gi = scratch(x, T * N * G), gh = scratch(x, N * G), h = scratch(x, N * H), c = scratch(x, N * H);
   for (let d = 0; d < D; d++) {
-    const wHh = data(inputs[4 + 4 * d]);
+    const wIh = data(inputs[3 + 4 * d]), wHh = data(inputs[4 + 4 * d]);
     const bIh = data(inputs[5 + 4 * d]), bHh = data(inputs[6 + 4 * d]);
     const reverse = d === 1;
+    gemm(false, true, T * N, G, I, 1, x, 0, I, wIh, 0, I, 0, gi, 0, G);
     h.set(h0.subarray(d * N * H, (d + 1) * N * H));
     c.set(c0.subarray(d * N * H, (d + 1) * N * H));
     singleThreaded(() => {
       for (let step = 0; step < T; step++) {
         const t = reverse ? T - 1 - step : step;
-        // gh [G, N] = W_hh · hᵀ, as in gruLayer.
+        // gh [G, N] = W_hh·hᵀ: the weight as GEMM's A costs OpenBLAS less than as a transposed B
+        // for N of a few rows (BENCHMARKS.md, "cpu RNN and ctcLoss").
         gemm(false, true, G, N, H, 1, wHh, 0, H, h, 0, H, 0, gh, 0, N);
         for (let b = 0; b < N; b++) {
           if (t >= lengths[b]) continue;
-          const gio = (t * N + b) * DG + d * G, ho = b * H;
+          const gio = (t * N + b) * G, ho = b * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           for (let j = 0; j < H; j++) {
@@ -359,20 +283,20 @@ registerKernel<RnnLayerBackwardAttrs>("lstmLayerBackward", "cpu", ({ inputs, att
   const [T, N, I] = xT.shape;
   const H = h0T.shape[2];
   const D = attrs.bidirectional ? 2 : 1;
-  const G = 4 * H, DG = D * G, DH = D * H, W = 5 * H;
+  const G = 4 * H, DH = D * H, W = 5 * H;
   const dtype = outputs[0].dtype;
   const dx = cpuOutput(backend, dtype, attrs.needsInputGrad ? T * N * I : 0) as F;
   const dh0 = cpuOutput(backend, dtype, D * N * H) as F;
   const dc0 = cpuOutput(backend, dtype, D * N * H) as F;
   const lengths = lengthsOf(attrs, N, T);
-  // dg: [T·N, D·G], direction d at columns d·G ..; rows of padded steps stay 0.
-  const dg = scratch(x, T * N * DG), hp = scratch(x, T * N * H);
+  const dg = scratch(x, T * N * G), hp = scratch(x, T * N * H);
   const dh = scratch(x, N * H), dc = scratch(x, N * H);
-  const dwHh: F[] = [];
+  const result: F[] = [dx, dh0, dc0];
   for (let d = 0; d < D; d++) {
-    const wHh = data(inputs[9 + 2 * d]);
+    const wIh = data(inputs[8 + 2 * d]), wHh = data(inputs[9 + 2 * d]);
     const reverse = d === 1;
     previousStates(hp, y, h0, lengths, { T, N, H, D, d });
+    dg.fill(0);
     dh.set(dhN.subarray(d * N * H, (d + 1) * N * H));
     dc.set(dcN.subarray(d * N * H, (d + 1) * N * H));
     singleThreaded(() => {
@@ -381,7 +305,7 @@ registerKernel<RnnLayerBackwardAttrs>("lstmLayerBackward", "cpu", ({ inputs, att
         for (let b = 0; b < N; b++) {
           const L = lengths[b];
           if (t >= L) continue;
-          const go = (t * N + b) * DG + d * G, ho = b * H;
+          const go = (t * N + b) * G, ho = b * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           const first = reverse ? t === L - 1 : t === 0;
@@ -401,35 +325,21 @@ registerKernel<RnnLayerBackwardAttrs>("lstmLayerBackward", "cpu", ({ inputs, att
             dh[ho + j] = 0; // h reaches the next step only through the gates: the GEMM below
           }
         }
-        gemm(false, false, N, H, G, 1, dg, t * N * DG + d * G, DG, wHh, 0, H, 1, dh, 0, H);
+        gemm(false, false, N, H, G, 1, dg, t * N * G, G, wHh, 0, H, 1, dh, 0, H);
       }
     });
     dh0.set(dh, d * N * H);
     dc0.set(dc, d * N * H);
-    const dw = cpuOutput(backend, dtype, G * H) as F;
-    gemm(true, false, G, H, T * N, 1, dg, d * G, DG, hp, 0, H, 0, dw, 0, H);
-    dwHh.push(dw);
+    const dwIh = cpuOutput(backend, dtype, G * I) as F, dwHh = cpuOutput(backend, dtype, G * H) as F;
+    const dbIh = cpuOutput(backend, dtype, G) as F, dbHh = cpuOutput(backend, dtype, G) as F;
+    if (attrs.needsInputGrad) {
+      gemm(false, false, T * N, I, G, 1, dg, 0, G, wIh, 0, I, d === 0 ? 0 : 1, dx, 0, I);
+    }
+    gemm(true, false, G, I, T * N, 1, dg, 0, G, x, 0, I, 0, dwIh, 0, I);
+    gemm(true, false, G, H, T * N, 1, dg, 0, G, hp, 0, H, 0, dwHh, 0, H);
+    columnSums(dg, T * N, G, dbIh);
+    dbHh.set(dbIh);
+    result.push(dwIh, dwHh, dbIh, dbHh);
   }
-  // LSTM's hidden and input gates see the same pre-activation gradient: dgh = dgi = dg.
-  return [
-    dx,
-    dh0,
-    dc0,
-    ...inputGradients(inputs, {
-      x,
-      dgi: dg,
-      dgh: dg,
-      dx,
-      dwHh,
-      T,
-      N,
-      I,
-      G,
-      D,
-      backend,
-      dtype,
-      needsInputGrad: attrs.needsInputGrad,
-      first: 8,
-    }),
-  ];
+  return result;
 });
