@@ -14,6 +14,7 @@
  * Not handled here: peak normalisation and the python_speech_features pipeline (see psf.ts and
  * compute_features.ts), and any GPU execution (the math sticks to typed arrays so it can move).
  */
+import { gemm } from "../../ops/backends/cpu/blas.ts";
 import { melFilterbank, type MelFilterbankOptions } from "./mel.ts";
 import { type FeatureNormalization, normalizeFeatures, padFrames } from "./normalize.ts";
 import { type Matrix2D, withShape } from "./shaped.ts";
@@ -334,21 +335,16 @@ export function mfcc(samples: Float32Array, options: MfccOptions = {}): Matrix2D
   return finish(out, options);
 }
 
-/** DCT-II ortho over the rows of an [nIn, T] matrix, keeping nOut coefficients: [nOut, T]. */
+/**
+ * DCT-II ortho over the rows of an [nIn, T] matrix, keeping nOut coefficients: [nOut, T]. One
+ * float64 GEMM [nOut, nIn]×[nIn, T] (OpenBLAS's dgemm when it is loaded, the cpu backend's
+ * TypeScript kernel otherwise), so the sums stay in float64 as numpy's.
+ */
 export function dctRows(m: Matrix2D, nOut: number): Matrix2D {
   const [nIn, nT] = m.shape;
   if (nOut > nIn) throw new RangeError(`dctRows: ${nOut} coefficients requested from ${nIn} inputs`);
   const d = dctMatrix(nOut, nIn);
-  const out = new Float32Array(nOut * nT);
-  const acc = new Float64Array(nT);
-  for (let k = 0; k < nOut; k++) {
-    acc.fill(0);
-    for (let n = 0; n < nIn; n++) {
-      const c = d[k * nIn + n];
-      const row = n * nT;
-      for (let t = 0; t < nT; t++) acc[t] += c * m[row + t];
-    }
-    for (let t = 0; t < nT; t++) out[k * nT + t] = acc[t];
-  }
-  return withShape(out, nOut, nT);
+  const out = new Float64Array(nOut * nT);
+  gemm(false, false, nOut, nT, nIn, 1, d, 0, nIn, Float64Array.from(m), 0, nT, 0, out, 0, nT);
+  return withShape(Float32Array.from(out), nOut, nT);
 }

@@ -1,138 +1,56 @@
 /**
- * cpu kernel of `ctcLoss` (declared in ops/ctc_loss.ts): the alpha-beta recursions of
- * Graves et al. (2006) §4.1 in log space over Float64Array, one sample at a time.
- *
- * Per sample with L labels the extended target has S = 2L + 1 states (blanks between and
- * around the labels). Alpha is kept for all frames ([Tn, S], float64); beta only for the
- * current and next frame, because the gradient of frame t is accumulated as soon as beta_t
- * is known. Only states that can still reach the end (and be reached from the start) are
- * visited at each frame, which is exact: the others have alpha·beta = 0.
+ * cpu kernel of `ctcLoss` (declared in ops/ctc_loss.ts): checks the labels, then runs the
+ * alpha-beta recursions of every sample (ctc_loss_sample.ts), on the calling thread or, for a
+ * batch large enough to pay for it, split across Workers (ctc_loss_threads.ts). Both paths run
+ * the same per-sample code, so the loss and gradient do not depend on the thread count.
  *
  * Not here: reductions (ops/ctc_loss.ts does them with elementwise ops).
  */
 import { registerKernel } from "../../op_registry.ts";
 import { type CtcLossAttrs, ctcLossDims } from "../../ctc_loss.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
+import { type CtcJob, ctcLossSamples, ctcSampleWork } from "./ctc_loss_sample.ts";
+import { ctcLossThreaded, ctcThreadsFor } from "./ctc_loss_threads.ts";
 
 type F = Float32Array | Float64Array;
-const NEG_INF = -Infinity;
-
-/** log(e^a + e^b), exact for -Infinity arguments; one exp. */
-function logSumExp2(a: number, b: number): number {
-  const m = a > b ? a : b;
-  if (m === NEG_INF) return NEG_INF;
-  return m + Math.log(1 + Math.exp((a > b ? b : a) - m));
-}
-
-/** log(e^a + e^b + e^c), exact for -Infinity arguments; two exps (the largest term is 1). */
-function logSumExp3(a: number, b: number, c: number): number {
-  let m = a;
-  if (b > m) m = b;
-  if (c > m) m = c;
-  if (m === NEG_INF) return NEG_INF;
-  // The largest term contributes exactly 1: only the other two need an exp.
-  if (m === a) return m + Math.log(1 + Math.exp(b - m) + Math.exp(c - m));
-  if (m === b) return m + Math.log(1 + Math.exp(a - m) + Math.exp(c - m));
-  return m + Math.log(1 + Math.exp(a - m) + Math.exp(b - m));
-}
 
 registerKernel<CtcLossAttrs>(
   "ctcLoss",
   "cpu",
   ({ inputs: [logProbsT, targetsT], attrs, outputs, backend }) => {
     const { T, N, C, targetOffsets } = ctcLossDims(logProbsT, targetsT, attrs);
-    const lp = cpuData(logProbsT) as F;
     const targets = cpuData(targetsT) as Int32Array;
-    const nllOut = cpuOutput(backend, outputs[0].dtype, N) as F;
-    const grad = cpuOutput(backend, outputs[1].dtype, attrs.computeGrad ? T * N * C : 0) as F;
-    const { blank, zeroInfinity, computeGrad } = attrs;
-    let maxS = 1;
-    for (let n = 0; n < N; n++) maxS = Math.max(maxS, 2 * attrs.targetLengths[n] + 1);
-    const labels = new Int32Array(maxS);
-    // skip[s]: state s may be entered from s − 2 (a label differing from the label before it).
-    const skip = new Uint8Array(maxS);
-    let alpha = new Float64Array(0);
-    let betaNext = new Float64Array(maxS), beta = new Float64Array(maxS);
-    const rowC = new Float64Array(C);
-    const NC = N * C;
+    const { blank } = attrs;
+    // Checked here, before any sample runs, so a Worker never meets a bad label.
     for (let n = 0; n < N; n++) {
-      const Tn = attrs.inputLengths[n], L = attrs.targetLengths[n], S = 2 * L + 1;
-      for (let s = 0; s < S; s++) {
-        labels[s] = s % 2 === 0 ? blank : targets[targetOffsets[n] + (s - 1) / 2];
-        skip[s] = s >= 2 && s % 2 === 1 && labels[s] !== labels[s - 2] ? 1 : 0;
-        if (!(labels[s] >= 0 && labels[s] < C)) {
-          throw new RangeError(`ctcLoss: label ${labels[s]} of sample ${n} is outside 0..${C - 1}`);
+      for (let i = 0; i < attrs.targetLengths[n]; i++) {
+        const label = targets[targetOffsets[n] + i];
+        if (!(label >= 0 && label < C)) {
+          throw new RangeError(`ctcLoss: label ${label} of sample ${n} is outside 0..${C - 1}`);
         }
-      }
-      if (Tn === 0) {
-        // No frames: only the empty target has an alignment (PyTorch returns 0 or Infinity).
-        const nll = L === 0 ? 0 : Infinity;
-        nllOut[n] = zeroInfinity && nll === Infinity ? 0 : nll;
-        continue;
-      }
-      if (alpha.length < Tn * S) alpha = new Float64Array(Tn * S);
-      // ---- alpha: alpha[t, s] = log P(prefix l'_1..s emitted in frames 0..t) -------------------
-      const base0 = n * C; // offset of (t = 0, n) in logProbs; frame t adds t·N·C
-      for (let s = 0; s < S; s++) alpha[s] = NEG_INF;
-      alpha[0] = lp[base0 + blank];
-      if (S > 1) alpha[1] = lp[base0 + labels[1]];
-      for (let t = 1; t < Tn; t++) {
-        const row = t * S, prev = row - S, lpo = t * NC + base0;
-        // States s < lo cannot reach the end in time; s >= hi cannot be reached yet.
-        const lo = Math.max(0, S - 2 * (Tn - t)), hi = Math.min(S, 2 * (t + 1));
-        for (let s = 0; s < lo; s++) alpha[row + s] = NEG_INF;
-        for (let s = lo; s < hi; s++) {
-          const a = alpha[prev + s];
-          const b = s > 0 ? alpha[prev + s - 1] : NEG_INF;
-          const c = skip[s] ? alpha[prev + s - 2] : NEG_INF;
-          alpha[row + s] = logSumExp3(a, b, c) + lp[lpo + labels[s]];
-        }
-        for (let s = hi; s < S; s++) alpha[row + s] = NEG_INF;
-      }
-      const last = (Tn - 1) * S;
-      const logLik = S > 1 ? logSumExp2(alpha[last + S - 1], alpha[last + S - 2]) : alpha[last];
-      const nll = -logLik;
-      const infeasible = nll === Infinity;
-      nllOut[n] = zeroInfinity && infeasible ? 0 : nll;
-      if (!computeGrad) continue;
-      if (infeasible) {
-        // PyTorch: exp(lp) − exp(-inf + inf − lp) = NaN on every valid frame; 0 with zeroInfinity.
-        if (!zeroInfinity) {
-          for (let t = 0; t < Tn; t++) grad.fill(NaN, t * NC + base0, t * NC + base0 + C);
-        }
-        continue;
-      }
-      // ---- beta (from the end) and the gradient of each frame ------------------------------
-      // grad[t, c] = exp(lp[t, c]) − Σ_{s: l'_s = c} exp(α_t(s) + β_t(s) + nll − lp[t, c]),
-      // where β_t(s) includes frame t, as in PyTorch.
-      for (let t = Tn - 1; t >= 0; t--) {
-        const lpo = t * NC + base0, row = t * S;
-        const lo = Math.max(0, S - 2 * (Tn - t)), hi = Math.min(S, 2 * (t + 1));
-        for (let s = 0; s < S; s++) beta[s] = NEG_INF;
-        if (t === Tn - 1) {
-          beta[S - 1] = lp[lpo + blank];
-          if (S > 1) beta[S - 2] = lp[lpo + labels[S - 2]];
-        } else {
-          for (let s = lo; s < hi; s++) {
-            const a = betaNext[s];
-            const b = s + 1 < S ? betaNext[s + 1] : NEG_INF;
-            const c = s + 2 < S && skip[s + 2] ? betaNext[s + 2] : NEG_INF;
-            beta[s] = logSumExp3(a, b, c) + lp[lpo + labels[s]];
-          }
-        }
-        for (let c = 0; c < C; c++) rowC[c] = Math.exp(lp[lpo + c]);
-        for (let s = lo; s < hi; s++) {
-          const v = alpha[row + s] + beta[s];
-          if (v === NEG_INF) continue;
-          const c = labels[s];
-          rowC[c] -= Math.exp(v + nll - lp[lpo + c]);
-        }
-        for (let c = 0; c < C; c++) grad[lpo + c] = rowC[c];
-        const tmp = betaNext;
-        betaNext = beta;
-        beta = tmp;
       }
     }
-    return [nllOut, grad];
+    const nllOut = cpuOutput(backend, outputs[0].dtype, N) as F;
+    const job: CtcJob = {
+      logProbs: cpuData(logProbsT) as F,
+      targets,
+      targetOffsets,
+      inputLengths: Int32Array.from(attrs.inputLengths),
+      targetLengths: Int32Array.from(attrs.targetLengths),
+      N,
+      C,
+      blank,
+      zeroInfinity: attrs.zeroInfinity,
+      computeGrad: attrs.computeGrad,
+      nll: new Float64Array(N),
+      grad: cpuOutput(backend, outputs[1].dtype, attrs.computeGrad ? T * N * C : 0) as F,
+    };
+    let work = 0;
+    for (let n = 0; n < N; n++) work += ctcSampleWork(job, n);
+    const threads = Math.min(ctcThreadsFor(work), N);
+    if (threads > 1) ctcLossThreaded(job, threads);
+    else ctcLossSamples(job, Int32Array.from({ length: N }, (_, n) => n));
+    nllOut.set(job.nll);
+    return [nllOut, job.grad];
   },
 );

@@ -2,7 +2,11 @@
  * cpu kernels of `gruLayer`, `lstmLayer` and their backward ops (declared in ops/rnn.ts).
  *
  * Per direction: the input projections of all T·N frames are one GEMM [T·N, I]×[I, G·H];
- * each time step is one GEMM [N, H]×[H, G·H] plus the gate nonlinearities in plain loops.
+ * each time step is one GEMM [G·H, H]×[H, N] (W_hh·hᵀ) plus the gate nonlinearities in plain
+ * loops. The directions are not merged into shared GEMMs: their step GEMMs have different
+ * W_hh and states (a block-diagonal weight would double the work), and stacking the large
+ * input-projection and weight-gradient GEMMs measured no faster while doubling the gate
+ * scratch (BENCHMARKS.md, "cpu RNN and ctcLoss").
  * Backward keeps the gate gradients of every step ([T·N, G·H]) so that dx, dW_ih and dW_hh
  * are again three large GEMMs; only dh flows step by step ([N, G·H]×[G·H, H]).
  * Rows past a sequence's length take part in the step GEMMs (cheaper than compacting the
@@ -80,16 +84,18 @@ registerKernel<RnnLayerAttrs>("gruLayer", "cpu", ({ inputs, attrs, outputs, back
     singleThreaded(() => {
       for (let step = 0; step < T; step++) {
         const t = reverse ? T - 1 - step : step;
-        gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
+        // gh [G, N] = W_hh·hᵀ: the weight as GEMM's A costs OpenBLAS less than as a transposed B
+        // for N of a few rows (BENCHMARKS.md, "cpu RNN and ctcLoss").
+        gemm(false, true, G, N, H, 1, wHh, 0, H, h, 0, H, 0, gh, 0, N);
         for (let b = 0; b < N; b++) {
           if (t >= lengths[b]) continue; // y stays 0; h keeps its value (frozen or not yet started)
-          const gio = (t * N + b) * G, gho = b * G, ho = b * H;
+          const gio = (t * N + b) * G, ho = b * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           for (let j = 0; j < H; j++) {
-            const r = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
-            const z = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
-            const hn = gh[gho + 2 * H + j] + bHh[2 * H + j];
+            const r = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[j * N + b] + bHh[j])));
+            const z = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[(H + j) * N + b] + bHh[H + j])));
+            const hn = gh[(2 * H + j) * N + b] + bHh[2 * H + j];
             const n = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + r * hn);
             const hv = (1 - z) * n + z * h[ho + j];
             h[ho + j] = hv;
@@ -235,18 +241,21 @@ registerKernel<RnnLayerAttrs>("lstmLayer", "cpu", ({ inputs, attrs, outputs, bac
     singleThreaded(() => {
       for (let step = 0; step < T; step++) {
         const t = reverse ? T - 1 - step : step;
-        gemm(false, true, N, G, H, 1, h, 0, H, wHh, 0, H, 0, gh, 0, G);
+        // gh [G, N] = W_hh·hᵀ: the weight as GEMM's A costs OpenBLAS less than as a transposed B
+        // for N of a few rows (BENCHMARKS.md, "cpu RNN and ctcLoss").
+        gemm(false, true, G, N, H, 1, wHh, 0, H, h, 0, H, 0, gh, 0, N);
         for (let b = 0; b < N; b++) {
           if (t >= lengths[b]) continue;
-          const gio = (t * N + b) * G, gho = b * G, ho = b * H;
+          const gio = (t * N + b) * G, ho = b * H;
           const yo = (t * N + b) * DH + d * H;
           const wo = ((d * T + t) * N + b) * W;
           for (let j = 0; j < H; j++) {
-            const ig = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[gho + j] + bHh[j])));
-            const fg = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[gho + H + j] + bHh[H + j])));
-            const gg = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[gho + 2 * H + j] + bHh[2 * H + j]);
+            const ig = 1 / (1 + Math.exp(-(gi[gio + j] + bIh[j] + gh[j * N + b] + bHh[j])));
+            const fg = 1 / (1 + Math.exp(-(gi[gio + H + j] + bIh[H + j] + gh[(H + j) * N + b] + bHh[H + j])));
+            const gg = tanh(gi[gio + 2 * H + j] + bIh[2 * H + j] + gh[(2 * H + j) * N + b] + bHh[2 * H + j]);
             const og = 1 /
-              (1 + Math.exp(-(gi[gio + 3 * H + j] + bIh[3 * H + j] + gh[gho + 3 * H + j] + bHh[3 * H + j])));
+              (1 +
+                Math.exp(-(gi[gio + 3 * H + j] + bIh[3 * H + j] + gh[(3 * H + j) * N + b] + bHh[3 * H + j])));
             const cv = fg * c[ho + j] + ig * gg;
             const hv = og * tanh(cv);
             c[ho + j] = cv;
