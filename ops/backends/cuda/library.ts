@@ -29,11 +29,17 @@ export interface CudaLibrarySpec {
   readonly name: string;
   /** Sonames, newest major version first ("libcublas.so.13", "libcublas.so.12"). */
   readonly sonames: readonly string[];
+  /** Where the library usually comes from, for the not-found message. */
+  readonly origin?: string;
 }
 
 /** The libraries the backend uses. libcuda ships with the driver, never in a wheel. */
 export const CUDA_LIBRARIES = {
-  driver: { name: "libcuda", sonames: ["libcuda.so.1"] },
+  driver: {
+    name: "libcuda",
+    sonames: ["libcuda.so.1"],
+    origin: "libcuda.so.1 is installed with NVIDIA's driver (in containers, by the NVIDIA container toolkit)",
+  },
   nvrtc: { name: "libnvrtc", sonames: ["libnvrtc.so.13", "libnvrtc.so.12"] },
   cublas: { name: "libcublas", sonames: ["libcublas.so.13", "libcublas.so.12"] },
   cublasLt: { name: "libcublasLt", sonames: ["libcublasLt.so.13", "libcublasLt.so.12"] },
@@ -61,12 +67,13 @@ export class CudaLibraryError extends CudaError {
   /** Every path tried, with the loader's reason. */
   readonly tried: readonly string[];
 
-  /** An error for library `name` after trying `tried`. */
-  constructor(name: string, tried: readonly string[]) {
+  /** An error for library `spec` after trying `tried`. */
+  constructor(spec: CudaLibrarySpec, tried: readonly string[]) {
     super(
-      name,
-      `${name} not found: tried ${tried.join("; ")}. Set ${CUDA_LIBS_VARIABLE} to the folder holding ` +
-        `it (e.g. a torch venv's site-packages/nvidia/*/lib, colon-separated), and run with --allow-ffi.`,
+      spec.name,
+      `${spec.sonames.join(" or ")} not found: tried ${tried.join("; ")}. ${
+        spec.origin ?? `It comes in NVIDIA's pip wheels (a torch venv's site-packages/nvidia/*/lib)`
+      }; set ${CUDA_LIBS_VARIABLE} to the folder holding it (colon-separated folders or files).`,
     );
     this.name = "CudaLibraryError";
     this.tried = tried;
@@ -205,10 +212,13 @@ export function openCudaLibrary<S extends Deno.ForeignLibraryInterface>(
       if (e instanceof Deno.errors.NotCapable) {
         throw new CudaError(spec.name, `${FILE}: loading ${spec.name} needs --allow-ffi (${e.message})`);
       }
-      tried.push(`${path} (${(e as Error).message.split("\n")[0]})`);
+      // Deno repeats "Could not open library: " before the loader's own reason.
+      tried.push(
+        `${path} (${(e as Error).message.split("\n")[0].replace(/^(Could not open library: )+/, "")})`,
+      );
     }
   }
-  throw new CudaLibraryError(spec.name, tried);
+  throw new CudaLibraryError(spec, tried);
 }
 
 /** The C string at `p` (null for a null pointer). */

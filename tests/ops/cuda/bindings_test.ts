@@ -143,7 +143,10 @@ Deno.test({
       // Versioned names are macros over the documented declaration: #define cuMemAlloc cuMemAlloc_v2.
       const base = cudaHeader!.match(new RegExp(`#define (\\w+) +(?:__CUDA_API_PTSZ\\()?${name}\\b`))?.[1];
       const declared = (n: string): boolean => new RegExp(`CUresult CUDAAPI ${n}\\(`).test(cudaHeader!);
-      assert.ok(declared(name) || (base !== undefined && declared(base)), `${name} is not declared in cuda.h`);
+      assert.ok(
+        declared(name) || (base !== undefined && declared(base)),
+        `${name} is not declared in cuda.h`,
+      );
     }
     assert.match(
       cudaHeader!,
@@ -185,7 +188,8 @@ Deno.test({
         () => loadDriver([empty]),
         (e: unknown) =>
           e instanceof CudaLibraryError && e.tried.length === 1 &&
-          /^libcuda not found: tried libcuda\.so\.1 \(.+\)\. Set DENO_CTC_CUDA_LIBS/.test(e.message),
+          /^libcuda\.so\.1 not found: tried libcuda\.so\.1 \(libcuda\.so\.1: cannot open shared object file.*\)\. libcuda\.so\.1 is installed with NVIDIA's driver.*; set DENO_CTC_CUDA_LIBS/
+            .test(e.message),
       );
     } finally {
       Deno.removeSync(empty, { recursive: true });

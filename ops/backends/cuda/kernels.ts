@@ -1,0 +1,7 @@
+/** Registers every cuda kernel (importing it loads no library: kernels compile at first use). */
+import "./map.ts";
+import "./reduce.ts";
+import "./softmax.ts";
+import "./matmul.ts";
+import "./reshape.ts";
+import "./dropout.ts";
