@@ -28,6 +28,36 @@ extern "C" __global__ void to_half(unsigned short* __restrict__ out, const float
 }
 
 /**
+ * CUDA C of the conversion back `from_half(out f32*, in u16*, Meta { size })`: exact for both
+ * formats (bf16 is the top half of an f32; every fp16 is an f32).
+ */
+export function convertBackSource(format: HalfFormat): string {
+  const body = format === "bf16" ? "out[i] = __int_as_float(((unsigned)in[i]) << 16);" : `float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(in[i]));
+    out[i] = f;`;
+  return `struct Meta { unsigned size; };
+extern "C" __global__ void from_half(float* __restrict__ out, const unsigned short* __restrict__ in, Meta m) {
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < m.size; i += gridDim.x * blockDim.x) {
+    ${body}
+  }
+}
+`;
+}
+
+/** Enqueues the conversion of `size` 2-byte values in `src` to f32 in `dst`. */
+export function convertFromHalf(
+  cuda: CudaBackend,
+  src: CudaStorage,
+  dst: CudaStorage,
+  size: number,
+  format: HalfFormat,
+): void {
+  if (size === 0) return;
+  const fn = cuda.kernel(`convertBack|${format}`, "from_half", () => convertBackSource(format));
+  cuda.launch(fn, [blocksFor(size)], BLOCK, [argPtr(dst), argPtr(src), { bytes: packWords([size]) }]);
+}
+
+/**
  * A scratch block holding `size` f32 elements of `src` converted to `format` (2 bytes each),
  * enqueued on the compute stream. The caller frees it once the call that reads it is enqueued
  * (stream order keeps the block alive long enough).

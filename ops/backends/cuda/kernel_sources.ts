@@ -2,13 +2,16 @@
  * Every CUDA C source the cuda backend can generate, enumerated for the compile test (which
  * builds each one with NVRTC for sm_80 and sm_90 without a GPU): each elementwise table entry's
  * forward and gradients under each access pattern, each reduction at the ranks its index
- * arithmetic unrolls differently, the softmax family, the dropout mask and the conversions.
+ * arithmetic unrolls differently, the softmax family, the dropout mask, the conversions, the
+ * strided copy of the layout ops, the sequence mask and the convolution's bias add.
  *
  * The sources are produced by the same functions the kernels call at run time, with the same
  * cache keys, so a source that compiles here is the source a device would load.
  */
 import { type ElementwiseDef, elementwiseOps, varsOf } from "../../elementwise.ts";
-import { convertSource } from "./convert.ts";
+import { biasAddSource } from "./conv.ts";
+import { convertBackSource, convertSource } from "./convert.ts";
+import { copySource, sequenceMaskSource } from "./layout.ts";
 import { dropoutMaskSource } from "./dropout.ts";
 import { type MapAccess, mapKernelKey, mapSource, type MapVariant } from "./map.ts";
 import { reduceKernelKey, reduceSource, type ReductionName, REDUCTIONS } from "./reduce.ts";
@@ -76,6 +79,12 @@ export function allKernelSources(): KernelSource[] {
   out.push({ key: "dropoutMask", entry: "dropout_mask", source: dropoutMaskSource() });
   for (const format of ["bf16", "fp16"] as const) {
     out.push({ key: `convert|${format}`, entry: "to_half", source: convertSource(format) });
+    out.push({ key: `convertBack|${format}`, entry: "from_half", source: convertBackSource(format) });
   }
+  for (let rank = 1; rank <= 4; rank++) {
+    out.push({ key: `copy|r${rank}`, entry: "copy_kernel", source: copySource(rank) });
+  }
+  out.push({ key: "sequenceMask", entry: "mask_kernel", source: sequenceMaskSource() });
+  out.push({ key: "biasAdd", entry: "bias_add", source: biasAddSource() });
   return out;
 }

@@ -5,3 +5,5 @@ import "./softmax.ts";
 import "./matmul.ts";
 import "./reshape.ts";
 import "./dropout.ts";
+import "./layout.ts";
+import "./conv.ts";

@@ -31,7 +31,7 @@ function containsAscii(bytes: Uint8Array, text: string): boolean {
   return false;
 }
 
-Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout and conversion", () => {
+Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout, conversion, copy and mask", () => {
   const keys = allKernelSources().map((s) => s.key);
   assert.equal(new Set(keys).size, keys.length, "kernel keys are unique");
   for (const name of Object.keys(elementwiseOps)) {
@@ -43,7 +43,10 @@ Deno.test("the kernel list covers every elementwise table entry, reduction, soft
   for (const op of ["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward"]) {
     assert.ok(keys.includes(`softmax|${op}`), op);
   }
-  assert.ok(keys.includes("dropoutMask") && keys.includes("convert|bf16") && keys.includes("convert|fp16"));
+  for (const key of ["dropoutMask", "convert|bf16", "convert|fp16", "convertBack|bf16", "convertBack|fp16"]) {
+    assert.ok(keys.includes(key), key);
+  }
+  for (const key of ["copy|r1", "copy|r4", "sequenceMask", "biasAdd"]) assert.ok(keys.includes(key), key);
 });
 
 for (const arch of [80, 90]) {
