@@ -3,13 +3,17 @@
  * builds each one with NVRTC for sm_80 and sm_90 without a GPU): each elementwise table entry's
  * forward and gradients under each access pattern, each reduction at the ranks its index
  * arithmetic unrolls differently, the softmax family, the dropout mask, the conversions, the
- * strided copy of the layout ops, the sequence mask and the convolution's bias add.
+ * strided copy of the layout ops, the sequence mask, the convolution's bias add, gather and
+ * its scatter, batch norm forward and backward, and the two CTC kernels.
  *
  * The sources are produced by the same functions the kernels call at run time, with the same
  * cache keys, so a source that compiles here is the source a device would load.
  */
 import { type ElementwiseDef, elementwiseOps, varsOf } from "../../elementwise.ts";
+import { batchNormBackwardSource, batchNormForwardSource } from "./batch_norm.ts";
 import { biasAddSource } from "./conv.ts";
+import { ctcAlphaBetaSource, ctcGradSource } from "./ctc_loss.ts";
+import { gatherSource } from "./gather.ts";
 import { convertBackSource, convertSource } from "./convert.ts";
 import { copySource, sequenceMaskSource } from "./layout.ts";
 import { dropoutMaskSource } from "./dropout.ts";
@@ -86,5 +90,25 @@ export function allKernelSources(): KernelSource[] {
   }
   out.push({ key: "sequenceMask", entry: "mask_kernel", source: sequenceMaskSource() });
   out.push({ key: "biasAdd", entry: "bias_add", source: biasAddSource() });
+  for (const type of ["float", "int"]) {
+    for (const rank of [1, 2, 3]) {
+      out.push({
+        key: `gather|${type}|r${rank}|gather`,
+        entry: "gather_kernel",
+        source: gatherSource(type, rank, false),
+      });
+    }
+  }
+  for (const rank of [1, 2, 3]) {
+    out.push({
+      key: `gather|float|r${rank}|scatter`,
+      entry: "gather_kernel",
+      source: gatherSource("float", rank, true),
+    });
+  }
+  out.push({ key: "batchNorm", entry: "bn_forward", source: batchNormForwardSource() });
+  out.push({ key: "batchNormBackward", entry: "bn_backward", source: batchNormBackwardSource() });
+  out.push({ key: "ctcAlphaBeta", entry: "ctc_alpha_beta", source: ctcAlphaBetaSource() });
+  out.push({ key: "ctcGrad", entry: "ctc_grad", source: ctcGradSource() });
   return out;
 }

@@ -7,3 +7,6 @@ import "./reshape.ts";
 import "./dropout.ts";
 import "./layout.ts";
 import "./conv.ts";
+import "./gather.ts";
+import "./batch_norm.ts";
+import "./ctc_loss.ts";

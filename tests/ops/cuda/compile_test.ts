@@ -31,7 +31,7 @@ function containsAscii(bytes: Uint8Array, text: string): boolean {
   return false;
 }
 
-Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout, conversion, copy and mask", () => {
+Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout, conversion, copy, mask, gather, batch norm and CTC kernel", () => {
   const keys = allKernelSources().map((s) => s.key);
   assert.equal(new Set(keys).size, keys.length, "kernel keys are unique");
   for (const name of Object.keys(elementwiseOps)) {
@@ -46,7 +46,12 @@ Deno.test("the kernel list covers every elementwise table entry, reduction, soft
   for (const key of ["dropoutMask", "convert|bf16", "convert|fp16", "convertBack|bf16", "convertBack|fp16"]) {
     assert.ok(keys.includes(key), key);
   }
-  for (const key of ["copy|r1", "copy|r4", "sequenceMask", "biasAdd"]) assert.ok(keys.includes(key), key);
+  for (const key of ["copy|r1", "copy|r4", "sequenceMask", "biasAdd", "batchNorm", "batchNormBackward"]) {
+    assert.ok(keys.includes(key), key);
+  }
+  for (const key of ["ctcAlphaBeta", "ctcGrad", "gather|float|r2|gather", "gather|float|r2|scatter"]) {
+    assert.ok(keys.includes(key), key);
+  }
 });
 
 for (const arch of [80, 90]) {

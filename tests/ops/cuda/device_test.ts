@@ -2,7 +2,8 @@
  * The cuda backend on a real device: the caching allocator (reuse, peak, emptyCache), reads,
  * views, and each kernel family against the cpu backend (map with broadcasting and NaN, the
  * reductions, the softmax family, matmul in f32, TF32 and bf16, cuDNN convolutions with
- * asymmetric padding and groups, the layout ops, the sequence mask). The op-by-op cases with
+ * asymmetric padding and groups, the layout ops, the sequence mask, gather, batch norm with
+ * lengths, CTC). The op-by-op cases with
  * finite differences run in tests/ops/conformance_test.ts, which picks up ops/backends/cuda/.
  *
  * Without a CUDA device (libcuda.so.1 absent, or cuInit failing) every test is skipped, loudly,
@@ -16,6 +17,9 @@ import { getBackend, setDefaultBackend } from "../../../ops/backend_registry.ts"
 import { concat } from "../../../ops/concat.ts";
 import { conv1d } from "../../../ops/conv1d.ts";
 import { conv2d } from "../../../ops/conv2d.ts";
+import { batchNorm } from "../../../ops/batch_norm.ts";
+import { ctcLoss } from "../../../ops/ctc_loss.ts";
+import { gather } from "../../../ops/gather.ts";
 import { tensor } from "../../../ops/creation.ts";
 import { add, mul, relu, sigmoid, where } from "../../../ops/elementwise.ts";
 import { sequenceMask } from "../../../ops/masks.ts";
@@ -222,6 +226,68 @@ deviceTest("permute, slice, pad, concat and sequenceMask match the cpu", async (
   await matchesCpu([x], ([a]) => pad(a, [2, -1, 0, 3], { value: -7 }));
   await matchesCpu([x, y], ([a, b]) => concat([a, b], 1));
   await matchesCpu([{ data: new Int32Array([3, 0, 5]), shape: [3] }], ([l]) => sequenceMask(l, 6));
+});
+
+deviceTest("gather and its scatter-add match the cpu", async () => {
+  const x = normal([4, 7], 20);
+  const index = { data: new Int32Array([0, 6, 6, 1, 2, 3, 5, 5]), shape: [4, 2] };
+  await matchesCpu([x, index], ([a, i]) => gather(a, 1, i));
+  const g = normal([4, 2], 21);
+  const grad = async (backend: string) => {
+    const xt = tensor(x.data, x.shape, { backend, requiresGrad: true });
+    sum(
+      mul(gather(xt, 1, tensor(index.data, index.shape, { backend })), tensor(g.data, g.shape, { backend })),
+    )
+      .backward();
+    return await xt.grad!.data();
+  };
+  const [want, got] = [await grad("cpu"), await grad("cuda")];
+  want.forEach((w, i) => assert.ok(Math.abs(w - got[i]) <= 1e-6, `element ${i}`));
+});
+
+deviceTest("batchNorm with lengths matches the cpu: outputs, running statistics and gradients", async () => {
+  const x = normal([3, 4, 9], 22), w = normal([4], 23), b = normal([4], 24), g = normal([3, 4, 9], 25);
+  const run = async (backend: string) => {
+    const xt = tensor(x.data, x.shape, { backend, requiresGrad: true });
+    const wt = tensor(w.data, w.shape, { backend, requiresGrad: true });
+    const rm = tensor(new Float32Array(4), [4], { backend });
+    const rv = tensor(new Float32Array(4).fill(1), [4], { backend });
+    const y = batchNorm(xt, rm, rv, wt, tensor(b.data, b.shape, { backend }), {
+      training: true,
+      momentum: 0.1,
+      eps: 1e-3,
+      lengths: [9, 5, 1],
+    });
+    sum(mul(y, tensor(g.data, g.shape, { backend }))).backward();
+    return [await y.data(), await rm.data(), await rv.data(), await xt.grad!.data(), await wt.grad!.data()];
+  };
+  const [want, got] = [await run("cpu"), await run("cuda")];
+  want.forEach((arr, k) =>
+    arr.forEach((v, i) =>
+      assert.ok(Math.abs(v - got[k][i]) <= 1e-4 * Math.max(1, Math.abs(v)), `output ${k} element ${i}`)
+    )
+  );
+});
+
+deviceTest("ctcLoss matches the cpu: losses and gradients, with zeroInfinity", async () => {
+  const logits = normal([12, 3, 6], 26);
+  const targets = [1, 2, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5];
+  const run = async (backend: string) => {
+    const x = tensor(logits.data, logits.shape, { backend, requiresGrad: true });
+    const loss = ctcLoss(logSoftmax(x, 2), targets, [12, 9, 4], [3, 2, 7], {
+      reduction: "none",
+      zeroInfinity: true,
+    });
+    sum(loss).backward();
+    return [await loss.data(), await x.grad!.data()];
+  };
+  const [want, got] = [await run("cpu"), await run("cuda")];
+  assert.equal(want[0][2], 0, "the third sample is infeasible (7 labels in 4 frames): zeroed");
+  want.forEach((arr, k) =>
+    arr.forEach((v, i) =>
+      assert.ok(Math.abs(v - got[k][i]) <= 1e-4 * Math.max(1, Math.abs(v)), `output ${k} element ${i}`)
+    )
+  );
 });
 
 deviceTest("the same kernels compiled again come from the disk cache", async () => {
