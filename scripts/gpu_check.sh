@@ -2,7 +2,8 @@
 # One-shot check of the GPU backends on a machine with a real NVIDIA GPU (e.g. a lent H100 or
 # H200): prints the device, runs the webgpu tests and conformance cases, the cuda backend's
 # device tests and conformance cases, then benchmarks the cuda backend beside PyTorch on CUDA
-# (interleaved, with ratios) and the webgpu bench. Every step has its own time limit, chosen so
+# (ops, then whole training steps of quartznet_small and Jasper 10x5; interleaved, with ratios)
+# and the webgpu bench. Every step has its own time limit, chosen so
 # that the whole run stays under 10 minutes, and a failing step does not stop the next. Exit
 # status: 0 only if every test step passed.
 #
@@ -106,20 +107,23 @@ for (const b of await listBackends()) console.log(`${b.name}: ${b.isAvailable ? 
 step "cuda device tests"
 timeout 80 "$deno" test -A tests/ops/cuda/device_test.ts || status=1
 step "conformance cases on cuda"
-CONFORMANCE_BACKENDS=cuda timeout 90 "$deno" test -A tests/ops/conformance_test.ts || status=1
+CONFORMANCE_BACKENDS=cuda timeout 80 "$deno" test -A tests/ops/conformance_test.ts || status=1
 
 step "cuda beside torch (interleaved)"
 if [ -n "$site" ]; then
-  timeout 140 "$deno" run -A bench/cuda_vs_torch.ts --reps "${GPU_CHECK_REPS:-5}" --iters 20 ||
-    echo "cuda bench failed or timed out"
+  timeout 110 "$deno" run -A bench/cuda_vs_torch.ts --reps "${GPU_CHECK_REPS:-5}" --iters 20 ||
+    echo "cuda op bench failed or timed out"
+  step "training steps on cuda beside torch (interleaved)"
+  timeout 120 "$deno" run -A bench/cuda_train_vs_torch.ts --configs "${GPU_CHECK_CONFIGS:-quartznet_small,jasper}" \
+    --reps "${GPU_CHECK_REPS:-5}" || echo "cuda training bench failed or timed out"
 fi
 
 step "webgpu backend tests (DENO_WEBGPU_BACKEND=$DENO_WEBGPU_BACKEND)"
-timeout 70 "$deno" test -A tests/ops/webgpu_backend_test.ts || status=1
+timeout 60 "$deno" test -A tests/ops/webgpu_backend_test.ts || status=1
 step "conformance cases on webgpu"
-CONFORMANCE_BACKENDS=webgpu timeout 70 "$deno" test -A tests/ops/conformance_test.ts || status=1
+CONFORMANCE_BACKENDS=webgpu timeout 60 "$deno" test -A tests/ops/conformance_test.ts || status=1
 step "webgpu bench"
-timeout 40 "$deno" run -A bench/webgpu_bench.ts --sizes "${GPU_CHECK_SIZES:-1024,2048}" --skip-cpu ||
+timeout 30 "$deno" run -A bench/webgpu_bench.ts --sizes "${GPU_CHECK_SIZES:-1024,2048}" --skip-cpu ||
   echo "webgpu bench failed or timed out"
 
 step "done: tests $([ $status -eq 0 ] && echo passed || echo FAILED)"
