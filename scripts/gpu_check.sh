@@ -61,6 +61,8 @@ site=$("$py" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch._
 if [ -n "$site" ]; then
   libs=$(ls -d "$site"/nvidia/*/lib 2>/dev/null | paste -sd: -)
   export DENO_CTC_CUDA_LIBS="${DENO_CTC_CUDA_LIBS:+$DENO_CTC_CUDA_LIBS:}$libs"
+  # cuDNN's engines open cuBLASLt and NVRTC by soname: the loader's path must hold them too.
+  export LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export REF_PYTHON="$py"
   "$py" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version(), "device", torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)'
   echo "DENO_CTC_CUDA_LIBS=$DENO_CTC_CUDA_LIBS"

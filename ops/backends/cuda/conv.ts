@@ -33,6 +33,8 @@ import {
   decodeAlgoPerf,
   loadCudnn,
 } from "./cudnn.ts";
+import { loadCublas } from "./cublas.ts";
+import { loadCublasLt } from "./cublas_lt.ts";
 import { copyBox } from "./layout.ts";
 import { outU64, pointerOut } from "./library.ts";
 
@@ -69,6 +71,10 @@ const algorithms = new WeakMap<CudaBackend, Map<string, CudnnAlgoPerf>>();
 function cudnnHandle(cuda: CudaBackend): Deno.PointerValue {
   let h = handles.get(cuda);
   if (h !== undefined) return h;
+  // cuDNN's engine libraries open libcublasLt by soname, which a wheel's folder does not put
+  // on the loader's path: loading cuBLAS (and with it cuBLASLt) first makes the soname resident.
+  loadCublasLt();
+  loadCublas();
   const { api, check } = loadCudnn();
   const slot = outU64();
   check(api.cudnnCreate(slot), "cudnnCreate");
