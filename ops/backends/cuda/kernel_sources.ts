@@ -4,7 +4,7 @@
  * forward and gradients under each access pattern, each reduction at the ranks its index
  * arithmetic unrolls differently, the softmax family, the dropout mask, the conversions, the
  * strided copy of the layout ops, the sequence mask, the convolution's bias add, gather and
- * its scatter, batch norm forward and backward, and the two CTC kernels.
+ * its scatter, batch norm forward and backward, the two CTC kernels and the GRU/LSTM steps.
  *
  * The sources are produced by the same functions the kernels call at run time, with the same
  * cache keys, so a source that compiles here is the source a device would load.
@@ -14,6 +14,7 @@ import { batchNormBackwardSource, batchNormForwardSource } from "./batch_norm.ts
 import { biasAddSource } from "./conv.ts";
 import { ctcAlphaBetaSource, ctcGradSource } from "./ctc_loss.ts";
 import { gatherSource } from "./gather.ts";
+import { RNN_KERNELS } from "./rnn.ts";
 import { convertBackSource, convertSource } from "./convert.ts";
 import { copySource, sequenceMaskSource } from "./layout.ts";
 import { dropoutMaskSource } from "./dropout.ts";
@@ -110,5 +111,8 @@ export function allKernelSources(): KernelSource[] {
   out.push({ key: "batchNormBackward", entry: "bn_backward", source: batchNormBackwardSource() });
   out.push({ key: "ctcAlphaBeta", entry: "ctc_alpha_beta", source: ctcAlphaBetaSource() });
   out.push({ key: "ctcGrad", entry: "ctc_grad", source: ctcGradSource() });
+  for (const [name, k] of Object.entries(RNN_KERNELS)) {
+    out.push({ key: `rnn|${name}`, entry: k.entry, source: k.source() });
+  }
   return out;
 }

@@ -10,3 +10,4 @@ import "./conv.ts";
 import "./gather.ts";
 import "./batch_norm.ts";
 import "./ctc_loss.ts";
+import "./rnn.ts";

@@ -39,6 +39,57 @@ export function cublasHandle(cuda: CudaBackend): Deno.PointerValue {
   return h;
 }
 
+/**
+ * One row-major f32 GEMM on the backend's stream, with the cpu's `gemm` arguments (offsets in
+ * elements): C = alpha·op(A)·op(B) + beta·C with op(A) m×k and op(B) k×n. TF32 per
+ * `allowTf32`. For kernels that chain GEMMs of their own (the RNN time steps).
+ */
+export function deviceGemm(
+  cuda: CudaBackend,
+  transA: boolean,
+  transB: boolean,
+  dims: { m: number; n: number; k: number },
+  alpha: number,
+  a: { ptr: bigint; offset?: number; ld: number },
+  b: { ptr: bigint; offset?: number; ld: number },
+  beta: number,
+  c: { ptr: bigint; offset?: number; ld: number },
+): void {
+  const { m, n, k } = dims;
+  if (m === 0 || n === 0) return;
+  const { api, check } = loadCublas();
+  const compute = cuda.allowTf32 ? CUBLAS_COMPUTE.f32FastTf32 : CUBLAS_COMPUTE.f32;
+  // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ over the same memory and lds.
+  check(
+    api.cublasGemmStridedBatchedEx(
+      cublasHandle(cuda),
+      transB ? CUBLAS_OP.t : CUBLAS_OP.n,
+      transA ? CUBLAS_OP.t : CUBLAS_OP.n,
+      n,
+      m,
+      k,
+      new Float32Array([alpha]),
+      b.ptr + BigInt(b.offset ?? 0) * 4n,
+      CUDA_DATA_TYPE.f32,
+      b.ld,
+      0n,
+      a.ptr + BigInt(a.offset ?? 0) * 4n,
+      CUDA_DATA_TYPE.f32,
+      a.ld,
+      0n,
+      new Float32Array([beta]),
+      c.ptr + BigInt(c.offset ?? 0) * 4n,
+      CUDA_DATA_TYPE.f32,
+      c.ld,
+      0n,
+      1,
+      compute,
+      CUBLAS_GEMM_DEFAULT,
+    ),
+    `cublasGemmStridedBatchedEx(${m}x${k} · ${k}x${n})`,
+  );
+}
+
 /** Element offset of each output batch in an operand with batch shape `own` broadcast to `batch`. */
 function batchOffsets(own: readonly number[], batch: readonly number[], matrix: number): number[] {
   const padded = [...Array(batch.length - own.length).fill(1), ...own];

@@ -31,7 +31,7 @@ function containsAscii(bytes: Uint8Array, text: string): boolean {
   return false;
 }
 
-Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout, conversion, copy, mask, gather, batch norm and CTC kernel", () => {
+Deno.test("the kernel list covers every elementwise table entry, reduction, softmax op, dropout, conversion, copy, mask, gather, batch norm, CTC and RNN kernel", () => {
   const keys = allKernelSources().map((s) => s.key);
   assert.equal(new Set(keys).size, keys.length, "kernel keys are unique");
   for (const name of Object.keys(elementwiseOps)) {
@@ -49,7 +49,15 @@ Deno.test("the kernel list covers every elementwise table entry, reduction, soft
   for (const key of ["copy|r1", "copy|r4", "sequenceMask", "biasAdd", "batchNorm", "batchNormBackward"]) {
     assert.ok(keys.includes(key), key);
   }
-  for (const key of ["ctcAlphaBeta", "ctcGrad", "gather|float|r2|gather", "gather|float|r2|scatter"]) {
+  for (
+    const key of [
+      "ctcAlphaBeta",
+      "ctcGrad",
+      "gather|float|r2|gather",
+      "gather|float|r2|scatter",
+      "rnn|gruStep",
+    ]
+  ) {
     assert.ok(keys.includes(key), key);
   }
 });

@@ -3,7 +3,7 @@
  * views, and each kernel family against the cpu backend (map with broadcasting and NaN, the
  * reductions, the softmax family, matmul in f32, TF32 and bf16, cuDNN convolutions with
  * asymmetric padding and groups, the layout ops, the sequence mask, gather, batch norm with
- * lengths, CTC). The op-by-op cases with
+ * lengths, CTC, GRU and LSTM layers). The op-by-op cases with
  * finite differences run in tests/ops/conformance_test.ts, which picks up ops/backends/cuda/.
  *
  * Without a CUDA device (libcuda.so.1 absent, or cuInit failing) every test is skipped, loudly,
@@ -20,6 +20,7 @@ import { conv2d } from "../../../ops/conv2d.ts";
 import { batchNorm } from "../../../ops/batch_norm.ts";
 import { ctcLoss } from "../../../ops/ctc_loss.ts";
 import { gather } from "../../../ops/gather.ts";
+import { gruLayer, lstmLayer } from "../../../ops/rnn.ts";
 import { tensor } from "../../../ops/creation.ts";
 import { add, mul, relu, sigmoid, where } from "../../../ops/elementwise.ts";
 import { sequenceMask } from "../../../ops/masks.ts";
@@ -288,6 +289,49 @@ deviceTest("ctcLoss matches the cpu: losses and gradients, with zeroInfinity", a
       assert.ok(Math.abs(v - got[k][i]) <= 1e-4 * Math.max(1, Math.abs(v)), `output ${k} element ${i}`)
     )
   );
+});
+
+deviceTest("bidirectional GRU and LSTM layers with lengths match the cpu, forward and backward", async () => {
+  const T = 7, N = 3, I = 5, H = 4;
+  const lengths = [7, 4, 1];
+  cuda().allowTf32 = false; // the step GEMMs compound TF32's 1e-3 rounding over the sequence
+  for (const kind of ["gru", "lstm"] as const) {
+    const G = (kind === "gru" ? 3 : 4) * H;
+    const host = [0, 1].map((d) =>
+      [[G, I], [G, H], [G], [G]].map((shape, i) => normal(shape, 30 + 4 * d + i))
+    );
+    const x = normal([T, N, I], 40), h0 = normal([2, N, H], 41), c0 = normal([2, N, H], 42);
+    const g = normal([T, N, 2 * H], 43);
+    const run = async (backend: string) => {
+      const leaf = (v: { data: Float32Array; shape: number[] }) =>
+        tensor(v.data, v.shape, { backend, requiresGrad: true });
+      const xt = leaf(x), ht = leaf(h0), ct = leaf(c0);
+      const weights = host.map(([wIh, wHh, bIh, bHh]) => ({
+        wIh: leaf(wIh),
+        wHh: leaf(wHh),
+        bIh: leaf(bIh),
+        bHh: leaf(bHh),
+      }));
+      const [y, hN] = kind === "gru"
+        ? gruLayer(xt, ht, { weights, lengths })
+        : lstmLayer(xt, [ht, ct], { weights, lengths });
+      add(sum(mul(y, tensor(g.data, g.shape, { backend }))), sum(hN)).backward();
+      const grads = [xt, ht, ...weights.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh])].map((t) =>
+        t.grad!.data()
+      );
+      return [await y.data(), await hN.data(), ...await Promise.all(grads)];
+    };
+    const [want, got] = [await run("cpu"), await run("cuda")];
+    want.forEach((arr, k) =>
+      arr.forEach((v, i) =>
+        assert.ok(
+          Math.abs(v - got[k][i]) <= 1e-4 * Math.max(1, Math.abs(v)),
+          `${kind} output ${k} element ${i}: ${v} vs ${got[k][i]}`,
+        )
+      )
+    );
+  }
+  cuda().allowTf32 = true;
 });
 
 deviceTest("the same kernels compiled again come from the disk cache", async () => {
