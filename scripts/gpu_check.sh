@@ -107,7 +107,7 @@ for (const b of await listBackends()) console.log(`${b.name}: ${b.isAvailable ? 
 ' || echo "listBackends failed"
 
 step "cuda device tests"
-timeout 80 "$deno" test -A tests/ops/cuda/device_test.ts || status=1
+timeout 80 "$deno" test -A tests/ops/cuda/device_test.ts tests/ops/cuda/training_test.ts || status=1
 step "conformance cases on cuda"
 CONFORMANCE_BACKENDS=cuda timeout 80 "$deno" test -A tests/ops/conformance_test.ts || status=1
 
