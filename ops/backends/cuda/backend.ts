@@ -32,6 +32,16 @@ import { cStringArg, outU64, pointerOut } from "./library.ts";
 
 const FILE = "ops/backends/cuda/backend.ts";
 const CUDA_ERROR_OUT_OF_MEMORY = 2;
+/** How long a read spins on its event before yielding to the event loop. */
+const SPIN_MS = 0.2;
+
+function envGet(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /** One reference-counted device block: the storage of cuda tensors. */
 export class CudaStorage {
@@ -138,8 +148,11 @@ export class CudaBackend implements Backend, Disposable {
   readonly compiler: KernelCompiler;
   /** Precision of GEMMs and convolutions (see `CudaPrecision`). */
   precision: CudaPrecision = "f32";
-  /** Let f32 GEMMs and convolutions use TF32 tensor cores (PyTorch's allow_tf32). */
-  allowTf32 = true;
+  /**
+   * Let f32 GEMMs and convolutions use TF32 tensor cores (PyTorch's allow_tf32): on unless
+   * $DENO_CTC_CUDA_TF32 is "0" (the conformance run compares against float64 at f32 tolerances).
+   */
+  allowTf32: boolean = envGet("DENO_CTC_CUDA_TF32") !== "0";
   #context: Deno.PointerValue;
   #functions = new Map<string, Deno.PointerValue>();
   #modules: Deno.PointerValue[] = [];
@@ -319,12 +332,16 @@ export class CudaBackend implements Backend, Disposable {
     const event = pointerOut(slot);
     try {
       d.check(d.api.cuEventRecord(event, this.stream), "cuEventRecord");
+      // Spin briefly (a read after a short kernel is ready within microseconds), then poll
+      // from timers so that a long wait does not hold the thread.
+      const spinUntil = performance.now() + SPIN_MS;
       for (let wait = 0;; wait = Math.min(wait + 0.05, 1)) {
         const status = d.api.cuEventQuery(event);
         if (status !== CUDA_ERROR_NOT_READY) {
           d.check(status, "cuEventQuery");
           return;
         }
+        if (performance.now() < spinUntil) continue;
         await new Promise((r) => setTimeout(r, wait));
       }
     } finally {
