@@ -34,6 +34,7 @@ import {
   loadCudnn,
 } from "./cudnn.ts";
 import { loadCublas } from "./cublas.ts";
+import { checkDriverVersion } from "./driver.ts";
 import { loadCublasLt } from "./cublas_lt.ts";
 import { copyBox } from "./layout.ts";
 import { outU64, pointerOut } from "./library.ts";
@@ -75,7 +76,13 @@ function cudnnHandle(cuda: CudaBackend): Deno.PointerValue {
   // on the loader's path: loading cuBLAS (and with it cuBLASLt) first makes the soname resident.
   loadCublasLt();
   loadCublas();
-  const { api, check } = loadCudnn();
+  const cudnn = loadCudnn();
+  const { api, check } = cudnn;
+  checkDriverVersion(
+    cuda.device.driverVersion,
+    `libcudnn (${cudnn.path})`,
+    cudnn.cudartVersion,
+  );
   const slot = outU64();
   check(api.cudnnCreate(slot), "cudnnCreate");
   h = pointerOut(slot);

@@ -18,6 +18,7 @@ import { sizeOf, stridesOf } from "../../shape.ts";
 import { type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
 import { convertToHalf } from "./convert.ts";
 import { CUBLAS_COMPUTE, CUBLAS_GEMM_DEFAULT, CUBLAS_OP, CUDA_DATA_TYPE, loadCublas } from "./cublas.ts";
+import { checkDriverVersion } from "./driver.ts";
 import { outU64, pointerOut } from "./library.ts";
 
 const FILE = "ops/backends/cuda/matmul.ts";
@@ -28,7 +29,9 @@ const handles = new WeakMap<CudaBackend, Deno.PointerValue>();
 export function cublasHandle(cuda: CudaBackend): Deno.PointerValue {
   let h = handles.get(cuda);
   if (h !== undefined) return h;
-  const { api, check } = loadCublas();
+  const cublas = loadCublas();
+  const { api, check } = cublas;
+  checkDriverVersion(cuda.device.driverVersion, `libcublas (${cublas.path})`, cublas.version);
   const slot = outU64();
   check(api.cublasCreate_v2(slot), "cublasCreate_v2");
   h = pointerOut(slot);
