@@ -103,8 +103,16 @@ export DENO_WEBGPU_BACKEND="${DENO_WEBGPU_BACKEND:-vulkan}"
 step "backends this build finds"
 timeout 30 "$deno" eval '
 import { listBackends } from "./ops/backends/mod.ts";
-for (const b of await listBackends()) console.log(`${b.name}: ${b.isAvailable ? "available" : "UNAVAILABLE"}, ${b.description}`);
-' || echo "listBackends failed"
+const found = await listBackends();
+for (const b of found) console.log(`${b.name}: ${b.isAvailable ? "available" : "UNAVAILABLE"}, ${b.description}`);
+if (!found.find((b) => b.name === "cuda")?.isAvailable) Deno.exit(3);
+'
+probe=$?
+# On a GPU machine an unavailable cuda backend is a failure, not a skip.
+if [ $probe -ne 0 ] && command -v nvidia-smi >/dev/null; then
+  echo "FAILED: nvidia-smi sees a GPU but the cuda backend is unavailable (see above)"
+  status=1
+fi
 
 step "cuda device tests"
 timeout 80 "$deno" test -A tests/ops/cuda/device_test.ts tests/ops/cuda/training_test.ts || status=1
