@@ -21,7 +21,7 @@
 import type { Backend } from "../../backend.ts";
 import type { DType, TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
-import { KernelCompiler } from "./compile.ts";
+import { type KernelBuilder, KernelCompiler } from "./compile.ts";
 import {
   CU_EVENT_DISABLE_TIMING,
   CU_STREAM_NON_BLOCKING,
@@ -144,8 +144,8 @@ export class CudaBackend implements Backend, Disposable {
   readonly driver: Driver;
   /** The compute stream (CUstream) every kernel, copy, cuBLAS and cuDNN call is enqueued on. */
   readonly stream: Deno.PointerValue;
-  /** NVRTC pipeline for this device's architecture. */
-  readonly compiler: KernelCompiler;
+  /** NVRTC pipeline for this device's architecture (or another builder, e.g. a test's). */
+  readonly compiler: KernelBuilder;
   /** Precision of GEMMs and convolutions (see `CudaPrecision`). */
   precision: CudaPrecision = "f32";
   /**
@@ -173,7 +173,7 @@ export class CudaBackend implements Backend, Disposable {
     driver: Driver,
     device: CudaDeviceInfo,
     context: Deno.PointerValue,
-    options: { name?: string } = {},
+    options: { name?: string; compiler?: KernelBuilder } = {},
   ) {
     this.name = options.name ?? "cuda";
     this.driver = driver;
@@ -182,7 +182,7 @@ export class CudaBackend implements Backend, Disposable {
     const slot = outU64();
     driver.check(driver.api.cuStreamCreate(slot, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
     this.stream = pointerOut(slot);
-    this.compiler = new KernelCompiler(device.arch);
+    this.compiler = options.compiler ?? new KernelCompiler(device.arch);
   }
 
   /** "NVIDIA H200 (sm_90, 132 SMs, 139.8 GiB, CUDA 13.0 driver)" */

@@ -57,8 +57,16 @@ export function isElf(bytes: Uint8Array): boolean {
   return bytes.length > 4 && ELF_MAGIC.every((b, i) => bytes[i] === b);
 }
 
+/** What the backend needs from a compiler: the loadable image of a kernel source, and counters. */
+export interface KernelBuilder {
+  /** The image `cuModuleLoadData` takes for kernel `key` (compiled from `source()` on a miss). */
+  cubin(key: string, source: () => string): Uint8Array;
+  /** Counters since the builder was made. */
+  readonly stats: Readonly<KernelCompilerStats>;
+}
+
 /** Compiles kernel sources for one architecture, with the memory and disk caches. */
-export class KernelCompiler {
+export class KernelCompiler implements KernelBuilder {
   /** Target architecture: 80 for sm_80, 90 for sm_90. */
   readonly arch: number;
   #cacheDir: string | null;

@@ -10,6 +10,7 @@
  */
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { CudaBackend, type CudaDeviceInfo } from "./backend.ts";
+import type { KernelBuilder } from "./compile.ts";
 import { checkDriverVersion, DEVICE_ATTRIBUTE, loadDriver } from "./driver.ts";
 import { outI32, outU64, pointerOut } from "./library.ts";
 import { loadNvrtc } from "./nvrtc.ts";
@@ -26,6 +27,7 @@ export {
   type KernelArg,
 } from "./backend.ts";
 export { CudaError, CudaLibraryError } from "./library.ts";
+export { type KernelBuilder, KernelCompiler, type KernelCompilerStats } from "./compile.ts";
 export { BackoffLossScaler, type BackoffLossScalerOptions } from "./loss_scaler.ts";
 
 /** Options of `initCuda`. */
@@ -36,6 +38,8 @@ export interface InitCudaOptions {
   driverFolders?: readonly string[];
   /** Do not print the warning when no device is found. */
   quiet?: boolean;
+  /** Builds kernel images instead of NVRTC (tests run the kernels on a host emulation of the driver). */
+  compiler?: KernelBuilder;
 }
 
 let initialised: CudaBackend | null = null;
@@ -61,8 +65,8 @@ export function openCudaDevice(options: InitCudaOptions = {}): CudaBackend {
       } device(s)`,
     );
   }
-  const nvrtc = loadNvrtc();
-  checkDriverVersion(version[0], `libnvrtc (${nvrtc.path})`, nvrtc.version);
+  const nvrtc = options.compiler ? null : loadNvrtc();
+  if (nvrtc) checkDriverVersion(version[0], `libnvrtc (${nvrtc.path})`, nvrtc.version);
   const dev = outI32();
   check(api.cuDeviceGet(dev, ordinal), "cuDeviceGet");
   const attr = (a: number): number => {
@@ -81,7 +85,7 @@ export function openCudaDevice(options: InitCudaOptions = {}): CudaBackend {
     totalBytes: Number(total[0]),
     driverVersion: version[0],
   };
-  if (!nvrtc.supportedArchs.includes(info.arch)) {
+  if (nvrtc && !nvrtc.supportedArchs.includes(info.arch)) {
     throw new RangeError(
       `cuda: ${info.name} is sm_${info.arch} but NVRTC ${
         nvrtc.version / 1000
@@ -92,7 +96,7 @@ export function openCudaDevice(options: InitCudaOptions = {}): CudaBackend {
   const ctx = outU64();
   check(api.cuDevicePrimaryCtxRetain(ctx, dev[0]), "cuDevicePrimaryCtxRetain");
   check(api.cuCtxSetCurrent(pointerOut(ctx)), "cuCtxSetCurrent");
-  return new CudaBackend(driver, info, pointerOut(ctx));
+  return new CudaBackend(driver, info, pointerOut(ctx), { compiler: options.compiler });
 }
 
 /**
