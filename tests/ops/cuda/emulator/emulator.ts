@@ -1,7 +1,8 @@
 /**
  * Runs the cuda backend without a GPU, for tests: the backend's own host code (allocator,
  * uploads and reads, kernel launch and its parameter packing, cuBLAS glue) drives a host
- * emulation of the driver (host_driver.c) and of cuBLAS (host_cublas.c), and each kernel's
+ * emulation of the driver (host_driver.c), cuBLAS (host_cublas.c, host_cublas_lt.c) and cuDNN's
+ * convolutions (host_cudnn.c), and each kernel's
  * CUDA C, exactly as the backend generates it, is compiled by the system's C++ compiler with a
  * small shim (CUDA's built-in variables and qualifiers) and a trampoline that runs its blocks
  * and threads one after another.
@@ -9,7 +10,8 @@
  * A kernel that synchronises its block (__syncthreads) runs with one thread per block: every
  * such kernel strides its loops by blockDim.x, so one thread does the whole block's work. This
  * checks each kernel's indexing and arithmetic, not its behaviour under real concurrency
- * (races, shared-memory trees with many threads), nor cuDNN (not emulated) or performance.
+ * (races, shared-memory trees with many threads), nor NVIDIA's libraries (the emulated cuBLAS
+ * and cuDNN only take the same calls and compute the same results), nor performance.
  */
 import { createHash } from "node:crypto";
 import { addBackend } from "../../../../ops/backend_registry.ts";
@@ -77,7 +79,10 @@ function trampoline(name: string, types: readonly string[], synchronises: boolea
 `;
 }
 
-/** Builds each kernel source into a shared library; the "cubin" is its path. */
+/**
+ * Builds each kernel source into a shared library in `dir` (kept there by the hash of what was
+ * compiled, so a later run reuses it); the "cubin" is its path.
+ */
 export class HostKernelBuilder implements KernelBuilder {
   readonly #dir: string;
   readonly #cxx: string;
@@ -97,27 +102,38 @@ export class HostKernelBuilder implements KernelBuilder {
     const hit = this.#images.get(key);
     if (hit) return hit;
     const text = source();
-    const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
-    const base = `${this.#dir}/${hash}`;
     const kernels = kernelsOf(text);
     if (kernels.length === 0) throw new Error(`emulator: no extern "C" __global__ kernel in ${key}`);
     const synchronises = text.includes("__syncthreads");
-    Deno.writeTextFileSync(
-      `${base}.cpp`,
-      `${SHIM}${text}\n${kernels.map((k) => trampoline(k.name, k.types, synchronises)).join("\n")}`,
-    );
+    const program = `${SHIM}${text}\n${
+      kernels.map((k) => trampoline(k.name, k.types, synchronises)).join("\n")
+    }`;
+    const hash = createHash("sha256").update(program).digest("hex").slice(0, 24);
+    const base = `${this.#dir}/${hash}`;
+    const image = new TextEncoder().encode(`${base}.so\0`);
+    try {
+      Deno.statSync(`${base}.so`);
+      this.#stats.readFromDisk++;
+      this.#images.set(key, image);
+      return image;
+    } catch {
+      // not built yet
+    }
+    Deno.writeTextFileSync(`${base}.cpp`, program);
     const t0 = performance.now();
+    // Built under a temporary name: a library half written by a concurrent run is never loaded.
+    const tmp = `${base}.${Deno.pid}.so`;
     const out = new Deno.Command(this.#cxx, {
-      args: ["-O1", "-shared", "-fPIC", "-w", "-o", `${base}.so`, `${base}.cpp`],
+      args: ["-O1", "-shared", "-fPIC", "-w", "-o", tmp, `${base}.cpp`],
     }).outputSync();
     if (!out.success) {
       throw new Error(
         `emulator: ${key} does not compile as host C++:\n${new TextDecoder().decode(out.stderr)}`,
       );
     }
+    Deno.renameSync(tmp, `${base}.so`);
     this.#stats.compileMs += performance.now() - t0;
     this.#stats.compiled++;
-    const image = new TextEncoder().encode(`${base}.so\0`);
     this.#images.set(key, image);
     return image;
   }
@@ -132,15 +148,26 @@ export function openEmulatedCuda(): { backend: CudaBackend; dir: string } | { re
   if (!cc || !cxx) return { reason: "no C and C++ compiler (cc/gcc/clang, c++/g++/clang++)" };
   const dir = Deno.makeTempDirSync({ prefix: "cuda_emulator_" });
   const here = new URL(".", import.meta.url).pathname;
-  for (const [src, lib] of [["host_driver.c", "libcuda.so.1"], ["host_cublas.c", "libcublas.so.13"]]) {
+  const libraries = [
+    ["host_driver.c", "libcuda.so.1"],
+    ["host_cublas.c", "libcublas.so.13"],
+    ["host_cublas_lt.c", "libcublasLt.so.13"],
+    ["host_cudnn.c", "libcudnn.so.9"],
+  ];
+  for (const [src, lib] of libraries) {
     const out = new Deno.Command(cc, {
       args: ["-O1", "-shared", "-fPIC", "-o", `${dir}/${lib}`, `${here}${src}`, "-ldl"],
     }).outputSync();
     if (!out.success) return { reason: `${src} does not build: ${new TextDecoder().decode(out.stderr)}` };
   }
-  // The emulated cuBLAS must win the search over any real one (wheels under .tools/cuda).
+  // cuDNN 9's loader checks that its graph library lies beside it; the emulation needs none.
+  Deno.writeTextFileSync(`${dir}/libcudnn_graph.so.9`, "");
+  // The emulated libraries must win the search over real ones (wheels under .tools/cuda).
   Deno.env.set("DENO_CTC_CUDA_LIBS", dir);
-  const backend = openCudaDevice({ driverFolders: [dir], compiler: new HostKernelBuilder(dir, cxx) });
+  // Kernel libraries are kept in the checkout's ignored .cache/ between runs.
+  const kernels = new URL("../../../../.cache/cuda-emulator", import.meta.url).pathname;
+  Deno.mkdirSync(kernels, { recursive: true });
+  const backend = openCudaDevice({ driverFolders: [dir], compiler: new HostKernelBuilder(kernels, cxx) });
   addBackend(backend);
   return { backend, dir };
 }
