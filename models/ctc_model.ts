@@ -64,8 +64,9 @@ export class CtcModel extends Module {
     const total = ctcLoss(
       logProbs,
       tensor(targets, [targets.length], { dtype: "int32", backend: b }),
-      tensor(lengths, [lengths.length], { dtype: "int32", backend: b }),
-      tensor(targetLengths, [targetLengths.length], { dtype: "int32", backend: b }),
+      // Lengths stay on the host: ctcLoss reads them there (a GPU tensor has no synchronous read).
+      lengths,
+      targetLengths,
       { blank: this.blank, reduction: "sum", zeroInfinity: true },
     );
     return div(total, lengths.length);

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import "../../../ops/backends/cpu/mod.ts";
+import { emulatedCudaReason } from "./emulator/emulator.ts";
 import { type CudaBackend, probeCuda } from "../../../ops/backends/cuda/mod.ts";
 import { getBackend, setDefaultBackend } from "../../../ops/backend_registry.ts";
 import { configs } from "../../../models/configs/mod.ts";
@@ -13,7 +14,8 @@ import { CtcModel } from "../../../models/ctc_model.ts";
 import { makeOptimizer, vocabularyOf } from "../../../models/trainer.ts";
 import { Rng, tensor, TensorScope } from "../../../ops/mod.ts";
 
-const reason = await probeCuda();
+// DENO_CTC_CUDA_EMULATE=1 runs this test on the host emulation (tests/ops/cuda/emulator/).
+const reason = Deno.env.get("DENO_CTC_CUDA_EMULATE") === "1" ? emulatedCudaReason() : await probeCuda();
 if (reason !== null) console.warn(`SKIPPED (no CUDA device): cuda training test: ${reason}`);
 
 /** Losses of `steps` training steps of the small config on `backend`, from fixed seeds. */

@@ -171,3 +171,9 @@ export function openEmulatedCuda(): { backend: CudaBackend; dir: string } | { re
   addBackend(backend);
   return { backend, dir };
 }
+
+/** Opens the emulated backend for a test file; null when it is ready, else why not. */
+export function emulatedCudaReason(): string | null {
+  const opened = openEmulatedCuda();
+  return "reason" in opened ? opened.reason : null;
+}
