@@ -15,6 +15,10 @@
  */
 import { createHash } from "node:crypto";
 import { addBackend } from "../../../../ops/backend_registry.ts";
+import { loadCublas } from "../../../../ops/backends/cuda/cublas.ts";
+import { loadCublasLt } from "../../../../ops/backends/cuda/cublas_lt.ts";
+import { loadCudnn } from "../../../../ops/backends/cuda/cudnn.ts";
+import { CUDA_LIBRARIES, openCudaLibrary } from "../../../../ops/backends/cuda/library.ts";
 import {
   type CudaBackend,
   type KernelBuilder,
@@ -144,6 +148,13 @@ export class HostKernelBuilder implements KernelBuilder {
  * them and registers it as "cuda". Null (with the reason) when no C/C++ compiler exists.
  */
 export function openEmulatedCuda(): { backend: CudaBackend; dir: string } | { reason: string } {
+  // Test files share a process: emulated libraries cached here would shadow a real device's.
+  try {
+    openCudaLibrary(CUDA_LIBRARIES.driver, {}).close();
+    return { reason: "a real libcuda.so.1 is installed here; the device tests run on it instead" };
+  } catch {
+    // no driver: the emulation may stand in
+  }
   const cc = findCompiler("c"), cxx = findCompiler("c++");
   if (!cc || !cxx) return { reason: "no C and C++ compiler (cc/gcc/clang, c++/g++/clang++)" };
   const dir = Deno.makeTempDirSync({ prefix: "cuda_emulator_" });
@@ -162,8 +173,19 @@ export function openEmulatedCuda(): { backend: CudaBackend; dir: string } | { re
   }
   // cuDNN 9's loader checks that its graph library lies beside it; the emulation needs none.
   Deno.writeTextFileSync(`${dir}/libcudnn_graph.so.9`, "");
-  // The emulated libraries must win the search over real ones (wheels under .tools/cuda).
+  // The emulated libraries must win the search over real ones (wheels under .tools/cuda): load
+  // them (the loaders cache what they found) with the variable pointing here, then restore it,
+  // so that later test files in this process probe for a real driver as usual.
+  const saved = Deno.env.get("DENO_CTC_CUDA_LIBS");
   Deno.env.set("DENO_CTC_CUDA_LIBS", dir);
+  try {
+    loadCublas();
+    loadCublasLt();
+    loadCudnn();
+  } finally {
+    if (saved === undefined) Deno.env.delete("DENO_CTC_CUDA_LIBS");
+    else Deno.env.set("DENO_CTC_CUDA_LIBS", saved);
+  }
   // Kernel libraries are kept in the checkout's ignored .cache/ between runs.
   const kernels = new URL("../../../../.cache/cuda-emulator", import.meta.url).pathname;
   Deno.mkdirSync(kernels, { recursive: true });
