@@ -27,8 +27,8 @@ import {
   CU_STREAM_NON_BLOCKING,
   CUDA_ERROR_NOT_READY,
   type Driver,
-} from "./driver.ts";
-import { cStringArg, outU64, pointerOut } from "./library.ts";
+} from "./ffi/driver.ts";
+import { cStringArg, outU64, pointerOut } from "./ffi/library.ts";
 
 const FILE = "ops/backends/cuda/backend.ts";
 const CUDA_ERROR_OUT_OF_MEMORY = 2;

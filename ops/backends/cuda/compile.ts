@@ -12,7 +12,7 @@
  * sources (one file per op family, e.g. map.ts, reduce.ts).
  */
 import { createHash } from "node:crypto";
-import { compileCubin, loadNvrtc } from "./nvrtc.ts";
+import { compileCubin, loadNvrtc } from "./ffi/nvrtc.ts";
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 

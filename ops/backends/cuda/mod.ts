@@ -11,10 +11,10 @@
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { CudaBackend, type CudaDeviceInfo } from "./backend.ts";
 import type { KernelBuilder } from "./compile.ts";
-import { checkDriverVersion, DEVICE_ATTRIBUTE, loadDriver } from "./driver.ts";
-import { outI32, outU64, pointerOut } from "./library.ts";
-import { loadNvrtc } from "./nvrtc.ts";
-import "./kernels.ts";
+import { checkDriverVersion, DEVICE_ATTRIBUTE, loadDriver } from "./ffi/driver.ts";
+import { outI32, outU64, pointerOut } from "./ffi/library.ts";
+import { loadNvrtc } from "./ffi/nvrtc.ts";
+import "./kernels/mod.ts";
 
 export {
   argPtr,
@@ -26,7 +26,7 @@ export {
   CudaStorage,
   type KernelArg,
 } from "./backend.ts";
-export { CudaError, CudaLibraryError } from "./library.ts";
+export { CudaError, CudaLibraryError } from "./ffi/library.ts";
 export { type KernelBuilder, KernelCompiler, type KernelCompilerStats } from "./compile.ts";
 export { BackoffLossScaler, type BackoffLossScalerOptions } from "./loss_scaler.ts";
 

@@ -16,7 +16,7 @@ import {
   type CudaLibrarySpec,
   openCudaLibrary,
   searchFolders,
-} from "../../../ops/backends/cuda/library.ts";
+} from "../../../ops/backends/cuda/ffi/library.ts";
 import {
   checkDriverVersion,
   CU_EVENT_DISABLE_TIMING,
@@ -25,16 +25,16 @@ import {
   DEVICE_ATTRIBUTE,
   driverSymbols,
   loadDriver,
-} from "../../../ops/backends/cuda/driver.ts";
-import { loadNvrtc, NVRTC_ERROR_COMPILATION } from "../../../ops/backends/cuda/nvrtc.ts";
+} from "../../../ops/backends/cuda/ffi/driver.ts";
+import { loadNvrtc, NVRTC_ERROR_COMPILATION } from "../../../ops/backends/cuda/ffi/nvrtc.ts";
 import {
   CUBLAS_COMPUTE,
   CUBLAS_MATH,
   CUDA_DATA_TYPE,
   loadCublas,
-} from "../../../ops/backends/cuda/cublas.ts";
-import { loadCublasLt } from "../../../ops/backends/cuda/cublas_lt.ts";
-import { CUDNN_DATA, CUDNN_MATH, loadCudnn } from "../../../ops/backends/cuda/cudnn.ts";
+} from "../../../ops/backends/cuda/ffi/cublas.ts";
+import { loadCublasLt } from "../../../ops/backends/cuda/ffi/cublas_lt.ts";
+import { CUDNN_DATA, CUDNN_MATH, loadCudnn } from "../../../ops/backends/cuda/ffi/cudnn.ts";
 
 /** The path a library would load from, or null (with a loud warning naming it) when absent. */
 function locate(spec: CudaLibrarySpec): string | null {

@@ -5,9 +5,9 @@
  * NVRTC is absent (.ci/setup unpacks it into .tools/cuda/).
  */
 import assert from "node:assert/strict";
-import { CUDA_LIBRARIES, CudaError, openCudaLibrary } from "../../../ops/backends/cuda/library.ts";
+import { CUDA_LIBRARIES, CudaError, openCudaLibrary } from "../../../ops/backends/cuda/ffi/library.ts";
 import { isElf, KernelCompiler } from "../../../ops/backends/cuda/compile.ts";
-import { allKernelSources } from "../../../ops/backends/cuda/kernel_sources.ts";
+import { allKernelSources } from "../../../ops/backends/cuda/kernels/kernel_sources.ts";
 import { elementwiseOps } from "../../../ops/elementwise.ts";
 
 const hasNvrtc = (() => {

@@ -6,8 +6,8 @@
  * machine without devices each give one clear sentence. Skips loudly without a C compiler.
  */
 import assert from "node:assert/strict";
-import { driverSymbols } from "../../../ops/backends/cuda/driver.ts";
-import { CUDA_LIBRARIES, CudaError, openCudaLibrary } from "../../../ops/backends/cuda/library.ts";
+import { driverSymbols } from "../../../ops/backends/cuda/ffi/driver.ts";
+import { CUDA_LIBRARIES, CudaError, openCudaLibrary } from "../../../ops/backends/cuda/ffi/library.ts";
 import { openCudaDevice } from "../../../ops/backends/cuda/mod.ts";
 
 const cc = ["cc", "gcc", "clang"].find((c) => {

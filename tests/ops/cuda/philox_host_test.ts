@@ -5,7 +5,7 @@
  * loudly when no C compiler is installed.
  */
 import assert from "node:assert/strict";
-import { PHILOX_C } from "../../../ops/backends/cuda/dropout.ts";
+import { PHILOX_C } from "../../../ops/backends/cuda/kernels/dropout.ts";
 
 const cc = ["cc", "gcc", "clang"].find((c) => {
   try {

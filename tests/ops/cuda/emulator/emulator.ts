@@ -15,10 +15,10 @@
  */
 import { createHash } from "node:crypto";
 import { addBackend } from "../../../../ops/backend_registry.ts";
-import { loadCublas } from "../../../../ops/backends/cuda/cublas.ts";
-import { loadCublasLt } from "../../../../ops/backends/cuda/cublas_lt.ts";
-import { loadCudnn } from "../../../../ops/backends/cuda/cudnn.ts";
-import { CUDA_LIBRARIES, openCudaLibrary } from "../../../../ops/backends/cuda/library.ts";
+import { loadCublas } from "../../../../ops/backends/cuda/ffi/cublas.ts";
+import { loadCublasLt } from "../../../../ops/backends/cuda/ffi/cublas_lt.ts";
+import { loadCudnn } from "../../../../ops/backends/cuda/ffi/cudnn.ts";
+import { CUDA_LIBRARIES, openCudaLibrary } from "../../../../ops/backends/cuda/ffi/library.ts";
 import {
   type CudaBackend,
   type KernelBuilder,

@@ -13,16 +13,16 @@
  *
  * Not here: fusing several maps, vectorised loads.
  */
-import { registerKernel } from "../../op_registry.ts";
-import type { MapAttrs } from "../../elementwise.ts";
-import { renderExpr } from "../../expr.ts";
-import { broadcastStrides, shapesEqual, sizeOf } from "../../shape.ts";
-import type { Tensor } from "../../tensor.ts";
-import { collapseAxes } from "../webgpu/map.ts";
-import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { MapAttrs } from "../../../elementwise.ts";
+import { renderExpr } from "../../../expr.ts";
+import { broadcastStrides, shapesEqual, sizeOf } from "../../../shape.ts";
+import type { Tensor } from "../../../tensor.ts";
+import { collapseAxes } from "../../webgpu/map.ts";
+import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, CUDA_PRELUDE, cudaType, MAX_RANK, packWords, unravelC } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/map.ts";
+const FILE = "ops/backends/cuda/kernels/map.ts";
 
 /** How a map input is read. */
 export type MapAccess = "full" | "one" | "strided";

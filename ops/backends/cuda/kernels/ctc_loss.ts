@@ -14,12 +14,12 @@
  * Accumulation is f32 (the cpu uses float64), so losses of long utterances differ from the
  * cpu's in the last digits.
  */
-import { type CtcLossAttrs, ctcLossDims } from "../../ctc_loss.ts";
-import { registerKernel } from "../../op_registry.ts";
-import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { type CtcLossAttrs, ctcLossDims } from "../../../ctc_loss.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, packWords } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/ctc_loss.ts";
+const FILE = "ops/backends/cuda/kernels/ctc_loss.ts";
 
 const COMMON = `#define NEG_INF (-__int_as_float(0x7f800000))
 struct Meta { unsigned T; unsigned N; unsigned C; unsigned maxS; unsigned blank; unsigned zeroInfinity; };

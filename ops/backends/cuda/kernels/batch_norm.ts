@@ -12,13 +12,13 @@
  * Not here: the cpu's RangeError for a channel with at most one valid value (a device kernel
  * cannot throw without a read-back: the variance comes out Inf or NaN there instead).
  */
-import { type BatchNormAttrs, type BatchNormBackwardAttrs, batchNormSlots } from "../../batch_norm.ts";
-import { registerKernel } from "../../op_registry.ts";
-import type { Tensor } from "../../tensor.ts";
-import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { type BatchNormAttrs, type BatchNormBackwardAttrs, batchNormSlots } from "../../../batch_norm.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { Tensor } from "../../../tensor.ts";
+import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, packWords } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/batch_norm.ts";
+const FILE = "ops/backends/cuda/kernels/batch_norm.ts";
 
 const COMMON =
   `struct Meta { unsigned n; unsigned c; unsigned s; unsigned t; unsigned inner; unsigned flags; float momentum; float eps; };

@@ -9,9 +9,9 @@
  *
  * Not here: the op's declaration and the seeded draw of key and counter (ops/dropout.ts).
  */
-import { registerKernel } from "../../op_registry.ts";
-import { sizeOf } from "../../shape.ts";
-import { argPtr, cudaBackend, type CudaStorage } from "./backend.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import { sizeOf } from "../../../shape.ts";
+import { argPtr, cudaBackend, type CudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, packWords } from "./cuda_c.ts";
 
 /** Attributes of `dropoutMask` as ops/dropout.ts declares them. */

@@ -18,7 +18,7 @@
  * Not here: the symbol tables (one file per library beside this one), devices and contexts.
  */
 
-const FILE = "ops/backends/cuda/library.ts";
+const FILE = "ops/backends/cuda/ffi/library.ts";
 
 /** Environment variable that points the search at folders or files. */
 export const CUDA_LIBS_VARIABLE = "DENO_CTC_CUDA_LIBS";
@@ -126,7 +126,7 @@ export function wheelLibFolders(prefix: string): string[] {
 
 /** Where this checkout's .ci/setup unpacks wheels (.tools/cuda/nvidia/<lib>/lib). */
 function checkoutToolsFolder(): string {
-  return new URL("../../../.tools/cuda", import.meta.url).pathname;
+  return new URL("../../../../.tools/cuda", import.meta.url).pathname;
 }
 
 /**

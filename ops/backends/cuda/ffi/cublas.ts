@@ -5,7 +5,7 @@
  * raises a `CudaError` carrying cuBLAS's status name and string.
  *
  * cuBLAS is column-major: the backend's row-major C = A·B is computed as Cᵀ = Bᵀ·Aᵀ, which
- * is the same memory (ops/backends/cuda/matmul.ts does the swap).
+ * is the same memory (ops/backends/cuda/kernels/matmul.ts does the swap).
  *
  * Not here: cuBLASLt (cublas_lt.ts), the matmul kernel glue (matmul.ts).
  */

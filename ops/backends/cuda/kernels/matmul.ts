@@ -11,17 +11,17 @@
  *
  * Not here: cuBLASLt epilogues (bias, activation fused into the GEMM).
  */
-import type { MatmulAttrs } from "../../matmul.ts";
-import { matmulDims } from "../../matmul.ts";
-import { registerKernel } from "../../op_registry.ts";
-import { sizeOf, stridesOf } from "../../shape.ts";
-import { type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import type { MatmulAttrs } from "../../../matmul.ts";
+import { matmulDims } from "../../../matmul.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import { sizeOf, stridesOf } from "../../../shape.ts";
+import { type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { convertToHalf } from "./convert.ts";
-import { CUBLAS_COMPUTE, CUBLAS_GEMM_DEFAULT, CUBLAS_OP, CUDA_DATA_TYPE, loadCublas } from "./cublas.ts";
-import { checkDriverVersion } from "./driver.ts";
-import { outU64, pointerOut } from "./library.ts";
+import { CUBLAS_COMPUTE, CUBLAS_GEMM_DEFAULT, CUBLAS_OP, CUDA_DATA_TYPE, loadCublas } from "../ffi/cublas.ts";
+import { checkDriverVersion } from "../ffi/driver.ts";
+import { outU64, pointerOut } from "../ffi/library.ts";
 
-const FILE = "ops/backends/cuda/matmul.ts";
+const FILE = "ops/backends/cuda/kernels/matmul.ts";
 
 const handles = new WeakMap<CudaBackend, Deno.PointerValue>();
 

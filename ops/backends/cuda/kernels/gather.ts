@@ -8,14 +8,14 @@
  * An index outside the axis cannot throw from the device without a read-back: gather writes
  * NaN there (0 for int32) and gatherBackward skips it, where the cpu kernel throws.
  */
-import type { GatherAttrs, GatherBackwardAttrs } from "../../gather.ts";
-import { registerKernel } from "../../op_registry.ts";
-import { type Shape, sizeOf, stridesOf } from "../../shape.ts";
-import type { Tensor } from "../../tensor.ts";
-import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import type { GatherAttrs, GatherBackwardAttrs } from "../../../gather.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import { type Shape, sizeOf, stridesOf } from "../../../shape.ts";
+import type { Tensor } from "../../../tensor.ts";
+import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, cudaType, MAX_RANK, packWords, unravelC } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/gather.ts";
+const FILE = "ops/backends/cuda/kernels/gather.ts";
 
 /** CUDA C of gather (`isScatter` false) or gatherBackward (true) for `type` over `rank` index axes. */
 export function gatherSource(type: string, rank: number, isScatter: boolean): string {

@@ -8,17 +8,17 @@
  * Not here: collapsing contiguous axes of the box (each axis costs a division per element),
  * vectorised copies.
  */
-import type { ConcatAttrs } from "../../concat.ts";
-import type { SequenceMaskAttrs } from "../../masks.ts";
-import { registerKernel } from "../../op_registry.ts";
-import type { PadAttrs } from "../../pad.ts";
-import type { PermuteAttrs } from "../../permute.ts";
-import { sizeOf, stridesOf } from "../../shape.ts";
-import type { SliceAttrs } from "../../slice.ts";
-import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import type { ConcatAttrs } from "../../../concat.ts";
+import type { SequenceMaskAttrs } from "../../../masks.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { PadAttrs } from "../../../pad.ts";
+import type { PermuteAttrs } from "../../../permute.ts";
+import { sizeOf, stridesOf } from "../../../shape.ts";
+import type { SliceAttrs } from "../../../slice.ts";
+import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, MAX_RANK, packWords, unravelC } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/layout.ts";
+const FILE = "ops/backends/cuda/kernels/layout.ts";
 
 /** CUDA C of the strided copy over a box of `rank` axes: `copy_kernel(dst, src, Meta)`. */
 export function copySource(rank: number): string {

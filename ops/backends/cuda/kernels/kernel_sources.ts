@@ -9,7 +9,7 @@
  * The sources are produced by the same functions the kernels call at run time, with the same
  * cache keys, so a source that compiles here is the source a device would load.
  */
-import { type ElementwiseDef, elementwiseOps, varsOf } from "../../elementwise.ts";
+import { type ElementwiseDef, elementwiseOps, varsOf } from "../../../elementwise.ts";
 import { batchNormBackwardSource, batchNormForwardSource } from "./batch_norm.ts";
 import { biasAddSource } from "./conv.ts";
 import { ctcAlphaBetaSource, ctcGradSource } from "./ctc_loss.ts";

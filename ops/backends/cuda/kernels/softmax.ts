@@ -8,10 +8,10 @@
  * Not here: a warp-per-line variant for short lines (the 29-character CTC vocabulary uses
  * 256 threads for 29 values; fine for the logits' size, wasteful in general).
  */
-import { registerKernel } from "../../op_registry.ts";
-import type { SoftmaxAttrs } from "../../reduce.ts";
-import { sizeOf } from "../../shape.ts";
-import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { SoftmaxAttrs } from "../../../reduce.ts";
+import { sizeOf } from "../../../shape.ts";
+import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, CUDA_PRELUDE, packWords } from "./cuda_c.ts";
 
 /** One kernel: the line sum `s` it needs, and the output element, in C over x (or g, y), mx and s. */

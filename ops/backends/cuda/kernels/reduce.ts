@@ -12,13 +12,13 @@
  * Not here: splitting a long reduction into few outputs over several blocks (a whole-tensor
  * sum runs in one block of 256 threads), fusing the reduction with its producer.
  */
-import { registerKernel } from "../../op_registry.ts";
-import type { ReduceAttrs } from "../../reduce_sum.ts";
-import { sizeOf, stridesOf } from "../../shape.ts";
-import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { ReduceAttrs } from "../../../reduce_sum.ts";
+import { sizeOf, stridesOf } from "../../../shape.ts";
+import { argPtr, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, CUDA_PRELUDE, cudaType, MAX_RANK, packWords, unravelC } from "./cuda_c.ts";
 
-const FILE = "ops/backends/cuda/reduce.ts";
+const FILE = "ops/backends/cuda/kernels/reduce.ts";
 
 /** One reduction: its initial value and how two partial results combine, in C. */
 interface ReductionDef {

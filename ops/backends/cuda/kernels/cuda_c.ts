@@ -5,7 +5,7 @@
  *
  * Not here: any kernel (one file per op family renders its own source).
  */
-import type { DType } from "../../dtype.ts";
+import type { DType } from "../../../dtype.ts";
 
 /** Threads per block of the elementwise and reduction kernels. */
 export const BLOCK = 256;

@@ -15,12 +15,12 @@
  *
  * Not here: fusing bias and activation (cudnnConvolutionBiasActivationForward), NHWC layouts.
  */
-import type { Conv1dAttrs, Conv1dBackwardDataAttrs, Conv1dBackwardFilterAttrs } from "../../conv1d.ts";
-import type { Conv2dAttrs, Conv2dBackwardDataAttrs, Conv2dBackwardFilterAttrs } from "../../conv2d.ts";
-import { registerKernel } from "../../op_registry.ts";
-import { sizeOf } from "../../shape.ts";
-import type { Tensor } from "../../tensor.ts";
-import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import type { Conv1dAttrs, Conv1dBackwardDataAttrs, Conv1dBackwardFilterAttrs } from "../../../conv1d.ts";
+import type { Conv2dAttrs, Conv2dBackwardDataAttrs, Conv2dBackwardFilterAttrs } from "../../../conv2d.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import { sizeOf } from "../../../shape.ts";
+import type { Tensor } from "../../../tensor.ts";
+import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { convertFromHalf, convertToHalf } from "./convert.ts";
 import { BLOCK, blocksFor, packWords } from "./cuda_c.ts";
 import {
@@ -32,14 +32,14 @@ import {
   type CudnnAlgoPerf,
   decodeAlgoPerf,
   loadCudnn,
-} from "./cudnn.ts";
-import { loadCublas } from "./cublas.ts";
-import { checkDriverVersion } from "./driver.ts";
-import { loadCublasLt } from "./cublas_lt.ts";
+} from "../ffi/cudnn.ts";
+import { loadCublas } from "../ffi/cublas.ts";
+import { checkDriverVersion } from "../ffi/driver.ts";
+import { loadCublasLt } from "../ffi/cublas_lt.ts";
 import { copyBox } from "./layout.ts";
-import { outU64, pointerOut } from "./library.ts";
+import { outU64, pointerOut } from "../ffi/library.ts";
 
-const FILE = "ops/backends/cuda/conv.ts";
+const FILE = "ops/backends/cuda/kernels/conv.ts";
 const SEARCH_WORKSPACE_BYTES = 256 * 2 ** 20;
 
 /** A convolution as conv2d: shapes [N, C, H, W], filter [Cout, Cin/groups, KH, KW], symmetric pads. */

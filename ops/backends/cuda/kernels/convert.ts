@@ -7,7 +7,7 @@
  *
  * Not here: bf16/fp16 tensors as a dtype of the op layer (ops/dtype.ts has f32, i32, f64).
  */
-import { argPtr, type CudaBackend, type CudaStorage } from "./backend.ts";
+import { argPtr, type CudaBackend, type CudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, packWords } from "./cuda_c.ts";
 
 /** A reduced-precision storage format. */

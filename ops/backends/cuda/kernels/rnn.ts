@@ -11,14 +11,14 @@
  *
  * Not here: cuDNN's persistent RNN kernels, running the two directions on two streams.
  */
-import { registerKernel } from "../../op_registry.ts";
-import type { RnnLayerAttrs, RnnLayerBackwardAttrs } from "../../rnn.ts";
-import type { Tensor } from "../../tensor.ts";
-import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "./backend.ts";
+import { registerKernel } from "../../../op_registry.ts";
+import type { RnnLayerAttrs, RnnLayerBackwardAttrs } from "../../../rnn.ts";
+import type { Tensor } from "../../../tensor.ts";
+import { argPtr, type CudaBackend, cudaBackend, type CudaStorage, cudaStorage } from "../backend.ts";
 import { BLOCK, blocksFor, packWords } from "./cuda_c.ts";
 import { deviceGemm } from "./matmul.ts";
 
-const FILE = "ops/backends/cuda/rnn.ts";
+const FILE = "ops/backends/cuda/kernels/rnn.ts";
 
 // Meta of every RNN kernel: t, T, N, H, D, d (the direction), in this order.
 const META = `struct Meta { unsigned t; unsigned T; unsigned N; unsigned H; unsigned D; unsigned d; };
