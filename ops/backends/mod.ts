@@ -52,7 +52,13 @@ const probes: Record<Exclude<BackendName, "cpu">, Probe> = {
     if (!b) return { ok: false, reason: reason ?? "no WebGPU adapter" };
     return { ok: true, description: b.adapterDescription, isCpuDevice: b.isCpuAdapter };
   },
-  cuda: () => Promise.resolve({ ok: false, reason: "this build has no cuda backend (ops/backends/cuda/)" }),
+  cuda: async () => {
+    const mod = await import("./cuda/mod.ts");
+    const reason = await mod.probeCuda();
+    const b = mod.cudaBackendInstance();
+    if (!b) return { ok: false, reason: reason ?? "no CUDA device" };
+    return { ok: true, description: b.description, isCpuDevice: false };
+  },
 };
 
 const probed = new Map<BackendName, Promise<ProbeResult>>();
