@@ -8,12 +8,12 @@
  * has no cuda kernel is reported as not covered. Skips loudly without a C/C++ compiler.
  */
 import assert from "node:assert/strict";
-import "../../../ops/backends/cpu/mod.ts";
-import * as families from "../cases/mod.ts";
-import type { OpCase } from "../conformance/case.ts";
-import { runCase, type Target } from "../conformance/harness.ts";
-import type { CudaBackend } from "../../../ops/backends/cuda/mod.ts";
-import { openEmulatedCuda } from "./emulator/emulator.ts";
+import "../../ops/backends/cpu/mod.ts";
+import * as families from "../ops/cases/mod.ts";
+import type { OpCase } from "../ops/conformance/case.ts";
+import { runCase, type Target } from "../ops/conformance/harness.ts";
+import type { CudaBackend } from "../../ops/backends/cuda/mod.ts";
+import { openEmulatedCuda } from "../ops/cuda/emulator/emulator.ts";
 
 const opened = openEmulatedCuda();
 if ("reason" in opened) console.warn(`SKIPPED: no host emulation of the cuda backend: ${opened.reason}`);
