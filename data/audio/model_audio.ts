@@ -12,6 +12,7 @@
  *
  * Not here: decoding (audio.ts), gain normalisation.
  */
+import { envGet } from "../../ops/env.ts";
 import { decodeAudioChannels, downmix } from "./audio.ts";
 import { resample } from "./resample.ts";
 
@@ -37,7 +38,7 @@ let hasNoted = false;
 
 /** The default `onConversion`: one stderr line for the first converted file of the process. */
 export function noteFirstConversion(c: AudioConversion): void {
-  if (hasNoted || Deno.env.get("DENO_CTC_QUIET")) return;
+  if (hasNoted || envGet("DENO_CTC_QUIET")) return;
   hasNoted = true;
   const layout = c.nChannels === 1 ? "mono" : `${c.nChannels}-channel`;
   const what = [

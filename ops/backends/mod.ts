@@ -9,6 +9,7 @@
  *
  * Not here: the registry itself (ops/backend_registry.ts), kernels (ops/backends/<name>/).
  */
+import { envGet } from "../env.ts";
 import type { Backend } from "../backend.ts";
 import { getBackend, setDefaultBackend } from "../backend_registry.ts";
 import { setKernelFallback } from "../kernel_fallback.ts";
@@ -135,7 +136,7 @@ export async function setBackend(choice: BackendChoice, options: SetBackendOptio
       found.find((b) => b.name === "webgpu" && b.isAvailable && !b.isCpuDevice) ?? found[0];
     setDefaultBackend(pick.name);
     if (options.fallback !== undefined && pick.name !== "cpu") setKernelFallback(pick.name, options.fallback);
-    if (!options.quiet && !Deno.env.get("DENO_CTC_QUIET")) {
+    if (!options.quiet && !envGet("DENO_CTC_QUIET")) {
       const others = found.filter((b) => b !== pick).map((b) =>
         `${b.name}: ${b.isAvailable ? b.description : `unavailable, ${b.description}`}`
       );

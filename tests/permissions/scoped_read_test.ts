@@ -36,7 +36,7 @@ function assertReadDenied(r: { code: number; stderr: string }, path: string): vo
   assert.equal(r.code, 1, `the run must fail with exit code 1:\n${r.stderr}`);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, `one line on stderr:\n${r.stderr}`);
-  assert.match(lines[0], /^(error|scripts\/\w+\.ts): .*Requires read access to "/);
+  assert.match(lines[0], /^(deno task \w+: )?(error|scripts\/\w+\.ts): .*Requires read access to "/);
   assert.ok(lines[0].includes(`"${path}"`), `the error names ${path}: ${lines[0]}`);
 }
 
@@ -125,7 +125,8 @@ Deno.test("transcribe.ts works with --allow-read scoped to its checkpoint and au
 
     // Greedy transcription needs read access to the two files and nothing else (the usage
     // line's --allow-env --allow-ffi only let it use OpenBLAS, which this tiny model does not need).
-    const scoped = ["run", `--allow-read=${ckpt},${audio}`, "scripts/transcribe.ts"];
+    // An explicit backend: "auto" would report its choice (and why cuda is unavailable) on stderr.
+    const scoped = ["run", `--allow-read=${ckpt},${audio}`, "scripts/transcribe.ts", "--backend", "cpu"];
     const ok = await runDeno([...scoped, "--checkpoint", ckpt, "--json", audio]);
     assert.equal(ok.code, 0, ok.stderr);
     const out = JSON.parse(ok.stdout.trim());

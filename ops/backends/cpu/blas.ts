@@ -11,6 +11,7 @@
  * Library search: $DENO_CTC_OPENBLAS, then the usual sonames and Debian/Homebrew paths.
  * Threads: $DENO_CTC_THREADS, else $OPENBLAS_NUM_THREADS (which OpenBLAS users already set), else all cores; `setBlasThreads(n)` changes it at run time.
  */
+import { envGet } from "../../env.ts";
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -98,14 +99,6 @@ function candidatePaths(): string[] {
     "/usr/local/opt/openblas/lib/libopenblas.dylib",
   ];
   return fromEnv ? [fromEnv, ...list] : list;
-}
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
 }
 
 /** The OpenBLAS kernel family for this CPU, from /proc/cpuinfo flags (x86-64 Linux only). */

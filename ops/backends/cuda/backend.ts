@@ -18,6 +18,7 @@
  * Not here: float64 (the kernels are f32 and int32; float64 stays on the cpu, the reference),
  * several streams or devices, CUDA graphs; the kernels are in one file per op family.
  */
+import { envGet } from "../../env.ts";
 import type { Backend } from "../../backend.ts";
 import type { DType, TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
@@ -34,14 +35,6 @@ const FILE = "ops/backends/cuda/backend.ts";
 const CUDA_ERROR_OUT_OF_MEMORY = 2;
 /** How long a read spins on its event before yielding to the event loop. */
 const SPIN_MS = 0.2;
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 /** One reference-counted device block: the storage of cuda tensors. */
 export class CudaStorage {

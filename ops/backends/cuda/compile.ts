@@ -11,6 +11,7 @@
  * Not here: loading a cubin into a context (the backend does it per device), the kernel
  * sources (one file per op family, e.g. map.ts, reduce.ts).
  */
+import { envGet } from "../../env.ts";
 import { createHash } from "node:crypto";
 import { compileCubin, loadNvrtc } from "./ffi/nvrtc.ts";
 
@@ -32,14 +33,6 @@ export interface KernelCompilerStats {
   readFromDisk: number;
   /** Milliseconds spent in NVRTC. */
   compileMs: number;
-}
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The default disk cache folder (null when no home or cache folder is known). */

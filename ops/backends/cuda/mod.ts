@@ -8,6 +8,7 @@
  *
  * Not here: several devices in one process (one process per GPU, as Horovod runs them).
  */
+import { envGet } from "../../env.ts";
 import { addBackend, getBackend } from "../../backend_registry.ts";
 import { CudaBackend, type CudaDeviceInfo } from "./backend.ts";
 import type { KernelBuilder } from "./compile.ts";
@@ -56,7 +57,7 @@ export function openCudaDevice(options: InitCudaOptions = {}): CudaBackend {
   const version = outI32(), count = outI32(), value = outI32();
   check(api.cuDriverGetVersion(version), "cuDriverGetVersion");
   check(api.cuDeviceGetCount(count), "cuDeviceGetCount");
-  const envDevice = Deno.env.get("DENO_CTC_CUDA_DEVICE");
+  const envDevice = envGet("DENO_CTC_CUDA_DEVICE");
   const ordinal = options.device ?? (envDevice ? Number(envDevice) : 0);
   if (!(Number.isInteger(ordinal) && ordinal >= 0 && ordinal < count[0])) {
     throw new RangeError(

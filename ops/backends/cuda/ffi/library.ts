@@ -17,6 +17,7 @@
  *
  * Not here: the symbol tables (one file per library beside this one), devices and contexts.
  */
+import { envGet } from "../../../env.ts";
 
 const FILE = "ops/backends/cuda/ffi/library.ts";
 
@@ -77,14 +78,6 @@ export class CudaLibraryError extends CudaError {
     );
     this.name = "CudaLibraryError";
     this.tried = tried;
-  }
-}
-
-function envGet(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
   }
 }
 
