@@ -5,7 +5,7 @@
  * for finite-difference gradient checks.
  */
 import type { Backend } from "../../backend.ts";
-import { allocHost, bytesPerElement, type DType, type TypedArray } from "../../dtype.ts";
+import { allocHost, bytesPerElement, type DType, dtypeOf, type TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
 import { blasInfo } from "./blas.ts";
 
@@ -46,7 +46,7 @@ export class CpuBackend implements Backend {
 
   upload(data: TypedArray): unknown {
     this.#bytes += data.byteLength;
-    const dtype = data instanceof Float32Array ? "float32" : data instanceof Int32Array ? "int32" : "float64";
+    const dtype = dtypeOf(data);
     const reused = this.#take(dtype, data.length);
     if (!reused) return data.slice();
     reused.set(data);
