@@ -23,6 +23,8 @@ const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
+  /** float16 tensors are Float16Arrays (mixed precision is emulated: f32 compute). */
+  readonly hasFloat16 = true;
   #bytes = 0;
 
   /** The host CPU and which GEMM runs on it (loads OpenBLAS on first use, as a matmul would). */
