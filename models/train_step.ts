@@ -12,6 +12,11 @@
  * before. The step returns device scalars (loss, gradient norm, the flag) that the caller reads
  * when it logs, and may accumulate on the device meanwhile.
  *
+ * Mixed precision (`lossScaler`, models/loss_scaler.ts): backward starts from the loss times the
+ * scale, the reported gradient norm and the update divide it out (the optimizer's gradScale is
+ * then a device scalar), and the step's finite flag, which an overflow of the scaled float16
+ * gradients clears, feeds the scaler.
+ *
  * Not here: batching, SpecAugment, the learning-rate policy, logging and checkpoints
  * (models/trainer.ts).
  */

@@ -1,0 +1,171 @@
+/**
+ * Mixed-precision training (models/precision.ts, models/loss_scaler.ts, ops/gemm_dtype.ts) with
+ * the `small` config on three tiny random utterances:
+ * - on webgpu with shader-f16, 10 fp16 steps lower the loss and track an f32 run's losses (the
+ *   f32 run on the cpu, which matches webgpu f32 to 1e-4: train_step_test.ts; the 30-step
+ *   webgpu-against-webgpu comparison is tests/slow/mixed_precision_curve_test.ts);
+ * - a step whose scaled gradients overflow float16 is skipped (weights and update count
+ *   unchanged) and halves the scale, on webgpu and in the cpu's emulation;
+ * - a checkpoint of an fp16 run loads on the cpu and evaluates in f32 like the trained model;
+ * - on the cpu, a power-of-two loss scale in f32 changes no update, with iterSize 2.
+ *
+ * The webgpu tests skip loudly without an adapter, or without the `shader-f16` feature.
+ */
+import assert from "node:assert/strict";
+import { loadCheckpoint, loadOptimizerState, saveCheckpoint } from "../../models/checkpoint.ts";
+import { config as small } from "../../models/configs/small.ts";
+import { CtcModel } from "../../models/ctc_model.ts";
+import { BackoffLossScaler } from "../../models/loss_scaler.ts";
+import { trainStep } from "../../models/train_step.ts";
+import { makeOptimizer } from "../../models/trainer.ts";
+import { initWebGpu, Rng, TensorScope, webGpuBackend } from "../../ops/mod.ts";
+import {
+  CURVE_SCALER,
+  CURVE_TOLERANCE,
+  curveDrift,
+  evalLogits,
+  F,
+  lossCurve,
+  modelOn,
+  onBackend,
+  tinyBatch,
+  vocab,
+  worstRelative,
+} from "./mixed_precision_helpers.ts";
+
+const webgpuReady = await initWebGpu({ quiet: true });
+const hasF16 = webgpuReady && webGpuBackend()!.hasFloat16 === true;
+if (!webgpuReady) console.warn("mixed_precision_test: SKIPPING the webgpu tests: no WebGPU adapter");
+else if (!hasF16) {
+  console.warn("mixed_precision_test: SKIPPING the webgpu tests: the adapter lacks shader-f16");
+}
+
+Deno.test({
+  name: "10 fp16 steps of the small config on webgpu lower the loss and track the f32 run within 2%",
+  ignore: !hasF16,
+  async fn() {
+    const f32 = await lossCurve("cpu", "f32", 10, null);
+    const fp16 = await lossCurve("webgpu", "fp16", 10, CURVE_SCALER);
+    const { drift, at } = curveDrift(fp16.losses, f32.losses);
+    console.log(`f32 ${f32.losses.map((l) => l.toFixed(2))}\nfp16 ${fp16.losses.map((l) => l.toFixed(2))}`);
+    assert.equal(await fp16.lossScaler!.scale.item(), CURVE_SCALER.initialScale, "no step overflowed");
+    assert.ok(fp16.losses[9] < 0.6 * fp16.losses[0], `fp16 loss ${fp16.losses[0]} → ${fp16.losses[9]}`);
+    assert.ok(
+      drift <= CURVE_TOLERANCE.steps10,
+      `step ${at}: fp16 loss ${fp16.losses[at]} vs f32 ${f32.losses[at]} (${(drift * 100).toFixed(2)}%)`,
+    );
+    fp16.lossScaler!.dispose();
+  },
+});
+
+/** One step with a scale so large that the float16 gradients overflow; returns what changed. */
+async function overflowStep(backend: string) {
+  const { model, optimizer } = modelOn(backend, "fp16");
+  const scaler = new BackoffLossScaler(backend, { initialScale: 2 ** 60, maxScale: 2 ** 60 });
+  const weight = () => model.parameters().get("decoder.weight")!.data();
+  const before = await weight();
+  using _scope = new TensorScope();
+  const r = trainStep(model, optimizer, onBackend(tinyBatch(3), backend), { lr: 0.01, lossScaler: scaler });
+  const result = {
+    isFinite: await r.isFinite.item(),
+    loss: await r.loss.item(),
+    scale: await scaler.scale.item(),
+    weightChange: worstRelative(await weight(), before),
+    applied: await optimizer.appliedSteps()!.item(),
+  };
+  scaler.dispose();
+  return result;
+}
+
+for (const backend of ["webgpu", "cpu"]) {
+  Deno.test({
+    name: `a ${backend} fp16 step whose scaled gradients overflow is skipped and halves the scale`,
+    ignore: backend === "webgpu" && !hasF16,
+    async fn() {
+      const r = await overflowStep(backend);
+      assert.ok(Number.isFinite(r.loss), "the loss itself is finite: only the scaled gradients overflow");
+      assert.equal(r.isFinite, 0);
+      assert.equal(r.scale, 2 ** 59);
+      assert.equal(r.weightChange, 0, "the weights are unchanged");
+      assert.equal(r.applied, 0, "no update counted");
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "a checkpoint of an fp16 run on webgpu loads on the cpu and evaluates in f32 like the trained weights",
+  ignore: !hasF16,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "mixed_precision_test_" });
+    try {
+      const run = await lossCurve("webgpu", "fp16", 2, CURVE_SCALER);
+      const path = await saveCheckpoint(dir, run.model, run.optimizer, {
+        config: { ...small, training: { ...small.training, precision: "fp16" } },
+        vocabulary: [...vocab.chars],
+        blankIndex: vocab.blankIndex,
+        step: 2,
+        epoch: 0,
+        batchInEpoch: 0,
+        rngState: [],
+        dataRngState: [],
+        backend: "webgpu",
+        precision: "fp16",
+      }, { lossScaler: run.lossScaler });
+      const gpuF16 = await evalLogits(run.model, "webgpu");
+      const gpuF32 = await evalLogits(run.model.setPrecision("f32"), "webgpu");
+      const ckpt = await loadCheckpoint(path);
+      assert.equal(ckpt.meta.precision, "fp16");
+      const onCpu = new CtcModel(F, vocab.size, small.encoder, new Rng(99));
+      onCpu.loadStateDict(ckpt.state);
+      assert.equal(onCpu.precision, "f32");
+      const cpuF32 = await evalLogits(onCpu, "cpu");
+      const exact = worstRelative(cpuF32, gpuF32), vsHalf = worstRelative(cpuF32, gpuF16);
+      console.log(
+        `cpu f32 vs webgpu f32 ${exact.toExponential(2)}, vs webgpu fp16 ${vsHalf.toExponential(2)}`,
+      );
+      assert.ok(exact < 1e-4, `cpu f32 logits differ from webgpu f32 by ${exact}`);
+      assert.ok(vsHalf > 0 && vsHalf < 5e-2, `cpu f32 logits differ from webgpu fp16 by ${vsHalf}`);
+      const scaler = new BackoffLossScaler("cpu");
+      await loadOptimizerState(path, makeOptimizer(small, onCpu.parameters()), { lossScaler: scaler });
+      assert.equal(await scaler.scale.item(), await run.lossScaler!.scale.item());
+      scaler.dispose();
+      run.lossScaler!.dispose();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("on the cpu a power-of-two loss scale in f32 changes no update, with iterSize 2", async () => {
+  const iterSize = 2;
+  const plain = modelOn("cpu", "f32"), scaled = modelOn("cpu", "f32");
+  const scaler = new BackoffLossScaler("cpu", { initialScale: 2 ** 12 });
+  for (let i = 0; i < 2 * iterSize; i++) {
+    using _scope = new TensorScope();
+    const batch = tinyBatch(10 + i);
+    const update = (i + 1) % iterSize === 0;
+    const a = trainStep(plain.model, plain.optimizer, onBackend(batch, "cpu"), {
+      lr: 0.01,
+      iterSize,
+      update,
+    });
+    const b = trainStep(scaled.model, scaled.optimizer, onBackend(batch, "cpu"), {
+      lr: 0.01,
+      iterSize,
+      update,
+      lossScaler: scaler,
+    });
+    const normErr = Math.abs(await b.gradNorm.item() - await a.gradNorm.item()) / await a.gradNorm.item();
+    assert.ok(
+      normErr < 1e-5,
+      `batch ${i}: the reported gradient norm is the unscaled one (error ${normErr})`,
+    );
+  }
+  for (const [k, p] of plain.model.parameters()) {
+    const err = worstRelative(await scaled.model.parameters().get(k)!.data(), await p.data());
+    assert.ok(err < 1e-5, `${k} differs by ${err}`);
+  }
+  assert.equal(await scaler.scale.item(), 2 ** 12, "no overflow, and fewer than stepWindow clean steps");
+  scaler.dispose();
+});
