@@ -38,6 +38,8 @@ export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/typ
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { loadUtterances, type UtteranceSet } from "./dataset.ts";
 export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
+export { BackoffLossScaler, type LossScalerOptions } from "./loss_scaler.ts";
+export { gemmDtype, type Precision, PRECISIONS, resolvePrecision } from "./precision.ts";
 export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {
   type EvalResult,
