@@ -13,7 +13,6 @@ import type { Tensor } from "../../tensor.ts";
 import type { Backend } from "../../backend.ts";
 import { gpuBackend, gpuBuffer, type GpuStorage } from "./backend.ts";
 import type { ConvGeometry } from "./conv_params.ts";
-import { widenFloat16Inputs } from "../../gemm_dtype.ts";
 import { type ConvDirection, convGemm } from "./conv_gemm.ts";
 import { convDepthwise, isDepthwise } from "./conv_depthwise.ts";
 
@@ -66,41 +65,41 @@ function runDirection(
   const out = gpu.alloc(spec.dtype, sizeOf(spec.shape)) as GpuStorage;
   if (sizeOf(spec.shape) === 0) return out;
   const run = isDepthwise(geometry) ? convDepthwise : convGemm;
-  run(gpu, direction, { geometry, inputs: inputs.map(gpuBuffer), out });
+  run(gpu, direction, { geometry, inputs: inputs.map(gpuBuffer), out, isF16: inputs[0].dtype === "float16" });
   return out;
 }
 
 /**
  * Registers the webgpu forward, backward-data and backward-filter kernels of `op` ("conv1d"
  * or "conv2d"), with `geometry` mapping each op's shapes and attributes onto the kernels' one
- * 2-D geometry. float16 inputs are widened to float32 on the device first (ops/gemm_dtype.ts).
+ * 2-D geometry. float16 operands are read as f16 by the same kernels (f16_loads.ts).
  */
 export function registerWebGpuConvKernels<A>(op: "conv1d" | "conv2d", geometry: ConvGeometryOf<A>): void {
   registerKernel<A>(
     op,
     "webgpu",
-    widenFloat16Inputs<A>(({ inputs, attrs, outputs: [spec], backend }) => {
+    ({ inputs, attrs, outputs: [spec], backend }) => {
       const [x, w] = inputs;
       return [runDirection("forward", backend, spec, inputs, geometry(x.shape, w.shape, spec.shape, attrs))];
-    }),
+    },
   );
   registerKernel<A>(
     `${op}BackwardData`,
     "webgpu",
-    widenFloat16Inputs<A>(({ inputs, attrs, outputs: [spec], backend }) => {
+    ({ inputs, attrs, outputs: [spec], backend }) => {
       const [dy, w] = inputs;
       const g = geometry(spec.shape, w.shape, dy.shape, attrs);
       return [runDirection("backwardData", backend, spec, inputs, g)];
-    }),
+    },
   );
   registerKernel<A>(
     `${op}BackwardFilter`,
     "webgpu",
-    widenFloat16Inputs<A>(({ inputs, attrs, outputs: [spec], backend }) => {
+    ({ inputs, attrs, outputs: [spec], backend }) => {
       const [x, dy] = inputs;
       const g = geometry(x.shape, spec.shape, dy.shape, attrs);
       return [runDirection("backwardFilter", backend, spec, inputs, g)];
-    }),
+    },
   );
 }
 
