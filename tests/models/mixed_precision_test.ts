@@ -7,17 +7,26 @@
  * - a step whose scaled gradients overflow float16 is skipped (weights and update count
  *   unchanged) and halves the scale, on webgpu and in the cpu's emulation;
  * - a checkpoint of an fp16 run loads on the cpu and evaluates in f32 like the trained model;
- * - on the cpu, a power-of-two loss scale in f32 changes no update, with iterSize 2.
+ * - on the cpu, a power-of-two loss scale in f32 changes no update, with iterSize 2;
+ * - train() in fp16 (the cpu's emulation) records the precision and the scaler's state in its
+ *   checkpoints and resumes the scale.
  *
  * The webgpu tests skip loudly without an adapter, or without the `shader-f16` feature.
  */
 import assert from "node:assert/strict";
-import { loadCheckpoint, loadOptimizerState, saveCheckpoint } from "../../models/checkpoint.ts";
+import {
+  listCheckpoints,
+  loadCheckpoint,
+  loadOptimizerState,
+  saveCheckpoint,
+} from "../../models/checkpoint.ts";
 import { config as small } from "../../models/configs/small.ts";
+import type { SpeechConfig } from "../../models/configs/types.ts";
+import type { UtteranceSet } from "../../models/dataset.ts";
 import { CtcModel } from "../../models/ctc_model.ts";
 import { BackoffLossScaler } from "../../models/loss_scaler.ts";
 import { trainStep } from "../../models/train_step.ts";
-import { makeOptimizer } from "../../models/trainer.ts";
+import { makeOptimizer, train } from "../../models/trainer.ts";
 import { initWebGpu, Rng, TensorScope, webGpuBackend } from "../../ops/mod.ts";
 import {
   CURVE_SCALER,
@@ -168,4 +177,84 @@ Deno.test("on the cpu a power-of-two loss scale in f32 changes no update, with i
   }
   assert.equal(await scaler.scale.item(), 2 ** 12, "no overflow, and fewer than stepWindow clean steps");
   scaler.dispose();
+});
+
+/** A TDNN of a few channels, trained by `train()` on random features (fast on the cpu). */
+function tinyFp16Config(logDir: string, maxSteps: number): SpeechConfig {
+  return {
+    ...small,
+    name: "tiny_fp16",
+    encoder: {
+      kind: "tdnn",
+      activation: "relu",
+      bnMomentum: 0.1,
+      bnEps: 1e-3,
+      blocks: [
+        { repeat: 1, kernel: 5, stride: 2, channels: 12, dropout: 0 },
+        { repeat: 1, kernel: 1, channels: 16, dropout: 0 },
+      ],
+    },
+    data: { train: [], eval: [], infer: [], batchSize: 2 },
+    training: {
+      ...small.training,
+      maxSteps,
+      logEvery: 1,
+      saveEvery: 1000,
+      logDir,
+      precision: "fp16",
+      lossScaler: { initialScale: 2 ** 10, stepWindow: 2 },
+    },
+  };
+}
+
+function tinySet(n: number): UtteranceSet {
+  const rng = new Rng(4);
+  const items = Array.from({ length: n }, (_, i) => {
+    const nFrames = 24 + 4 * i;
+    return {
+      features: Float32Array.from({ length: F * nFrames }, () => rng.normal()),
+      nFeatures: F,
+      nFrames,
+      targets: vocab.encode("abc"),
+      transcript: "abc",
+      path: `utt${i}`,
+    };
+  });
+  return { items, durations: Float64Array.from(items, (u) => u.nFrames / 100) };
+}
+
+Deno.test("train() in fp16 on the cpu records the precision and the loss scale in its checkpoint and resumes the scale", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mixed_precision_train_" });
+  const quiet = console.error;
+  const notices: string[] = [];
+  console.error = (...a: unknown[]) => notices.push(a.join(" "));
+  try {
+    const set = tinySet(4);
+    await train(tinyFp16Config(dir, 4), { trainSet: set });
+    const first = listCheckpoints(dir).at(-1)!;
+    assert.equal((await loadCheckpoint(first)).meta.precision, "fp16");
+    const scaleAt = async (path: string) => {
+      const s = new BackoffLossScaler("cpu");
+      const model = new CtcModel(F, vocab.size, tinyFp16Config(dir, 4).encoder, new Rng(1));
+      await loadOptimizerState(path, makeOptimizer(small, model.parameters()), { lossScaler: s });
+      const v = await s.scale.item();
+      s.dispose();
+      return v;
+    };
+    // Four clean steps with a window of 2: 2^10 → 2^12.
+    assert.equal(await scaleAt(first), 2 ** 12);
+    await train(tinyFp16Config(dir, 6), { trainSet: set, resume: true });
+    assert.equal(
+      await scaleAt(listCheckpoints(dir).at(-1)!),
+      2 ** 13,
+      "the scale went on from the checkpoint's",
+    );
+    assert.ok(
+      notices.some((n) => /emulation/.test(n)),
+      `the cpu says fp16 is emulated: ${notices.join(" | ")}`,
+    );
+  } finally {
+    console.error = quiet;
+    await Deno.remove(dir, { recursive: true });
+  }
 });
