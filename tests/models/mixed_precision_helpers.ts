@@ -22,12 +22,12 @@ export const F: number = small.features.numFeatures;
 
 /**
  * How far an fp16 run's loss may be from the f32 run's at each step, relative to
- * max(1, f32 loss), over the first 10 and over 30 steps. Measured with the cpu's fp16 emulation
- * against cpu f32 (the loss falls from 64 to 0.8, no step skipped at an initial scale of 2^10):
- * at most 0.34% in the first 10 steps and 3.9% over 30 (at step 27, loss 1.85); the
- * differences grow as the two runs' weights drift apart.
+ * max(1, f32 loss), over the first 10 and over 30 steps (the loss falls from 64 to 0.8; no step
+ * skipped at an initial scale of 2^10). Measured, webgpu fp16 against webgpu f32: at most 0.36%
+ * in the first 10 steps and 7.5% over 30 (step 27, loss 1.68 vs 1.56); the cpu's emulation
+ * against cpu f32: 0.34% and 3.9%. The differences grow as the two runs' weights drift apart.
  */
-export const CURVE_TOLERANCE = { steps10: 0.02, steps30: 0.08 } as const;
+export const CURVE_TOLERANCE = { steps10: 0.02, steps30: 0.15 } as const;
 
 /** Loss-scaler settings of the curve tests: OpenSeq2Seq's, but starting at 2^10 so that no step overflows. */
 export const CURVE_SCALER: LossScalerOptions = { initialScale: 2 ** 10 };

@@ -13,7 +13,7 @@ const hasF16 = webgpuReady && webGpuBackend()!.hasFloat16 === true;
 if (!hasF16) console.warn("mixed_precision_curve_test: SKIPPING: no WebGPU adapter with shader-f16");
 
 Deno.test({
-  name: "30 fp16 steps of the small config on webgpu lower the loss and track the webgpu f32 run within 8%",
+  name: "30 fp16 steps of the small config on webgpu lower the loss and track the webgpu f32 run within 15%",
   ignore: !hasF16,
   async fn() {
     const f32 = await lossCurve("webgpu", "f32", 30, null);
