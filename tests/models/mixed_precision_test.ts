@@ -1,7 +1,7 @@
 /**
  * Mixed-precision training (models/precision.ts, models/loss_scaler.ts, ops/gemm_dtype.ts) with
  * the `small` config on three tiny random utterances:
- * - on webgpu with shader-f16, 10 fp16 steps lower the loss and track an f32 run's losses (the
+ * - on webgpu with shader-f16, 6 fp16 steps lower the loss and track an f32 run's losses (the
  *   f32 run on the cpu, which matches webgpu f32 to 1e-4: train_step_test.ts; the 30-step
  *   webgpu-against-webgpu comparison is tests/slow/mixed_precision_curve_test.ts);
  * - a step whose scaled gradients overflow float16 is skipped (weights and update count
@@ -50,15 +50,15 @@ else if (!hasF16) {
 }
 
 Deno.test({
-  name: "10 fp16 steps of the small config on webgpu lower the loss and track the f32 run within 2%",
+  name: "6 fp16 steps of the small config on webgpu lower the loss and track the f32 run within 2%",
   ignore: !hasF16,
   async fn() {
-    const f32 = await lossCurve("cpu", "f32", 10, null);
-    const fp16 = await lossCurve("webgpu", "fp16", 10, CURVE_SCALER);
+    const f32 = await lossCurve("cpu", "f32", 6, null);
+    const fp16 = await lossCurve("webgpu", "fp16", 6, CURVE_SCALER);
     const { drift, at } = curveDrift(fp16.losses, f32.losses);
     console.log(`f32 ${f32.losses.map((l) => l.toFixed(2))}\nfp16 ${fp16.losses.map((l) => l.toFixed(2))}`);
     assert.equal(await fp16.lossScaler!.scale.item(), CURVE_SCALER.initialScale, "no step overflowed");
-    assert.ok(fp16.losses[9] < 0.6 * fp16.losses[0], `fp16 loss ${fp16.losses[0]} → ${fp16.losses[9]}`);
+    assert.ok(fp16.losses[5] < 0.8 * fp16.losses[0], `fp16 loss ${fp16.losses[0]} → ${fp16.losses[5]}`);
     assert.ok(
       drift <= CURVE_TOLERANCE.steps10,
       `step ${at}: fp16 loss ${fp16.losses[at]} vs f32 ${f32.losses[at]} (${(drift * 100).toFixed(2)}%)`,
