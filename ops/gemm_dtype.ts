@@ -13,9 +13,11 @@
  *   small gradients underflow and large ones overflow, which loss scaling (models/loss_scaler.ts)
  *   is for.
  *
- * `widenFloat16Inputs` is how a backend without native half-precision GEMM loads runs such an
- * op: it casts the float16 inputs to float32 on the device and runs its float32 kernel (the
- * result is the same as f16 loads with f32 accumulation, without the bandwidth saving).
+ * `widenFloat16Inputs` is how a backend without half-precision loads in its GEMM kernels runs
+ * such an op (the cpu: OpenBLAS has no f16 GEMM): it casts the float16 inputs to float32 on the
+ * backend and runs its float32 kernel, which gives the result of f16 loads with f32
+ * accumulation without the bandwidth saving. The webgpu kernels load f16 themselves
+ * (ops/backends/webgpu/f16_loads.ts, matmul.ts).
  */
 import type { DType } from "./dtype.ts";
 import type { Kernel, KernelContext } from "./op_registry.ts";
