@@ -9,7 +9,7 @@
  * - a checkpoint of an fp16 run loads on the cpu and evaluates in f32 like the trained model;
  * - on the cpu, a power-of-two loss scale in f32 changes no update, with iterSize 2;
  * - train() in fp16 (the cpu's emulation) records the precision and the scaler's state in its
- *   checkpoints and resumes the scale.
+ *   checkpoints and resumes the scale, and an fp16 step with a scaler reads nothing back.
  *
  * The webgpu tests skip loudly without an adapter, or without the `shader-f16` feature.
  */
@@ -27,7 +27,8 @@ import { CtcModel } from "../../models/ctc_model.ts";
 import { BackoffLossScaler } from "../../models/loss_scaler.ts";
 import { trainStep } from "../../models/train_step.ts";
 import { makeOptimizer, train } from "../../models/trainer.ts";
-import { initWebGpu, Rng, TensorScope, webGpuBackend } from "../../ops/mod.ts";
+import { getBackend, initWebGpu, Rng, TensorScope, webGpuBackend } from "../../ops/mod.ts";
+import { CpuBackend } from "../../ops/backends/cpu/backend.ts";
 import {
   CURVE_SCALER,
   CURVE_TOLERANCE,
@@ -257,4 +258,27 @@ Deno.test("train() in fp16 on the cpu records the precision and the loss scale i
     console.error = quiet;
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("an fp16 trainStep with a loss scaler reads nothing back to the host (cpu emulation)", () => {
+  const { model, optimizer } = modelOn("cpu", "fp16");
+  const scaler = new BackoffLossScaler("cpu", { initialScale: 2 ** 10 });
+  const batch = onBackend(tinyBatch(14), "cpu");
+  // Every read of the cpu backend is counted while the step runs, as in train_step_test.ts.
+  const cpu = getBackend("cpu") as CpuBackend;
+  let reads = 0;
+  const { read, readSync } = cpu;
+  Object.assign(cpu, {
+    read: (...a: Parameters<typeof read>) => (reads++, read.apply(cpu, a)),
+    readSync: (...a: Parameters<typeof readSync>) => (reads++, readSync.apply(cpu, a)),
+  });
+  try {
+    using _scope = new TensorScope();
+    trainStep(model, optimizer, batch, { lr: 0.01, lossScaler: scaler });
+  } finally {
+    delete (cpu as { read?: unknown }).read;
+    delete (cpu as { readSync?: unknown }).readSync;
+  }
+  assert.equal(reads, 0);
+  scaler.dispose();
 });
