@@ -28,7 +28,7 @@ import { BackoffLossScaler } from "../../models/loss_scaler.ts";
 import { trainStep } from "../../models/train_step.ts";
 import { makeOptimizer, train } from "../../models/trainer.ts";
 import { getBackend, initWebGpu, Rng, TensorScope, webGpuBackend } from "../../ops/mod.ts";
-import { CpuBackend } from "../../ops/backends/cpu/backend.ts";
+import type { CpuBackend } from "../../ops/backends/cpu/backend.ts";
 import {
   CURVE_SCALER,
   CURVE_TOLERANCE,
