@@ -21,6 +21,11 @@ import {
 import { type Tensor, tensor } from "../ops/mod.ts";
 import type { Module } from "./module.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
+import type { BackoffLossScaler } from "./loss_scaler.ts";
+import type { Precision } from "./precision.ts";
+
+/** Prefix of the loss scaler's entries in the optimizer-state file. */
+const LOSS_SCALER_PREFIX = "@loss_scaler/";
 
 /** What a checkpoint says about itself. */
 export interface CheckpointMeta {
@@ -51,6 +56,11 @@ export interface CheckpointMeta {
    * weights are plain float32 tensors and load on any backend. Absent in older checkpoints.
    */
   backend?: string;
+  /**
+   * The precision the run trained in ("f32", "fp16"), for the record: the weights are float32
+   * either way and load in any precision. Absent in older checkpoints (f32).
+   */
+  precision?: Precision;
 }
 
 /** Metadata key of the tensors' SHA-256 (hex), beside `deno_ctc`. */
@@ -120,18 +130,23 @@ async function toRecord(
   return out;
 }
 
-/** Writes `<dir>/ckpt-<step>.safetensors` (+ optimizer state) and prunes older ones. Returns the path. */
+/**
+ * Writes `<dir>/ckpt-<step>.safetensors` (+ optimizer state, with the loss scaler's when given)
+ * and prunes older ones. Returns the path.
+ */
 export async function saveCheckpoint(
   dir: string,
   model: Module,
   optimizer: Optimizer | null,
   meta: CheckpointMeta,
-  options: { keep?: number } = {},
+  options: { keep?: number; lossScaler?: BackoffLossScaler | null } = {},
 ): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/ckpt-${String(meta.step).padStart(8, "0")}.safetensors`;
   if (optimizer) {
-    const optimState = await toRecord(optimizer.stateDict());
+    const state = new Map(optimizer.stateDict());
+    for (const [k, t] of options.lossScaler?.stateDict() ?? []) state.set(LOSS_SCALER_PREFIX + k, t);
+    const optimState = await toRecord(state);
     await writeSafetensors(
       path.replace(/\.safetensors$/, ".optim.safetensors"),
       optimState,
@@ -285,8 +300,25 @@ export async function exportCheckpoint(
   return meta;
 }
 
-/** Restores optimizer state saved beside checkpoint `path`. */
-export async function loadOptimizerState(path: string, optimizer: Optimizer): Promise<void> {
+/**
+ * Restores optimizer state saved beside checkpoint `path`, and the loss scaler's when given
+ * (a checkpoint of an f32 run has none: the scaler then keeps its initial state).
+ */
+export async function loadOptimizerState(
+  path: string,
+  optimizer: Optimizer,
+  options: { lossScaler?: BackoffLossScaler | null } = {},
+): Promise<void> {
   const file = await readVerified(path.replace(/\.safetensors$/, ".optim.safetensors"));
-  optimizer.loadStateDict(tensorsOf(file), Number(file.metadata.stepCount ?? 0));
+  const all = tensorsOf(file);
+  const optimizerState = new Map<string, Tensor>(), scalerState = new Map<string, Tensor>();
+  for (const [k, t] of all) {
+    if (k.startsWith(LOSS_SCALER_PREFIX)) scalerState.set(k.slice(LOSS_SCALER_PREFIX.length), t);
+    else optimizerState.set(k, t);
+  }
+  optimizer.loadStateDict(optimizerState, Number(file.metadata.stepCount ?? 0));
+  if (options.lossScaler && scalerState.size > 0) {
+    await options.lossScaler.loadStateDict(scalerState);
+    for (const t of scalerState.values()) t.dispose();
+  }
 }

@@ -2,12 +2,23 @@
  * Layers shared by the model families, with PyTorch's parameter names and initialisations:
  * Conv1d, Conv2d, BatchNorm (1-D and 2-D input), Linear. Each layer masks padded frames when
  * given a mask, so that padding never changes the result for valid frames.
+ *
+ * Under `precision` "fp16" (Module.setPrecision) Conv1d, Conv2d and Linear cast their input and
+ * weight to float16 right before the GEMM/convolution, which returns float32; the bias is added
+ * in float32 and the weights themselves stay float32 (models/precision.ts).
  */
 import { batchNorm } from "../ops/batch_norm.ts";
 import { conv1d } from "../ops/conv1d.ts";
 import { conv2d } from "../ops/conv2d.ts";
-import { linear, ones, randomNormal, randomUniform, type Rng, type Tensor, zeros } from "../ops/mod.ts";
+import { cast, linear, ones, randomNormal, randomUniform, type Rng, type Tensor, zeros } from "../ops/mod.ts";
 import { Module } from "./module.ts";
+import { gemmDtype, type Precision } from "./precision.ts";
+
+/** `t` as a GEMM input under `precision`: cast to float16 in fp16, itself in f32. */
+function gemmInput(t: Tensor, precision: Precision): Tensor {
+  const dtype = gemmDtype(precision);
+  return t.dtype === dtype ? t : cast(t, dtype);
+}
 
 /** Xavier/Glorot normal initialisation (OpenSeq2Seq's conv and FC initialiser). */
 function xavierNormal(shape: number[], fanIn: number, fanOut: number, rng: Rng): Tensor {
@@ -69,7 +80,7 @@ export class Conv1d extends Module {
   /** x: [N, Cin, T] → [N, Cout, ceil(T/stride)]. */
   forward(x: Tensor): Tensor {
     const pad = Math.floor((this.kernelSize - 1) * this.dilation / 2);
-    return conv1d(x, this.weight, this.bias, {
+    return conv1d(gemmInput(x, this.precision), gemmInput(this.weight, this.precision), this.bias, {
       stride: this.stride,
       padding: [pad, (this.kernelSize - 1) * this.dilation - pad],
       dilation: this.dilation,
@@ -121,7 +132,10 @@ export class Conv2d extends Module {
   /** x: [N, Cin, H, W] → [N, Cout, ceil(H/sh), ceil(W/sw)]. */
   forward(x: Tensor): Tensor {
     const [kh, kw] = this.kernel;
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: [(kh - 1) / 2, (kw - 1) / 2] });
+    return conv2d(gemmInput(x, this.precision), gemmInput(this.weight, this.precision), this.bias, {
+      stride: this.stride,
+      padding: [(kh - 1) / 2, (kw - 1) / 2],
+    });
   }
 }
 
@@ -190,6 +204,6 @@ export class Linear extends Module {
 
   /** x: [..., in] → [..., out]. */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return linear(gemmInput(x, this.precision), gemmInput(this.weight, this.precision), this.bias);
   }
 }

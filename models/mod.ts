@@ -39,6 +39,8 @@ export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { CONFIG_FIELD_RULES, type FieldRule, satisfiesRule, validateConfig } from "./configs/validate.ts";
 export { loadUtterances, type LoadUtterancesOptions, type UtteranceSet } from "./dataset.ts";
 export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
+export { BackoffLossScaler, type LossScalerOptions } from "./loss_scaler.ts";
+export { gemmDtype, type Precision, PRECISIONS, resolvePrecision } from "./precision.ts";
 export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {
   type EvalResult,

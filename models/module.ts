@@ -6,6 +6,7 @@
  * Not here: forward signatures (each layer defines its own) and hooks.
  */
 import { assign, broadcastTo, noGrad, type Tensor, tensor } from "../ops/mod.ts";
+import type { Precision } from "./precision.ts";
 
 /** Base class of layers and models: named parameters, buffers, children, train/eval mode. */
 export abstract class Module {
@@ -14,6 +15,8 @@ export abstract class Module {
   #children = new Map<string, Module>();
   /** Training mode (dropout active, batch statistics in batch norm). */
   training = true;
+  /** Dtype of the GEMM/conv inputs of the layers (models/precision.ts); set with `setPrecision`. */
+  precision: Precision = "f32";
 
   /** Registers a trainable tensor (sets requiresGrad) under `name`. Returns it. */
   protected param(name: string, t: Tensor): Tensor {
@@ -84,6 +87,16 @@ export abstract class Module {
   train(on = true): this {
     this.training = on;
     for (const c of this.#children.values()) c.train(on);
+    return this;
+  }
+
+  /**
+   * Sets the precision of the GEMM-shaped layers here and in every child (resolve it for the
+   * backend with `resolvePrecision` first). Parameters stay float32. Returns this.
+   */
+  setPrecision(precision: Precision): this {
+    this.precision = precision;
+    for (const c of this.#children.values()) c.setPrecision(precision);
     return this;
   }
 

@@ -12,11 +12,17 @@
  * before. The step returns device scalars (loss, gradient norm, the flag) that the caller reads
  * when it logs, and may accumulate on the device meanwhile.
  *
+ * Mixed precision (`lossScaler`, models/loss_scaler.ts): backward starts from the loss times the
+ * scale, the reported gradient norm and the update divide it out (the optimizer's gradScale is
+ * then a device scalar), and the step's finite flag, which an overflow of the scaled float16
+ * gradients clears, feeds the scaler.
+ *
  * Not here: batching, SpecAugment, the learning-rate policy, logging and checkpoints
  * (models/trainer.ts).
  */
-import { assign, finiteMask, mul, noGrad, type Tensor, TensorScope, where } from "../ops/mod.ts";
+import { assign, div, finiteMask, mul, noGrad, type Tensor, TensorScope, where } from "../ops/mod.ts";
 import type { CtcModel } from "./ctc_model.ts";
+import type { BackoffLossScaler } from "./loss_scaler.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 
 /** One padded batch as trainStep takes it. */
@@ -45,13 +51,19 @@ export interface TrainStepOptions {
    * With iterSize > 1 the caller passes true for every iterSize-th batch only.
    */
   update?: boolean;
+  /**
+   * Dynamic loss scaling (mixed precision): backward starts from the loss times the scaler's
+   * scale, the update divides it out, and the scaler learns from the step's finite flag (it
+   * changes where an iterSize window ends). Default: none (scale 1).
+   */
+  lossScaler?: BackoffLossScaler;
 }
 
 /** Device scalars of one step; they belong to the scope that was open around `trainStep`. */
 export interface TrainStepResult {
   /** CTC loss of the batch (summed per utterance, divided by the batch size). */
   loss: Tensor;
-  /** Global L2 norm of the gradients accumulated so far, before iterSize scaling and clipping. */
+  /** Global L2 norm of the gradients accumulated so far, before iterSize scaling and clipping (loss scale divided out). */
   gradNorm: Tensor;
   /** 1 when the loss and the gradient norm are finite (the step counted), 0 when it was skipped. */
   isFinite: Tensor;
@@ -85,14 +97,20 @@ export function trainStep(
   const savedBuffers = noGrad(() => buffers.map((b) => mul(b, 1)));
   const { logits, lengths } = model.forward(batch.features, batch.featureLengths);
   const loss = model.loss(logits, lengths, batch.targets, batch.targetLengths);
-  loss.backward();
+  const scaler = options.lossScaler;
+  (scaler ? scaler.scaleLoss(loss) : loss).backward();
   const result = noGrad((): TrainStepResult => {
-    const gradNorm = optimizer.gradNorm();
-    const isFinite = mul(finiteMask(loss), finiteMask(gradNorm));
+    // The gradients are those of the scaled loss: an overflow shows as a non-finite norm.
+    const scaledNorm = optimizer.gradNorm();
+    const gradNorm = scaler ? div(scaledNorm, scaler.scale) : scaledNorm;
+    const isFinite = mul(finiteMask(loss), finiteMask(scaledNorm));
+    scaler?.observe(isFinite);
     // A NaN in the batch reaches the running statistics through the batch mean.
     buffers.forEach((b, i) => assign(b, where(isFinite, b, savedBuffers[i])));
     if (options.update ?? true) {
-      optimizer.step(options.lr, 1 / iterSize, { gradNorm, apply: isFinite });
+      const gradScale = scaler ? div(1 / iterSize, scaler.scale) : 1 / iterSize;
+      optimizer.step(options.lr, gradScale, { gradNorm: scaledNorm, apply: isFinite });
+      scaler?.update();
     } else {
       // Mid-window: a bad batch drops the window's gradients so far, as a host-side skip did.
       for (const p of params.values()) if (p.grad) assign(p.grad, where(isFinite, p.grad, 0));

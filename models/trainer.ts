@@ -40,6 +40,8 @@ import type { TranscriptDecoder } from "./transcript_decoder.ts";
 import { ProgressBar } from "./progress.ts";
 import { StepMonitor } from "./step_monitor.ts";
 import { trainStep } from "./train_step.ts";
+import { BackoffLossScaler } from "./loss_scaler.ts";
+import { resolvePrecision } from "./precision.ts";
 
 /** One logged training step. */
 export interface StepLog {
@@ -271,6 +273,10 @@ export async function train(
   const optimizer = makeOptimizer(config, model.parameters());
   const backend = model.parameters().values().next().value?.backend;
   if (!backend) throw new Error(`${config.name}: the model has no parameters`);
+  // Mixed precision: float16 GEMM inputs and a loss scaler, where the backend holds float16.
+  const precision = resolvePrecision(t.precision ?? "f32", backend);
+  model.setPrecision(precision);
+  const lossScaler = precision === "f32" ? null : new BackoffLossScaler(backend.name, t.lossScaler);
   const dataRng = new Rng(t.seed + 1);
   let step = 0, epoch = 0, batchInEpoch = 0;
   let epochStartState = dataRng.state();
@@ -282,7 +288,7 @@ export async function train(
     if (last) {
       const ckpt = await loadCheckpoint(last);
       model.loadStateDict(ckpt.state);
-      await loadOptimizerState(last, optimizer);
+      await loadOptimizerState(last, optimizer, { lossScaler });
       ({ step, epoch, batchInEpoch } = ckpt.meta);
       rng.setState(ckpt.meta.rngState as RngState);
       epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
@@ -349,9 +355,10 @@ export async function train(
       rngState: rng.state(),
       dataRngState: [...epochStartState],
       backend: backend.name,
+      precision,
     };
     if (batchInEpoch > 0) meta.augmentRngState = dataRng.state();
-    await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints });
+    await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints, lossScaler });
   };
   try {
     const timeLeft = () => options.deadline === undefined || Date.now() < options.deadline;
@@ -392,7 +399,12 @@ export async function train(
           featureLengths: batch.featureLengths,
           targets: batch.targets,
           targetLengths: batch.targetLengths,
-        }, { lr, iterSize: t.iterSize, update: (step + 1) % t.iterSize === 0 });
+        }, {
+          lr,
+          iterSize: t.iterSize,
+          update: (step + 1) % t.iterSize === 0,
+          lossScaler: lossScaler ?? undefined,
+        });
         monitor.record(result);
         stepsSinceLog++;
         windowAudioS += plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0);

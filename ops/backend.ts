@@ -13,6 +13,12 @@ export interface Backend {
   readonly name: string;
   /** The device it runs on, for training logs and checkpoints ("host CPU, OpenBLAS ...", an adapter's name). */
   readonly description?: string;
+  /**
+   * Whether float16 tensors can live here (mixed precision): true on the cpu and on webgpu
+   * devices with `shader-f16`; false where the device lacks it; undefined for a backend with no
+   * float16 support at all.
+   */
+  readonly hasFloat16?: boolean;
   /** Copies host data into a new buffer owned by the backend. */
   upload(data: TypedArray): unknown;
   /** Allocates an uninitialised buffer for `size` elements of `dtype`. */

@@ -14,6 +14,7 @@ import { defineOp, type OpDef, type OutputSpec } from "./op_registry.ts";
 import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { sum } from "./reduce_sum.ts";
+import { checkBiasDtype, gemmOutputDtype, gradientAs } from "./gemm_dtype.ts";
 
 /** Resolved attributes of `conv1d` (padding is explicit and may be asymmetric). */
 export interface Conv1dAttrs {
@@ -140,11 +141,11 @@ function conv1dDims(
   return [n, cin, t, cout, k, tOut];
 }
 
-function sameFloat(op: string, ...ts: (Tensor | null)[]): OutputSpec["dtype"] {
-  const d = ts[0]!.dtype;
-  if (d === "int32") throw new TypeError(`${op}: needs float tensors, got int32`);
-  for (const t of ts) if (t && t.dtype !== d) throw new TypeError(`${op}: dtypes differ (${d}, ${t.dtype})`);
-  return d;
+/** The GEMM dtype rule (ops/gemm_dtype.ts): float16 operands, float32 result and bias. */
+function convDtype(op: string, a: Tensor, b: Tensor, bias: Tensor | null = null): OutputSpec["dtype"] {
+  const dtype = gemmOutputDtype(op, [a, b]);
+  checkBiasDtype(op, a.dtype, bias);
+  return dtype;
 }
 
 function forwardAttrs(a: Conv1dAttrs): Conv1dAttrs {
@@ -160,8 +161,9 @@ function forwardAttrs(a: Conv1dAttrs): Conv1dAttrs {
 /** Declaration of `conv1d`: inputs x, w (, b). Kernels: ops/backends/<name>/conv1d.ts. */
 export const conv1dOp: OpDef<Conv1dAttrs> = defineOp<Conv1dAttrs>({
   name: "conv1d",
+  acceptsFloat16: true,
   outputs([x, w, b], attrs) {
-    const dtype = sameFloat("conv1d", x, w, b ?? null);
+    const dtype = convDtype("conv1d", x, w, b ?? null);
     const [n, , , cout, , tOut] = conv1dDims("conv1d", x.shape, w.shape, attrs);
     if (b && (b.rank !== 1 || b.shape[0] !== cout)) {
       throw new RangeError(`conv1d: bias must be [${cout}], got [${b.shape}]`);
@@ -169,14 +171,22 @@ export const conv1dOp: OpDef<Conv1dAttrs> = defineOp<Conv1dAttrs>({
     return [{ shape: [n, cout, tOut], dtype }];
   },
   saveInputs: [0, 1],
-  backward({ grads: [dy], inputs: [x, w], inputShapes, attrs, needsGrad }) {
+  backward({ grads: [dyOut], inputs: [x, w], inputShapes, attrs, needsGrad }) {
+    // float16 operands: the backward GEMMs take dy rounded to float16 (ops/gemm_dtype.ts).
+    const dy = gradientAs(dyOut!, x!.dtype);
     const dx = needsGrad[0]
-      ? runOp(conv1dBackwardDataOp, [dy!, w!], { ...attrs, inputLength: inputShapes[0][2] })[0]
+      ? gradientAs(
+        runOp(conv1dBackwardDataOp, [dy, w!], { ...attrs, inputLength: inputShapes[0][2] })[0],
+        x!.dtype,
+      )
       : null;
     const dw = needsGrad[1]
-      ? runOp(conv1dBackwardFilterOp, [x!, dy!], { ...attrs, kernelSize: inputShapes[1][2] })[0]
+      ? gradientAs(
+        runOp(conv1dBackwardFilterOp, [x!, dy], { ...attrs, kernelSize: inputShapes[1][2] })[0],
+        w!.dtype,
+      )
       : null;
-    const db = inputShapes.length > 2 && needsGrad[2] ? sum(dy!, [0, 2]) : null;
+    const db = inputShapes.length > 2 && needsGrad[2] ? sum(dyOut!, [0, 2]) : null;
     return [dx, dw, db];
   },
 });
@@ -184,8 +194,9 @@ export const conv1dOp: OpDef<Conv1dAttrs> = defineOp<Conv1dAttrs>({
 /** Declaration of `conv1dBackwardData`: dx [N, Cin, T] from dy [N, Cout, Tout] and w. */
 export const conv1dBackwardDataOp: OpDef<Conv1dBackwardDataAttrs> = defineOp<Conv1dBackwardDataAttrs>({
   name: "conv1dBackwardData",
+  acceptsFloat16: true,
   outputs([dy, w], attrs) {
-    const dtype = sameFloat("conv1dBackwardData", dy, w);
+    const dtype = convDtype("conv1dBackwardData", dy, w);
     const [n, cout, tOut] = dy.shape;
     const cin = w.shape[1] * attrs.groups;
     const [, , , , , tExpected] = conv1dDims(
@@ -206,8 +217,9 @@ export const conv1dBackwardDataOp: OpDef<Conv1dBackwardDataAttrs> = defineOp<Con
 /** Declaration of `conv1dBackwardFilter`: dw [Cout, Cin/groups, K] from x and dy. */
 export const conv1dBackwardFilterOp: OpDef<Conv1dBackwardFilterAttrs> = defineOp<Conv1dBackwardFilterAttrs>({
   name: "conv1dBackwardFilter",
+  acceptsFloat16: true,
   outputs([x, dy], attrs) {
-    const dtype = sameFloat("conv1dBackwardFilter", x, dy);
+    const dtype = convDtype("conv1dBackwardFilter", x, dy);
     const cout = dy.shape[1];
     const wShape = [cout, x.shape[1] / attrs.groups, attrs.kernelSize];
     const [n, , , , , tOut] = conv1dDims("conv1dBackwardFilter", x.shape, wShape, attrs);

@@ -14,6 +14,7 @@ import { defineOp, type OpDef, type OutputSpec } from "./op_registry.ts";
 import { runOp } from "./tape.ts";
 import type { Tensor } from "./tensor.ts";
 import { sum } from "./reduce_sum.ts";
+import { checkBiasDtype, gemmOutputDtype, gradientAs } from "./gemm_dtype.ts";
 import { convOutputLength, resolvePadding } from "./conv1d.ts";
 
 /** Resolved attributes of `conv2d` (explicit, possibly asymmetric padding). */
@@ -94,11 +95,11 @@ function conv2dDims(
   return [n, cin, h, w, cout, kh, kw, hOut, wOut];
 }
 
-function sameFloat(op: string, ...ts: (Tensor | null)[]): OutputSpec["dtype"] {
-  const d = ts[0]!.dtype;
-  if (d === "int32") throw new TypeError(`${op}: needs float tensors, got int32`);
-  for (const t of ts) if (t && t.dtype !== d) throw new TypeError(`${op}: dtypes differ (${d}, ${t.dtype})`);
-  return d;
+/** The GEMM dtype rule (ops/gemm_dtype.ts): float16 operands, float32 result and bias. */
+function convDtype(op: string, a: Tensor, b: Tensor, bias: Tensor | null = null): OutputSpec["dtype"] {
+  const dtype = gemmOutputDtype(op, [a, b]);
+  checkBiasDtype(op, a.dtype, bias);
+  return dtype;
 }
 
 function forwardAttrs(a: Conv2dAttrs): Conv2dAttrs {
@@ -118,8 +119,9 @@ function forwardAttrs(a: Conv2dAttrs): Conv2dAttrs {
 /** Declaration of `conv2d`: inputs x, w (, b). Kernels: ops/backends/<name>/conv2d.ts. */
 export const conv2dOp: OpDef<Conv2dAttrs> = defineOp<Conv2dAttrs>({
   name: "conv2d",
+  acceptsFloat16: true,
   outputs([x, w, b], attrs) {
-    const dtype = sameFloat("conv2d", x, w, b ?? null);
+    const dtype = convDtype("conv2d", x, w, b ?? null);
     const [n, , , , cout, , , hOut, wOut] = conv2dDims("conv2d", x.shape, w.shape, attrs);
     if (b && (b.rank !== 1 || b.shape[0] !== cout)) {
       throw new RangeError(`conv2d: bias must be [${cout}], got [${b.shape}]`);
@@ -127,16 +129,18 @@ export const conv2dOp: OpDef<Conv2dAttrs> = defineOp<Conv2dAttrs>({
     return [{ shape: [n, cout, hOut, wOut], dtype }];
   },
   saveInputs: [0, 1],
-  backward({ grads: [dy], inputs: [x, w], inputShapes, attrs, needsGrad }) {
+  backward({ grads: [dyOut], inputs: [x, w], inputShapes, attrs, needsGrad }) {
+    // float16 operands: the backward GEMMs take dy rounded to float16 (ops/gemm_dtype.ts).
+    const dy = gradientAs(dyOut!, x!.dtype);
     const [, , h, wd] = inputShapes[0];
     const [, , kh, kw] = inputShapes[1];
     const dx = needsGrad[0]
-      ? runOp(conv2dBackwardDataOp, [dy!, w!], { ...attrs, inputSize: [h, wd] })[0]
+      ? gradientAs(runOp(conv2dBackwardDataOp, [dy, w!], { ...attrs, inputSize: [h, wd] })[0], x!.dtype)
       : null;
     const dw = needsGrad[1]
-      ? runOp(conv2dBackwardFilterOp, [x!, dy!], { ...attrs, kernelSize: [kh, kw] })[0]
+      ? gradientAs(runOp(conv2dBackwardFilterOp, [x!, dy], { ...attrs, kernelSize: [kh, kw] })[0], w!.dtype)
       : null;
-    const db = inputShapes.length > 2 && needsGrad[2] ? sum(dy!, [0, 2, 3]) : null;
+    const db = inputShapes.length > 2 && needsGrad[2] ? sum(dyOut!, [0, 2, 3]) : null;
     return [dx, dw, db];
   },
 });
@@ -144,8 +148,9 @@ export const conv2dOp: OpDef<Conv2dAttrs> = defineOp<Conv2dAttrs>({
 /** Declaration of `conv2dBackwardData`: dx [N, Cin, H, W] from dy [N, Cout, Hout, Wout] and w. */
 export const conv2dBackwardDataOp: OpDef<Conv2dBackwardDataAttrs> = defineOp<Conv2dBackwardDataAttrs>({
   name: "conv2dBackwardData",
+  acceptsFloat16: true,
   outputs([dy, w], attrs) {
-    const dtype = sameFloat("conv2dBackwardData", dy, w);
+    const dtype = convDtype("conv2dBackwardData", dy, w);
     const [h, wd] = attrs.inputSize;
     const xShape = [dy.shape[0], w.shape[1] * attrs.groups, h, wd];
     const dims = conv2dDims("conv2dBackwardData", xShape, w.shape, attrs);
@@ -160,8 +165,9 @@ export const conv2dBackwardDataOp: OpDef<Conv2dBackwardDataAttrs> = defineOp<Con
 /** Declaration of `conv2dBackwardFilter`: dw [Cout, Cin/groups, KH, KW] from x and dy. */
 export const conv2dBackwardFilterOp: OpDef<Conv2dBackwardFilterAttrs> = defineOp<Conv2dBackwardFilterAttrs>({
   name: "conv2dBackwardFilter",
+  acceptsFloat16: true,
   outputs([x, dy], attrs) {
-    const dtype = sameFloat("conv2dBackwardFilter", x, dy);
+    const dtype = convDtype("conv2dBackwardFilter", x, dy);
     const wShape = [dy.shape[1], x.shape[1] / attrs.groups, attrs.kernelSize[0], attrs.kernelSize[1]];
     const dims = conv2dDims("conv2dBackwardFilter", x.shape, wShape, attrs);
     const expected = [dims[0], wShape[0], dims[7], dims[8]];

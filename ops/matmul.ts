@@ -9,6 +9,7 @@ import { broadcastShapes } from "./shape.ts";
 import type { Tensor } from "./tensor.ts";
 import { add, sumTo } from "./elementwise.ts";
 import { reshape } from "./reshape.ts";
+import { gemmOutputDtype, gradientAs } from "./gemm_dtype.ts";
 
 /** Attributes of `matmul`: whether each operand is given transposed in its last two axes. */
 export interface MatmulAttrs {
@@ -40,28 +41,36 @@ export function matmulDims(
   return { m, n, k, batch: broadcastShapes(a.slice(0, -2), b.slice(0, -2)) };
 }
 
-/** Declaration of `matmul`. Kernels: ops/backends/<name>/matmul.ts. */
+/**
+ * Declaration of `matmul`. Kernels: ops/backends/<name>/matmul.ts. float16 operands give a
+ * float32 product (f32 accumulation) and float16 gradients (ops/gemm_dtype.ts).
+ */
 export const matmulOp: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
   name: "matmul",
+  acceptsFloat16: true,
   outputs([a, b], attrs) {
-    if (a.dtype !== b.dtype) throw new TypeError(`matmul: dtypes differ (${a.dtype}, ${b.dtype})`);
+    const dtype = gemmOutputDtype("matmul", [a, b]);
     const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
-    return [{ shape: [...batch, m, n], dtype: a.dtype }];
+    return [{ shape: [...batch, m, n], dtype }];
   },
   saveInputs: [0, 1],
-  backward({ grads: [g], inputs: [a, b], inputShapes, attrs: { transA, transB }, needsGrad }) {
+  backward({ grads: [dc], inputs: [a, b], inputShapes, attrs: { transA, transB }, needsGrad }) {
     // C = op(A)·op(B): d op(A) = G·op(B)ᵀ, d op(B) = op(A)ᵀ·G, transposed back where A or B was.
+    const g = gradientAs(dc!, a!.dtype);
     const da = !needsGrad[0]
       ? null
       : transA
-      ? matmul(b!, g!, { transA: transB, transB: true })
-      : matmul(g!, b!, { transA: false, transB: !transB });
+      ? matmul(b!, g, { transA: transB, transB: true })
+      : matmul(g, b!, { transA: false, transB: !transB });
     const db = !needsGrad[1]
       ? null
       : transB
-      ? matmul(g!, a!, { transA: true, transB: transA })
-      : matmul(a!, g!, { transA: !transA, transB: false });
-    return [da && sumTo(da, inputShapes[0]), db && sumTo(db, inputShapes[1])];
+      ? matmul(g, a!, { transA: true, transB: transA })
+      : matmul(a!, g, { transA: !transA, transB: false });
+    return [
+      da && gradientAs(sumTo(da, inputShapes[0]), a!.dtype),
+      db && gradientAs(sumTo(db, inputShapes[1]), b!.dtype),
+    ];
   },
 });
 

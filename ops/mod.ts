@@ -65,6 +65,7 @@ export {
   zerosLike,
 } from "./elementwise.ts";
 export { reshape } from "./reshape.ts";
+export { cast, type CastAttrs } from "./cast.ts";
 export { sum } from "./reduce_sum.ts";
 export { logSoftmax, logsumexp, max, mean, type ReduceOptions, softmax } from "./reduce.ts";
 export { permute, transpose } from "./permute.ts";

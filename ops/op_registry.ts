@@ -47,6 +47,11 @@ export interface OpDef<A> {
   readonly saveOutputs?: readonly number[] | ((attrs: A) => readonly number[]);
   /** Gradients of the inputs from the gradients of the outputs; absent for non-differentiable ops. */
   backward?(ctx: BackwardContext<A>): (Tensor | null)[];
+  /**
+   * The op takes or makes float16 tensors (mixed precision: cast, the GEMM-shaped ops, views).
+   * Without it `runOp` refuses float16 with an error that names the op.
+   */
+  readonly acceptsFloat16?: boolean;
 }
 
 /** What a kernel receives. It returns one new backend buffer per output spec. */

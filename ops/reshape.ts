@@ -12,6 +12,7 @@ export interface ReshapeAttrs {
 /** Declaration of `reshape`. Kernels: ops/backends/<name>/reshape.ts (they retain the buffer). */
 export const reshapeOp: OpDef<ReshapeAttrs> = defineOp<ReshapeAttrs>({
   name: "reshape",
+  acceptsFloat16: true,
   outputs([x], { shape }) {
     if (sizeOf(shape) !== x.size) {
       throw new RangeError(`Cannot reshape [${x.shape}] (${x.size} elements) to [${shape}]`);

@@ -67,6 +67,17 @@ export function runOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
     }
   }
   const specs = def.outputs(inputs, attrs);
+  if (
+    !def.acceptsFloat16 &&
+    (inputs.some((t) => t.dtype === "float16") || specs.some((s) => s.dtype === "float16"))
+  ) {
+    // Elementwise ops are all "map"; its attributes name the expression (relu, add, ...).
+    const key = (attrs as { key?: unknown } | null)?.key;
+    throw new TypeError(
+      `${def.name}${typeof key === "string" ? ` (${key})` : ""}: has no float16 kernel (float16 is for ` +
+        `cast, matmul, conv1d/conv2d and reshape); cast to float32 first`,
+    );
+  }
   // The backend's own kernel, or the explicit cpu fallback; a missing kernel throws, naming both.
   const kernel = resolveKernel(def.name, backend);
   const storages = isProfiling()

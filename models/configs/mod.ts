@@ -26,7 +26,7 @@ export const configs: Record<string, SpeechConfig> = {
 const OPTIONAL_KEYS: Record<string, string[]> = {
   decoder: ["beamWidth", "alpha", "beta", "lm"],
   optimizer: ["beta1", "beta2", "epsilon", "momentum", "weightDecay", "gradAveraging", "larc", "clipNorm"],
-  training: ["epochs", "initCheckpoint"],
+  training: ["epochs", "initCheckpoint", "precision"],
 };
 
 /** Sets `path` ("training.maxSteps", "lrPolicy.lr") in a deep copy of `config` to the parsed value. */

@@ -7,6 +7,8 @@ import type { FeatureConfig } from "../../data/features/compute_features.ts";
 import type { LrPolicy } from "../lr_policy.ts";
 import type { EncoderConfig } from "../ctc_model.ts";
 import type { LarcOptions } from "../optimizers/optimizer.ts";
+import type { Precision } from "../precision.ts";
+import type { LossScalerOptions } from "../loss_scaler.ts";
 
 /** Optimizer choice and its hyper-parameters. */
 export interface OptimizerConfig {
@@ -87,6 +89,14 @@ export interface SpeechConfig {
     initCheckpoint?: string;
     /** Gradient accumulation: updates happen every iterSize batches. */
     iterSize: number;
+    /**
+     * "f32" (default) or "fp16": mixed precision, float16 GEMM/conv inputs with f32 accumulation
+     * and master weights, and dynamic loss scaling (models/precision.ts). A backend without
+     * float16 says so and trains in f32.
+     */
+    precision?: Precision;
+    /** The loss scaler of fp16 runs; OpenSeq2Seq's Backoff defaults when absent. */
+    lossScaler?: LossScalerOptions;
     logEvery: number;
     evalEvery: number;
     saveEvery: number;

@@ -108,10 +108,11 @@ export abstract class Optimizer {
   /**
    * Applies one update with learning rate `lr` from the parameters' `.grad`, then clears them.
    * `gradScale` multiplies the gradients first (before clipping): 1/iterSize turns gradients
-   * summed over iterSize batches into their mean, as OpenSeq2Seq's `iter_size` does. With
+   * summed over iterSize batches into their mean, as OpenSeq2Seq's `iter_size` does; a device
+   * scalar also divides out a loss scale (models/loss_scaler.ts) without a host read. With
    * `options.apply` the update is gated on the device (see the file's comment).
    */
-  step(lr: number, gradScale = 1, options: StepOptions = {}): void {
+  step(lr: number, gradScale: number | Tensor = 1, options: StepOptions = {}): void {
     noGrad(() => {
       const clipScale = this.options.clipNorm
         ? minimum(
@@ -119,7 +120,13 @@ export abstract class Optimizer {
           div(this.options.clipNorm, add(mul(options.gradNorm ?? this.gradNorm(), gradScale), 1e-6)),
         )
         : null;
-      const scale = gradScale === 1 ? clipScale : clipScale ? mul(clipScale, gradScale) : scalar(gradScale);
+      const scale = gradScale === 1
+        ? clipScale
+        : clipScale
+        ? mul(clipScale, gradScale)
+        : typeof gradScale === "number"
+        ? scalar(gradScale)
+        : gradScale;
       this.#apply = options.apply ?? null;
       try {
         this.beginStep(lr);

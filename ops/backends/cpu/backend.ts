@@ -5,7 +5,7 @@
  * for finite-difference gradient checks.
  */
 import type { Backend } from "../../backend.ts";
-import { allocHost, bytesPerElement, type DType, type TypedArray } from "../../dtype.ts";
+import { allocHost, bytesPerElement, type DType, dtypeOf, type TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
 import { blasInfo } from "./blas.ts";
 
@@ -23,6 +23,8 @@ const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
+  /** float16 tensors are Float16Arrays (mixed precision is emulated: f32 compute). */
+  readonly hasFloat16 = true;
   #bytes = 0;
 
   /** The host CPU and which GEMM runs on it (loads OpenBLAS on first use, as a matmul would). */
@@ -46,7 +48,7 @@ export class CpuBackend implements Backend {
 
   upload(data: TypedArray): unknown {
     this.#bytes += data.byteLength;
-    const dtype = data instanceof Float32Array ? "float32" : data instanceof Int32Array ? "int32" : "float64";
+    const dtype = dtypeOf(data);
     const reused = this.#take(dtype, data.length);
     if (!reused) return data.slice();
     reused.set(data);

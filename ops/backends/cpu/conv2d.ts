@@ -16,7 +16,8 @@
  * - One input channel per group and few outputs per group (depthwise, QuartzNet): direct loops,
  *   where a GEMM would have M ≈ 1.
  *
- * Kernels are generic over Float32Array / Float64Array (float64 for gradient checks).
+ * Kernels are generic over Float32Array / Float64Array (float64 for gradient checks);
+ * float16 inputs are widened to float32 first (ops/gemm_dtype.ts).
  * Not here: Winograd/FFT algorithms, multithreading outside of gemm.
  */
 import { registerKernel } from "../../op_registry.ts";
@@ -25,6 +26,7 @@ import { conv2dGeometry, type ConvGeometry } from "../../conv_geometry.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
 import { gemm } from "./blas.ts";
+import { widenFloat16Inputs } from "../../gemm_dtype.ts";
 import { columnTiling, type Floats, paddedSize, padInput, scratchLike, unpadAdd } from "./conv_buffers.ts";
 import { depthwiseBackwardDataStrided, depthwiseBackwardFilter, depthwiseForward } from "./conv_depthwise.ts";
 import {
@@ -273,24 +275,36 @@ export function registerConvKernels<A>(
     a: A,
   ) => ConvGeometry,
 ): void {
-  registerKernel<A>(op, "cpu", ({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
-    const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry(x.shape, w.shape, spec.shape, attrs);
-    convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
-    return [y];
-  });
-  registerKernel<A>(`${op}BackwardData`, "cpu", ({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
-    const dx = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry(spec.shape, w.shape, dy.shape, attrs);
-    convBackwardData(cpuData(dy) as Floats, cpuData(w) as Floats, dx, g);
-    return [dx];
-  });
-  registerKernel<A>(`${op}BackwardFilter`, "cpu", ({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
-    const dw = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
-    const g = geometry(x.shape, spec.shape, dy.shape, attrs);
-    convBackwardFilter(cpuData(x) as Floats, cpuData(dy) as Floats, dw, g);
-    return [dw];
-  });
+  registerKernel<A>(
+    op,
+    "cpu",
+    widenFloat16Inputs<A>(({ inputs: [x, w, b], attrs, outputs: [spec], backend }) => {
+      const y = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+      const g = geometry(x.shape, w.shape, spec.shape, attrs);
+      convForward(cpuData(x) as Floats, cpuData(w) as Floats, b ? cpuData(b) as Floats : null, y, g);
+      return [y];
+    }),
+  );
+  registerKernel<A>(
+    `${op}BackwardData`,
+    "cpu",
+    widenFloat16Inputs<A>(({ inputs: [dy, w], attrs, outputs: [spec], backend }) => {
+      const dx = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+      const g = geometry(spec.shape, w.shape, dy.shape, attrs);
+      convBackwardData(cpuData(dy) as Floats, cpuData(w) as Floats, dx, g);
+      return [dx];
+    }),
+  );
+  registerKernel<A>(
+    `${op}BackwardFilter`,
+    "cpu",
+    widenFloat16Inputs<A>(({ inputs: [x, dy], attrs, outputs: [spec], backend }) => {
+      const dw = cpuOutput(backend, spec.dtype, sizeOf(spec.shape)) as Floats;
+      const g = geometry(x.shape, spec.shape, dy.shape, attrs);
+      convBackwardFilter(cpuData(x) as Floats, cpuData(dy) as Floats, dw, g);
+      return [dw];
+    }),
+  );
 }
 
 registerConvKernels<Conv2dAttrs>("conv2d", conv2dGeometry);

@@ -21,5 +21,6 @@ import "./conv2d.ts";
 import "./batch_norm.ts";
 import "./rnn.ts";
 import "./ctc_loss.ts";
+import "./cast.ts";
 
 registerBackend("cpu", () => new CpuBackend());

@@ -10,6 +10,9 @@
  * kernel submits before it returns. Staging and parameter buffers are leased with `using`
  * and go back to their pools at the end of the block.
  *
+ * float16 tensors are stored as packed f16 (two per 32-bit word, the byte count rounded up to
+ * a whole word) when the device has the `shader-f16` feature; without it they are refused.
+ *
  * Not here: float64 (WGSL has no f64: uploads throw), several queues, buffer sub-allocation,
  * and the kernels themselves (ops/backends/webgpu/<op_family>.ts).
  */
@@ -129,6 +132,15 @@ export class WebGpuBackend implements Backend, Disposable {
         `${FILE}: float64 tensors cannot live on ${this.name} (WGSL has no f64); use float32, or the cpu backend for float64`,
       );
     }
+    if (data instanceof Float16Array) {
+      this.#checkFloat16("upload");
+      // writeBuffer copies whole 32-bit words: an odd count gets one element of padding.
+      if (data.length % 2 === 1) {
+        const padded = new Float16Array(data.length + 1);
+        padded.set(data);
+        return this.#uploadView(padded);
+      }
+    }
     return this.#uploadView(data);
   }
 
@@ -137,13 +149,19 @@ export class WebGpuBackend implements Backend, Disposable {
     if (dtype === "float64") {
       throw new TypeError(`${FILE}: cannot allocate float64 on ${this.name} (WGSL has no f64)`);
     }
-    return this.#take(size * 4);
+    if (dtype === "float16") this.#checkFloat16("alloc");
+    return this.#take(storageBytes(dtype, size));
+  }
+
+  /** Whether the device has `shader-f16`, so that float16 tensors can live on it. */
+  get hasFloat16(): boolean {
+    return this.device.features.has("shader-f16");
   }
 
   async read(storage: unknown, dtype: DType, size: number): Promise<TypedArray> {
     this.#check("read");
     const s = this.#live(storage, "read");
-    const nBytes = size * 4;
+    const nBytes = storageBytes(dtype, size);
     if (nBytes > s.nBytes) {
       throw new RangeError(`${FILE}: read of ${nBytes} bytes from a ${s.nBytes}-byte buffer`);
     }
@@ -159,7 +177,11 @@ export class WebGpuBackend implements Backend, Disposable {
       staging.buffer.unmap();
     }
     this.#raiseErrors("read");
-    return dtype === "int32" ? new Int32Array(host) : new Float32Array(host);
+    return dtype === "int32"
+      ? new Int32Array(host)
+      : dtype === "float16"
+      ? new Float16Array(host, 0, size)
+      : new Float32Array(host);
   }
 
   retain(storage: unknown): unknown {
@@ -373,6 +395,15 @@ export class WebGpuBackend implements Backend, Disposable {
     return storage;
   }
 
+  #checkFloat16(what: string): void {
+    if (!this.hasFloat16) {
+      throw new TypeError(
+        `${FILE}: ${what} of a float16 tensor on ${this.name}, but ${this.adapterDescription} lacks the ` +
+          `"shader-f16" feature; train with precision "f32" or cast to float32`,
+      );
+    }
+  }
+
   #check(what: string): void {
     if (this.#disposed) throw new Error(`${FILE}: ${what} on ${this.name} after the backend was disposed`);
     if (this.#lost) throw new Error(`${FILE}: ${what} on ${this.name}: the device was lost (${this.#lost})`);
@@ -404,10 +435,15 @@ export function gpuBackend(backend: Backend): WebGpuBackend {
   return backend;
 }
 
-/** WGSL element type of a dtype. */
-export function wgslType(dtype: DType): "f32" | "i32" {
+/** Bytes of device storage for `size` elements of `dtype` (float16 rounded up to whole words). */
+function storageBytes(dtype: DType, size: number): number {
+  return dtype === "float16" ? Math.ceil(size / 2) * 4 : size * 4;
+}
+
+/** WGSL element type of a dtype (f16 needs `enable f16;` in the shader). */
+export function wgslType(dtype: DType): "f32" | "i32" | "f16" {
   if (dtype === "float64") throw new TypeError(`${FILE}: float64 has no WGSL type`);
-  return dtype === "int32" ? "i32" : "f32";
+  return dtype === "int32" ? "i32" : dtype === "float16" ? "f16" : "f32";
 }
 
 /** WGSL source of the parameter block every kernel binds last, with an accessor `m(i)`. */

@@ -31,30 +31,42 @@ function runDirection(
   const out = gpu.alloc(spec.dtype, sizeOf(spec.shape)) as GpuStorage;
   if (sizeOf(spec.shape) === 0) return out;
   const run = isDepthwise(geometry) ? convDepthwise : convGemm;
-  run(gpu, direction, { geometry, inputs: inputs.map(gpuBuffer), out });
+  run(gpu, direction, { geometry, inputs: inputs.map(gpuBuffer), out, isF16: inputs[0].dtype === "float16" });
   return out;
 }
 
 /**
  * Registers the webgpu forward, backward-data and backward-filter kernels of `op` ("conv1d"
  * or "conv2d"), with `geometry` mapping each op's shapes and attributes onto the kernels' one
- * 2-D geometry.
+ * 2-D geometry. float16 operands are read as f16 by the same kernels (f16_loads.ts).
  */
 export function registerWebGpuConvKernels<A>(op: "conv1d" | "conv2d", geometry: ConvGeometryOf<A>): void {
-  registerKernel<A>(op, "webgpu", ({ inputs, attrs, outputs: [spec], backend }) => {
-    const [x, w] = inputs;
-    return [runDirection("forward", backend, spec, inputs, geometry(x.shape, w.shape, spec.shape, attrs))];
-  });
-  registerKernel<A>(`${op}BackwardData`, "webgpu", ({ inputs, attrs, outputs: [spec], backend }) => {
-    const [dy, w] = inputs;
-    const g = geometry(spec.shape, w.shape, dy.shape, attrs);
-    return [runDirection("backwardData", backend, spec, inputs, g)];
-  });
-  registerKernel<A>(`${op}BackwardFilter`, "webgpu", ({ inputs, attrs, outputs: [spec], backend }) => {
-    const [x, dy] = inputs;
-    const g = geometry(x.shape, spec.shape, dy.shape, attrs);
-    return [runDirection("backwardFilter", backend, spec, inputs, g)];
-  });
+  registerKernel<A>(
+    op,
+    "webgpu",
+    ({ inputs, attrs, outputs: [spec], backend }) => {
+      const [x, w] = inputs;
+      return [runDirection("forward", backend, spec, inputs, geometry(x.shape, w.shape, spec.shape, attrs))];
+    },
+  );
+  registerKernel<A>(
+    `${op}BackwardData`,
+    "webgpu",
+    ({ inputs, attrs, outputs: [spec], backend }) => {
+      const [dy, w] = inputs;
+      const g = geometry(spec.shape, w.shape, dy.shape, attrs);
+      return [runDirection("backwardData", backend, spec, inputs, g)];
+    },
+  );
+  registerKernel<A>(
+    `${op}BackwardFilter`,
+    "webgpu",
+    ({ inputs, attrs, outputs: [spec], backend }) => {
+      const [x, dy] = inputs;
+      const g = geometry(x.shape, spec.shape, dy.shape, attrs);
+      return [runDirection("backwardFilter", backend, spec, inputs, g)];
+    },
+  );
 }
 
 registerWebGpuConvKernels<Conv2dAttrs>("conv2d", conv2dGeometry);

@@ -17,6 +17,7 @@
  * Not here: staging input rows in workgroup memory for GPUs (the taps' overlapping reads are
  * left to the caches), the GEMM path for larger multipliers (conv_gemm.ts).
  */
+import { withF16Inputs } from "./f16_loads.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import type { ConvGeometry } from "../../conv_geometry.ts";
 import { convMeta, convParamsWgsl, uniformParam } from "./conv_params.ts";
@@ -184,37 +185,47 @@ fn main(${BUILTINS}) {
 /**
  * Encodes `direction` of a depthwise convolution (`isDepthwise(g)`) as one dispatch; `inputs`
  * in binding order as for `convGemm` (forward: x, w[, b]; backward-data: dy, w;
- * backward-filter: x, dy). The output is overwritten entirely.
+ * backward-filter: x, dy). The output is overwritten entirely. With `isF16` the operands (not
+ * the bias) are f16 buffers.
  */
 export function convDepthwise(
   gpu: WebGpuBackend,
   direction: ConvDirection,
-  options: { geometry: ConvGeometry; inputs: readonly GPUBuffer[]; out: GpuStorage },
+  options: { geometry: ConvGeometry; inputs: readonly GPUBuffer[]; out: GpuStorage; isF16?: boolean },
 ): void {
   const g = options.geometry;
   const hasBias = direction === "forward" && options.inputs.length === 3;
+  const isF16 = options.isF16 ?? false;
+  // float16 operands: the same kernels with f16 loads of the operands (the bias stays f32).
+  const f16 = (names: string[], source: () => string) => () =>
+    isF16 ? withF16Inputs(source(), names) : source();
+  const f16Key = isF16 ? "|f16" : "";
   const isUnitStride = g.strideH === 1 && g.strideW === 1;
   const buffers = [...options.inputs, options.out.buffer];
   const bindings = [...options.inputs.map(() => "read" as const), "write" as const, "uniform" as const];
   const meta = convMeta(g);
   if (direction === "forward") {
     const pipeline = gpu.pipeline(
-      `conv|depthwise|forward${hasBias ? "|bias" : ""}`,
+      `conv|depthwise|forward${hasBias ? "|bias" : ""}${f16Key}`,
       bindings,
-      () => forwardSource(hasBias),
+      f16(["x", "wt"], () => forwardSource(hasBias)),
     );
     const invocations = g.n * g.cout * g.hOut * Math.ceil(g.wOut / 4);
     gpu.dispatch(pipeline, buffers, { meta, workgroups: gpu.grid(Math.ceil(invocations / WORKGROUP)) });
   } else if (direction === "backwardData") {
     const pipeline = gpu.pipeline(
-      `conv|depthwise|backwardData|${isUnitStride ? "unit" : "strided"}`,
+      `conv|depthwise|backwardData|${isUnitStride ? "unit" : "strided"}${f16Key}`,
       bindings,
-      () => backwardDataSource(isUnitStride),
+      f16(["dy", "wt"], () => backwardDataSource(isUnitStride)),
     );
     const invocations = g.n * g.cin * g.h * Math.ceil(g.w / 4);
     gpu.dispatch(pipeline, buffers, { meta, workgroups: gpu.grid(Math.ceil(invocations / WORKGROUP)) });
   } else {
-    const pipeline = gpu.pipeline("conv|depthwise|backwardFilter", bindings, backwardFilterSource);
+    const pipeline = gpu.pipeline(
+      `conv|depthwise|backwardFilter${f16Key}`,
+      bindings,
+      f16(["x", "dy"], backwardFilterSource),
+    );
     gpu.dispatch(pipeline, buffers, { meta, workgroups: gpu.grid(g.cout * g.kh * Math.ceil(g.kw / 4)) });
   }
 }

@@ -34,6 +34,7 @@
  * zero for those that miss an output); a table of K offsets to spare the tiled loads their
  * divisions; f16.
  */
+import { withF16Inputs } from "./f16_loads.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import type { ConvGeometry } from "../../conv_geometry.ts";
 import { convMeta, convParamsWgsl, type GemmExtents, uniformParam } from "./conv_params.ts";
@@ -295,28 +296,33 @@ fn main(${BUILTINS}) {
 /**
  * Encodes `direction` of the convolution with geometry `g` as one implicit-GEMM dispatch:
  * `inputs` are the buffers in binding order (forward: x, w[, b]; backward-data: dy, w;
- * backward-filter: x, dy), `out` the zero-free output buffer it overwrites entirely.
+ * backward-filter: x, dy), `out` the zero-free output buffer it overwrites entirely. With
+ * `isF16` the operands (not the bias) are f16 buffers, read into the same f32 arithmetic.
  */
 export function convGemm(
   gpu: WebGpuBackend,
   direction: ConvDirection,
-  options: { geometry: ConvGeometry; inputs: readonly GPUBuffer[]; out: GpuStorage },
+  options: { geometry: ConvGeometry; inputs: readonly GPUBuffer[]; out: GpuStorage; isF16?: boolean },
 ): void {
   const g = options.geometry;
   const hasBias = direction === "forward" && options.inputs.length === 3;
+  const isF16 = options.isF16 ?? false;
   const isUnitStride = g.strideH === 1 && g.strideW === 1;
   const choice = kernelChoice === "auto" ? (gpu.isCpuAdapter ? "register" : "tiled") : kernelChoice;
   // Only backward-data reads differently with a stride; the other keys ignore it.
   const strideKey = direction === "backwardData" ? (isUnitStride ? "|unit" : "|strided") : "";
-  const key = `conv|gemm|${direction}|${choice}${hasBias ? "|bias" : ""}${strideKey}`;
-  const nInputs = bufferNames(direction, hasBias).inputs.length;
+  const key = `conv|gemm|${direction}|${choice}${hasBias ? "|bias" : ""}${strideKey}${isF16 ? "|f16" : ""}`;
+  const { inputs } = bufferNames(direction, hasBias);
   const pipeline = gpu.pipeline(
     key,
-    [...Array(nInputs).fill("read"), "write", "uniform"],
-    () =>
-      choice === "tiled"
+    [...Array(inputs.length).fill("read"), "write", "uniform"],
+    () => {
+      const source = choice === "tiled"
         ? tiledSource(direction, hasBias, isUnitStride)
-        : registerSource(direction, hasBias, isUnitStride),
+        : registerSource(direction, hasBias, isUnitStride);
+      // float16 operands: the same kernel with f16 loads (the bias stays f32).
+      return isF16 ? withF16Inputs(source, inputs.filter((n) => n !== "bias")) : source;
+    },
   );
   const ext = gemmExtents(direction, g);
   const block = choice === "tiled" ? TILE : REG_BLOCK;

@@ -19,6 +19,9 @@
  *   as vec4 along K, finishing each output with a horizontal add.
  * `WebGpuBackend.matmulKernel` ("auto", "tiled", "register") overrides the choice.
  *
+ * float16 operands (mixed precision) are loaded as f16 and converted to f32 on load, so the
+ * products accumulate in f32 and C is f32 (ops/gemm_dtype.ts); the vec4 loads are then 8 bytes.
+ *
  * Not here: vec4 loads in the tiled kernel, double buffering, split-K for long K with small M·N.
  */
 import { registerKernel } from "../../op_registry.ts";
@@ -31,7 +34,12 @@ const TILE = 64;
 const TK = 16;
 const R = 4; // register block per invocation: R × R
 
-function shaderSource(t: string, transA: boolean, transB: boolean): string {
+/** `enable f16;` when the operands are f16 (the accumulator and C are f32 then). */
+function enableF16(inT: string): string {
+  return inT === "f16" ? "enable f16;\n" : "";
+}
+
+function shaderSource(t: string, inT: string, transA: boolean, transB: boolean): string {
   // Parameter block: [M, N, K, batchRank, batchShape[rank], aBatchStride[rank], bBatchStride[rank]]
   const idx = [...Array(R).keys()];
   const accDecl = idx.flatMap((i) => idx.map((j) => `var c${i}${j} = ${t}(0);`)).join(" ");
@@ -51,8 +59,8 @@ function shaderSource(t: string, transA: boolean, transB: boolean): string {
   const aAddr = transA ? "gk * M + gm" : "gm * K + gk";
   const bTile = transB ? "let nn = e / 16u; let kk = e % 16u;" : "let kk = e / 64u; let nn = e % 64u;";
   const bAddr = transB ? "gn * K + gk" : "gk * N + gn";
-  return `@group(0) @binding(0) var<storage, read> a: array<${t}>;
-@group(0) @binding(1) var<storage, read> b: array<${t}>;
+  return `${enableF16(inT)}@group(0) @binding(0) var<storage, read> a: array<${inT}>;
+@group(0) @binding(1) var<storage, read> b: array<${inT}>;
 @group(0) @binding(2) var<storage, read_write> c: array<${t}>;
 ${wgslMeta(3)}
 var<workgroup> As: array<${t}, ${TK * TILE}>;
@@ -91,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let gm = row0 + mm;
         let gk = k0 + kk;
         var v = ${t}(0);
-        if (gm < M && gk < K) { v = a[offA + ${aAddr}]; }
+        if (gm < M && gk < K) { v = ${t}(a[offA + ${aAddr}]); }
         As[kk * 64u + mm] = v;
       }
       {
@@ -99,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let gn = col0 + nn;
         let gk = k0 + kk;
         var v = ${t}(0);
-        if (gn < N && gk < K) { v = b[offB + ${bAddr}]; }
+        if (gn < N && gk < K) { v = ${t}(b[offB + ${bAddr}]); }
         Bs[kk * 64u + nn] = v;
       }
     }
@@ -118,13 +126,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 
 /** Register-blocked kernel for A·B (vec4 along N) or A·Bᵀ (vec4 along K); see the file comment. */
-function registerSource(t: string, transA: boolean, transB: boolean): string {
+function registerSource(t: string, inT: string, transA: boolean, transB: boolean): string {
   const rows = [0, 1, 2, 3];
   const cols = transB ? [0, 1, 2, 3] : [0, 1];
   const acc = rows.flatMap((i) => cols.map((j) => `var c${i}_${j} = vec4<${t}>();`)).join(" ");
   const fma = rows.flatMap((i) => cols.map((j) => `c${i}_${j} += a${i} * b${j};`)).join(" ");
-  const head = `@group(0) @binding(0) var<storage, read> a: array<${transB ? `vec4<${t}>` : t}>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<${t}>>;
+  const head = `${enableF16(inT)}@group(0) @binding(0) var<storage, read> a: array<${
+    transB ? `vec4<${inT}>` : inT
+  }>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<${inT}>>;
 @group(0) @binding(2) var<storage, read_write> c: array<${transB ? t : `vec4<${t}>`}>;
 ${wgslMeta(3)}
 fn batchOffsets(z: u32) -> vec2<u32> {
@@ -162,9 +172,9 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   ${acc}
   for (var k = 0u; k < K; k++) {
     let kb = offB + k * n4;
-    ${rows.map((i) => `let a${i} = a[ar${i} + ${transA ? "k * M" : "k"}];`).join(" ")}
-    let b0 = b[kb + c4];
-    let b1 = b[kb + bc1];
+    ${rows.map((i) => `let a${i} = ${t}(a[ar${i} + ${transA ? "k * M" : "k"}]);`).join(" ")}
+    let b0 = vec4<${t}>(b[kb + c4]);
+    let b1 = vec4<${t}>(b[kb + bc1]);
     ${fma}
   }
   ${
@@ -188,8 +198,8 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   ${cols.map((j) => `let bc${j} = off.y + min(col + ${j}u, N - 1u) * k4;`).join(" ")}
   ${acc}
   for (var k = 0u; k < k4; k++) {
-    ${rows.map((i) => `let a${i} = a[ar${i} + k];`).join(" ")}
-    ${cols.map((j) => `let b${j} = b[bc${j} + k];`).join(" ")}
+    ${rows.map((i) => `let a${i} = vec4<${t}>(a[ar${i} + k]);`).join(" ")}
+    ${cols.map((j) => `let b${j} = vec4<${t}>(b[bc${j} + k]);`).join(" ")}
     ${fma}
   }
   ${
@@ -210,21 +220,21 @@ registerKernel<MatmulAttrs>("matmul", "webgpu", ({ inputs: [a, b], attrs, output
   if (size === 0) return [out];
   const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
   const nBatch = sizeOf(batch);
-  const t = wgslType(dtype);
+  const t = wgslType(dtype), inT = wgslType(a.dtype);
   const layout = `${attrs.transA ? "T" : "N"}${attrs.transB ? "T" : "N"}`;
   const choice = gpu.matmulKernel === "auto" ? (gpu.isCpuAdapter ? "register" : "tiled") : gpu.matmulKernel;
   const register = choice === "register" &&
     ((layout === "NN" || layout === "TN") && n % 4 === 0 || layout === "NT" && k % 4 === 0);
   const pipeline = register
     ? gpu.pipeline(
-      `matmul|${t}|${layout}|register`,
+      `matmul|${inT}|${t}|${layout}|register`,
       ["read", "read", "write", "uniform"],
-      () => registerSource(t, attrs.transA, attrs.transB),
+      () => registerSource(t, inT, attrs.transA, attrs.transB),
     )
     : gpu.pipeline(
-      `matmul|${t}|${layout}`,
+      `matmul|${inT}|${t}|${layout}`,
       ["read", "read", "write", "uniform"],
-      () => shaderSource(t, attrs.transA, attrs.transB),
+      () => shaderSource(t, inT, attrs.transA, attrs.transB),
     );
   const rank = batch.length;
   const meta = new Uint32Array(4 + 3 * rank);

@@ -5,8 +5,9 @@
  * matmul, reshape, permute, slice/sliceBackward, concat, pad (over strided_copy.ts), gather/
  * gatherBackward, sequenceMask, dropoutMask (dropout.ts over philox.ts), gruLayer/lstmLayer and
  * their backward ops (rnn.ts), batchNorm/batchNormBackward (batch_norm.ts) and ctcLoss
- * (ctc_loss.ts), whose tree reductions share workgroup_reduce.ts, and conv1d/conv2d with
- * their backward ops (conv2d.ts, conv1d.ts over conv_gemm.ts and conv_depthwise.ts). `initWebGpu()` asks
+ * (ctc_loss.ts), whose tree reductions share workgroup_reduce.ts, conv1d/conv2d with
+ * their backward ops (conv2d.ts, conv1d.ts over conv_gemm.ts and conv_depthwise.ts) and cast.
+ * The device gets the adapter's `shader-f16` feature when it has one (float16 storage). `initWebGpu()` asks
  * the platform for an adapter and device and registers the backend under "webgpu". Without an
  * adapter it returns false and says what it looked for, so callers can fall back to the cpu.
  *
@@ -34,6 +35,7 @@ import "./rnn.ts";
 import "./batch_norm.ts";
 import "./ctc_loss.ts";
 import "./conv1d.ts";
+import "./cast.ts";
 
 export {
   type BindingKind,
@@ -95,7 +97,10 @@ export async function initWebGpu(options: InitWebGpuOptions = {}): Promise<boole
   try {
     // Ask for the adapter's own buffer limits: the defaults (128 MiB bindings) are too small
     // for activations of long utterances.
+    // shader-f16, where the adapter has it, lets float16 tensors (mixed precision) live here.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has("shader-f16") ? ["shader-f16"] : [];
     device = await adapter.requestDevice({
+      requiredFeatures,
       requiredLimits: {
         maxBufferSize: adapter.limits.maxBufferSize,
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

@@ -24,7 +24,8 @@ import { blasInfo } from "../../../ops/backends/cpu/blas.ts";
 // opened by the first GEMM inside a case as a leak of that case.
 blasInfo();
 
-interface RefGeometry {
+/** Stride, padding, dilation and groups of refConv2d. */
+export interface RefGeometry {
   stride: [number, number];
   /** [top, bottom, left, right] */
   pad: [number, number, number, number];
@@ -40,7 +41,7 @@ function refSame(len: number, k: number, s: number, d: number): [number, number]
 }
 
 /** Direct 2-D cross-correlation, x [N, Cin, H, W], w [Cout, Cin/g, KH, KW]. */
-function refConv2d(x: CaseInput, w: CaseInput, b: CaseInput | null, geo: RefGeometry): Float64Array {
+export function refConv2d(x: CaseInput, w: CaseInput, b: CaseInput | null, geo: RefGeometry): Float64Array {
   const [n, cin, h, wd] = x.shape;
   const [cout, cinG, kh, kw] = w.shape;
   const [sh, sw] = geo.stride;
@@ -78,7 +79,8 @@ function refConv2d(x: CaseInput, w: CaseInput, b: CaseInput | null, geo: RefGeom
   return out;
 }
 
-function refConv1d(x: CaseInput, w: CaseInput, b: CaseInput | null, o: Conv1dOptions): Float64Array {
+/** refConv2d with H = KH = 1. */
+export function refConv1d(x: CaseInput, w: CaseInput, b: CaseInput | null, o: Conv1dOptions): Float64Array {
   const [n, cin, t] = x.shape;
   const [cout, cinG, k] = w.shape;
   const s = o.stride ?? 1, d = o.dilation ?? 1;

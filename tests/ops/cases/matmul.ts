@@ -7,7 +7,7 @@ import type { CaseInput, OpCase } from "../conformance/case.ts";
 import { floatInput, refBroadcastShape, refSize } from "../conformance/reference.ts";
 
 /** op(A)·op(B) over broadcast batch axes, with A and B given as stored. */
-function refMatmul(a: CaseInput, b: CaseInput, transA = false, transB = false): Float64Array {
+export function refMatmul(a: CaseInput, b: CaseInput, transA = false, transB = false): Float64Array {
   const [ar, ac] = a.shape.slice(-2), [br, bc] = b.shape.slice(-2);
   const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
   const batch = refBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));

@@ -13,3 +13,4 @@ export { cases as ctcLoss } from "./ctc_loss.ts";
 export { cases as batchNorm } from "./batch_norm.ts";
 export { cases as matmul } from "./matmul.ts";
 export { cases as rnnStack } from "./rnn_stack.ts";
+export { cases as float16 } from "./float16.ts";
