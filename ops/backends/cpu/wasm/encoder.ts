@@ -305,7 +305,10 @@ function section(id: number, payload: number[]): number[] {
 }
 
 /** Encodes a module whose functions are all exported under their names. */
-export function encodeModule(functions: readonly WasmFunction[], options: ModuleOptions): Uint8Array<ArrayBuffer> {
+export function encodeModule(
+  functions: readonly WasmFunction[],
+  options: ModuleOptions,
+): Uint8Array<ArrayBuffer> {
   const { minPages, maxPages, shared } = options.memory;
   const types = functions.map((
     f,
