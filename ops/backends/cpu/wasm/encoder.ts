@@ -97,6 +97,13 @@ export const Simd = {
   "i32x4.add": 0xae,
   "i32x4.sub": 0xb1,
   "i32x4.mul": 0xb5,
+  "f32x4.demote_f64x2_zero": 0x5e,
+  "f64x2.promote_low_f32x4": 0x5f,
+  "f64x2.add": 0xf0,
+  "f64x2.extract_lane": 0x21,
+  "i32x4.lt_u": 0x3a,
+  "i64x2.extmul_low_i32x4_u": 0xde,
+  "i64x2.extmul_high_i32x4_u": 0xdf,
   "f32x4.abs": 0xe0,
   "f32x4.neg": 0xe1,
   "f32x4.sqrt": 0xe3,
@@ -128,7 +135,9 @@ export const Op = {
   "local.set": 0x21,
   "local.tee": 0x22,
   "f32.load": 0x2a,
+  "f64.load": 0x2b,
   "f32.store": 0x38,
+  "f64.store": 0x39,
   "i32.const": 0x41,
   "f32.const": 0x43,
   "i32.eqz": 0x45,
@@ -138,6 +147,7 @@ export const Op = {
   "i32.lt_u": 0x49,
   "i32.gt_u": 0x4b,
   "i32.ge_u": 0x4f,
+  "f32.eq": 0x5b,
   "f32.lt": 0x5d,
   "f32.gt": 0x5e,
   "i32.add": 0x6a,
@@ -156,6 +166,9 @@ export const Op = {
   "f32.div": 0x95,
   "f32.min": 0x96,
   "f32.max": 0x97,
+  "f64.add": 0xa0,
+  "f32.demote_f64": 0xb6,
+  "f64.promote_f32": 0xbb,
 } as const;
 /** Name of a plain instruction. */
 export type PlainOp = keyof typeof Op;
@@ -208,6 +221,13 @@ export class WasmCode {
     return this;
   }
 
+  /** f64x2.extract_lane with its lane index. */
+  extractLaneF64(lane: number): this {
+    this.simd("f64x2.extract_lane");
+    this.bytes.push(lane);
+    return this;
+  }
+
   /** f32x4.extract_lane with its lane index. */
   extractLaneF32(lane: number): this {
     this.simd("f32x4.extract_lane");
@@ -216,8 +236,27 @@ export class WasmCode {
   }
 
   /** A scalar memory instruction (f32.load, f32.store) with its memarg. */
-  mem(name: "f32.load" | "f32.store", offset = 0): this {
-    this.bytes.push(Op[name], 2, ...uleb128(offset));
+  mem(name: "f32.load" | "f32.store" | "f64.load" | "f64.store", offset = 0): this {
+    this.bytes.push(Op[name], name.startsWith("f64") ? 3 : 2, ...uleb128(offset));
+    return this;
+  }
+
+  /** memory.fill (bulk memory): dest, byte value, length in bytes from the stack. */
+  memoryFill(): this {
+    this.bytes.push(0xfc, ...uleb128(11), 0x00);
+    return this;
+  }
+
+  /** memory.copy (bulk memory): dest, src, length in bytes from the stack; overlap-safe. */
+  memoryCopy(): this {
+    this.bytes.push(0xfc, ...uleb128(10), 0x00, 0x00);
+    return this;
+  }
+
+  /** i8x16.shuffle with its 16 lane indices (0–15 from the first operand, 16–31 the second). */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new RangeError(`i8x16.shuffle needs 16 lanes, got ${lanes.length}`);
+    this.bytes.push(0xfd, ...uleb128(0x0d), ...lanes);
     return this;
   }
 
@@ -253,6 +292,12 @@ export class WasmCode {
     const b = [...new Uint8Array(new Int32Array([v]).buffer)];
     this.simd("v128.const");
     this.bytes.push(...b, ...b, ...b, ...b);
+    return this;
+  }
+  /** v128.const from four int32 lanes. */
+  i32x4Lanes(l0: number, l1: number, l2: number, l3: number): this {
+    this.simd("v128.const");
+    this.bytes.push(...new Uint8Array(new Int32Array([l0, l1, l2, l3]).buffer));
     return this;
   }
   /** `block` / `loop` / `if` without a result; close with `end()`. */

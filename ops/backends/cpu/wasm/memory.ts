@@ -17,6 +17,8 @@
  * (WebAssembly cannot), or coalescing neighbouring free blocks.
  */
 
+import { encodeModule, ValType, WasmCode } from "./encoder.ts";
+
 const PAGE_BYTES = 65536;
 /** 4 GiB, the wasm32 limit; a shared memory reserves this address space up front, commits on grow. */
 const MAX_PAGES = 65536;
@@ -28,6 +30,20 @@ export const wasmMemory: WebAssembly.Memory = new WebAssembly.Memory({
   maximum: MAX_PAGES,
   shared: true,
 });
+
+/**
+ * memory.fill through a one-instruction module: Float32Array.prototype.fill on a shared buffer
+ * runs element by element (about 4x slower than on a host array here); this is a memset.
+ */
+const zeroBytes: (ptr: number, nBytes: number) => void = (() => {
+  const c = new WasmCode(2);
+  c.get(0).i32(0).get(1).memoryFill();
+  const bytes = encodeModule([{ name: "zero", params: [ValType.i32, ValType.i32], results: [], code: c }], {
+    memory: { minPages: 1, maxPages: MAX_PAGES, shared: true },
+  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: wasmMemory } });
+  return instance.exports.zero as (ptr: number, nBytes: number) => void;
+})();
 
 /** Every SharedArrayBuffer object the memory has handed out (one per growth). */
 const heapBuffers = new WeakSet<ArrayBufferLike>([wasmMemory.buffer]);
@@ -92,7 +108,7 @@ export function heapAlloc(kind: "float32" | "int32", length: number): Float32Arr
   const a = kind === "float32"
     ? new Float32Array(heapBuffer, offset, length)
     : new Int32Array(heapBuffer, offset, length);
-  a.fill(0); // reused blocks hold old data; kernels may accumulate into their outputs
+  zeroBytes(offset, length * 4); // reused blocks hold old data; kernels may accumulate into their outputs
   const block = { offset, bytes };
   blockOf.set(a, block);
   reclaim.register(a, block, a);
