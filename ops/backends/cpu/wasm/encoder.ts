@@ -134,6 +134,7 @@ export const Op = {
   "local.get": 0x20,
   "local.set": 0x21,
   "local.tee": 0x22,
+  "i32.load": 0x28,
   "f32.load": 0x2a,
   "f64.load": 0x2b,
   "f32.store": 0x38,
@@ -235,8 +236,8 @@ export class WasmCode {
     return this;
   }
 
-  /** A scalar memory instruction (f32.load, f32.store) with its memarg. */
-  mem(name: "f32.load" | "f32.store" | "f64.load" | "f64.store", offset = 0): this {
+  /** A scalar memory instruction (i32/f32/f64 loads and stores) with its memarg. */
+  mem(name: "i32.load" | "f32.load" | "f32.store" | "f64.load" | "f64.store", offset = 0): this {
     this.bytes.push(Op[name], name.startsWith("f64") ? 3 : 2, ...uleb128(offset));
     return this;
   }
