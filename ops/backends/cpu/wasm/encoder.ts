@@ -137,6 +137,7 @@ export const Op = {
   "i32.load": 0x28,
   "f32.load": 0x2a,
   "f64.load": 0x2b,
+  "i32.store": 0x36,
   "f32.store": 0x38,
   "f64.store": 0x39,
   "i32.const": 0x41,
@@ -237,7 +238,10 @@ export class WasmCode {
   }
 
   /** A scalar memory instruction (i32/f32/f64 loads and stores) with its memarg. */
-  mem(name: "i32.load" | "f32.load" | "f32.store" | "f64.load" | "f64.store", offset = 0): this {
+  mem(
+    name: "i32.load" | "i32.store" | "f32.load" | "f32.store" | "f64.load" | "f64.store",
+    offset = 0,
+  ): this {
     this.bytes.push(Op[name], name.startsWith("f64") ? 3 : 2, ...uleb128(offset));
     return this;
   }
