@@ -8,6 +8,7 @@ import "../../ops/backends/cpu/mod.ts";
 import {
   add,
   concat,
+  dropout,
   exp,
   logSoftmax,
   mul,
@@ -100,4 +101,13 @@ Deno.test("WASM and TypeScript elementwise kernels agree on a bias, a mask and t
   assertAgree("bias + relu", bothPaths([x, b], ([a, c]) => relu(add(a, c))), 1e-6);
   assertAgree("exp", bothPaths([x], ([a]) => exp(a)), 1e-6);
   assertAgree("where", bothPaths([x, b], ([a, c]) => where(mask, a, c)), 0);
+});
+
+Deno.test("WASM and TypeScript dropout drop exactly the same elements, groups of 16 and tails alike", () => {
+  for (const n of [5, 16, 37, 1000, 4099]) {
+    const x = randomNormal([n], new Rng(1));
+    const [ts, wasm] = bothPaths([x], ([a]) => dropout(a, 0.3, { rng: new Rng(n) }));
+    assert.deepEqual(wasm, ts, `dropout of ${n} elements`);
+    assert.ok(ts.some((v) => v === 0) || n < 16, "some elements are dropped");
+  }
 });
