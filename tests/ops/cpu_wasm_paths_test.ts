@@ -8,6 +8,7 @@ import "../../ops/backends/cpu/mod.ts";
 import {
   add,
   concat,
+  conv1d,
   dropout,
   exp,
   logSoftmax,
@@ -109,5 +110,16 @@ Deno.test("WASM and TypeScript dropout drop exactly the same elements, groups of
     const [ts, wasm] = bothPaths([x], ([a]) => dropout(a, 0.3, { rng: new Rng(n) }));
     assert.deepEqual(wasm, ts, `dropout of ${n} elements`);
     assert.ok(ts.some((v) => v === 0) || n < 16, "some elements are dropped");
+  }
+});
+
+Deno.test("WASM and TypeScript depthwise conv1d agree forward and backward for k33 and dilation 2", () => {
+  for (const [k, dilation, t] of [[33, 1, 150], [5, 2, 61], [3, 1, 7]]) {
+    const x = leaf([2, 6, t]), w = leaf([6, 1, k]), b = leaf([6]);
+    assertAgree(
+      `depthwise k${k} dilation ${dilation} T ${t}`,
+      bothPaths([x, w, b], ([a, c, d]) => conv1d(a, c, d, { padding: "same", dilation, groups: 6 })),
+      1e-5,
+    );
   }
 });
