@@ -114,7 +114,8 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
           // row[k] = x[ih, k - pl], zero outside the input.
           const src = xOff + ih * width - pl;
           row.fill(0, 0, copyLo);
-          for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
+          if (simd) row.set(x.subarray(src + copyLo, src + copyHi), copyLo); // float32 → float32: a memcpy
+          else for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
           row.fill(0, copyHi);
           const d = yOff + oh * wOut;
           let j = 0;
