@@ -12,6 +12,7 @@ import {
   dropout,
   exp,
   logSoftmax,
+  max,
   mul,
   pad,
   permute,
@@ -122,4 +123,15 @@ Deno.test("WASM and TypeScript depthwise conv1d agree forward and backward for k
       1e-5,
     );
   }
+});
+
+Deno.test("WASM and TypeScript max agree exactly over runs of axes, NaN included", () => {
+  const x = leaf([6, 37, 41]);
+  for (const axes of [[2], [1], [0], [1, 2], [0, 1], [0, 1, 2]]) {
+    assertAgree(`max over [${axes}]`, bothPaths([x], ([a]) => max(a, axes)), 0);
+  }
+  const withNaN = tensor([1, NaN, 3, 4, 5, 6, 7, 8, 9], [3, 3]);
+  const [ts, wasm] = bothPaths([withNaN], ([a]) => max(a, 1));
+  assert.deepEqual(wasm, ts);
+  assert.ok(Number.isNaN(wasm[0]) && wasm[1] === 6 && wasm[2] === 9);
 });
