@@ -14,9 +14,10 @@ import type { Expr } from "../../../expr.ts";
 import type { MapAttrs } from "../../../elementwise.ts";
 import type { TypedArray } from "../../../dtype.ts";
 import type { Tensor } from "../../../tensor.ts";
-import { encodeModule, type SimdOp, ValType, WasmCode } from "./encoder.ts";
+import { type SimdOp, ValType, WasmCode } from "./encoder.ts";
 import { emitExp, emitLog, emitPow, emitTanh } from "./simd_math.ts";
-import { onHeap, wasmMemory } from "./memory.ts";
+import { onHeap } from "./memory.ts";
+import { compileKernel } from "./row_loops.ts";
 import { planRows } from "./row_layout.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
 
@@ -160,11 +161,7 @@ export function buildMapKernel(
   c.get(row).i32(1).op("i32.add").set(row);
   c.br(0).end().end();
 
-  const bytes = encodeModule([{ name: "map", params, results: [], code: c }], {
-    memory: { minPages: 1, maxPages: 65536, shared: true },
-  });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: wasmMemory } });
-  return instance.exports.map as MapKernel;
+  return compileKernel<MapKernel>("map", params, c);
 }
 
 const kernels = new Map<string, MapKernel>();

@@ -21,7 +21,8 @@ import { encodeModule, ValType, WasmCode } from "./encoder.ts";
 
 const PAGE_BYTES = 65536;
 /** 4 GiB, the wasm32 limit; a shared memory reserves this address space up front, commits on grow. */
-const MAX_PAGES = 65536;
+export const HEAP_MAX_PAGES = 65536;
+const MAX_PAGES = HEAP_MAX_PAGES;
 const ALIGN = 16;
 
 /** The heap's memory; kernels import it as `env.memory`. */

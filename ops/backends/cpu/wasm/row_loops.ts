@@ -4,7 +4,7 @@
  * into a `WasmCode`; the kernel files say what happens per vector.
  */
 import { encodeModule, ValType, type ValTypeByte, type WasmCode } from "./encoder.ts";
-import { wasmMemory } from "./memory.ts";
+import { HEAP_MAX_PAGES, wasmMemory } from "./memory.ts";
 
 /**
  * `for (j = 0; j < endV; j += 16) vec(); for (; j < endB; j += 4) tail();` over the byte offset
@@ -46,7 +46,7 @@ export function at(c: WasmCode, address: number, j: number): WasmCode {
 /** Compiles one exported function `name` over the heap. */
 export function compileKernel<F>(name: string, params: readonly ValTypeByte[], code: WasmCode): F {
   const bytes = encodeModule([{ name, params, results: [], code }], {
-    memory: { minPages: 1, maxPages: 65536, shared: true },
+    memory: { minPages: 1, maxPages: HEAP_MAX_PAGES, shared: true },
   });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: wasmMemory } });
   return instance.exports[name] as F;
