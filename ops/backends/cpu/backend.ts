@@ -1,5 +1,6 @@
 /**
- * The cpu backend: buffers are host typed arrays, work runs synchronously in the calling
+ * The cpu backend: buffers are typed arrays (float32/int32 on the WebAssembly heap of
+ * wasm/memory.ts, float64 in host memory), work runs synchronously in the calling
  * thread (GEMM-shaped work goes to OpenBLAS through FFI when present: ops/backends/cpu/blas.ts).
  * It is the reference backend: every op has a cpu kernel, and float64 is supported here
  * for finite-difference gradient checks.
@@ -21,7 +22,8 @@ const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
  * `alloc`: writing into fresh memory page-faults on every page (about 5× the cost of writing
  * into a reused array here), and a training step allocates the same shapes every time.
  * `retain` (reshape views, `assign`) counts references, so an array returns to the pool only
- * when its last tensor is disposed. Tensors that are never disposed are left to the GC.
+ * when its last tensor is disposed. Tensors that are never disposed are left to the GC (a heap
+ * block comes back through the heap's FinalizationRegistry).
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
