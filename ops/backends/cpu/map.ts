@@ -10,7 +10,7 @@ import type { MapAttrs } from "../../elementwise.ts";
 import { renderExpr } from "../../expr.ts";
 import { broadcastStrides, shapesEqual } from "../../shape.ts";
 import type { TypedArray } from "../../dtype.ts";
-import { cpuData, cpuOutput } from "./backend.ts";
+import { type CpuBackend, cpuData, cpuOutput } from "./backend.ts";
 import { wasmMap } from "./wasm/map_wasm.ts";
 
 type Compiled = (
@@ -76,6 +76,14 @@ ${loads}
 
 registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => {
   const { shape, dtype } = outputs[0];
+  // A bare variable of the output's shape and dtype (add's and mulAdd's gradients pass g on):
+  // share its array, as reshape does, instead of copying it.
+  if (attrs.expr.k === "var") {
+    const source = inputs[attrs.vars.indexOf(attrs.expr.name)];
+    if (source && source.dtype === dtype && shapesEqual(source.shape, shape)) {
+      return [(backend as CpuBackend).retain(source.storage)];
+    }
+  }
   let size = 1;
   for (const d of shape) size *= d;
   const out = cpuOutput(backend, dtype, size);
