@@ -25,6 +25,9 @@ import { ValType, type WasmCode } from "./encoder.ts";
 
 const LOG2E = 1.44269504088896341;
 const LN2_HI = 0.693359375;
+/** 1.5·2^23 and its bits: x + ROUND_MAGIC rounds x (|x| < 2^22) to an integer held in the low bits. */
+const ROUND_MAGIC = 12582912;
+const ROUND_MAGIC_BITS = 0x4b400000;
 const LN2_LO = -2.12194440e-4;
 const EXP_POLY = [
   1.9875691500e-4,
@@ -62,11 +65,14 @@ function horner(c: WasmCode, z: number, coeffs: readonly number[]): void {
 /** exp of the v128 on the stack. */
 export function emitExp(c: WasmCode): void {
   const x = c.local(ValType.v128), n = c.local(ValType.v128), r = c.local(ValType.v128);
-  const ni = c.local(ValType.v128), half = c.local(ValType.v128);
+  const ni = c.local(ValType.v128), half = c.local(ValType.v128), t = c.local(ValType.v128);
   // x = clamp(x, −105, 89): keeps n within what two scalings by normal powers of two reach.
   // pmin(x, 89) is 89 < x ? 89 : x, so a NaN x passes (and costs one instruction, not min's six).
   c.f32x4(89).simd("f32x4.pmin").f32x4(-105).simd("f32x4.pmax").set(x);
-  c.get(x).f32x4(LOG2E).simd("f32x4.mul").simd("f32x4.nearest").set(n);
+  // n = round(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits hold n as an integer (t, ni
+  // below), which replaces f32x4.nearest and the costly i32x4.trunc_sat_f32x4_s.
+  c.get(x).f32x4(LOG2E).simd("f32x4.mul").f32x4(ROUND_MAGIC).simd("f32x4.add").tee(t);
+  c.f32x4(ROUND_MAGIC).simd("f32x4.sub").set(n);
   // r = x − n·ln2_hi − n·ln2_lo
   c.get(x).get(n).f32x4(LN2_HI).simd("f32x4.mul").simd("f32x4.sub");
   c.get(n).f32x4(LN2_LO).simd("f32x4.mul").simd("f32x4.sub").set(r);
@@ -74,7 +80,7 @@ export function emitExp(c: WasmCode): void {
   horner(c, r, EXP_POLY);
   c.get(r).get(r).simd("f32x4.mul").simd("f32x4.mul").get(r).simd("f32x4.add").f32x4(1).simd("f32x4.add");
   // × 2^⌊n/2⌋ × 2^(n−⌊n/2⌋), each built from its exponent bits
-  c.get(n).simd("i32x4.trunc_sat_f32x4_s").set(ni);
+  c.get(t).i32x4(ROUND_MAGIC_BITS).simd("i32x4.sub").set(ni);
   c.get(ni).i32(1).simd("i32x4.shr_s").set(half);
   c.get(half).i32x4(127).simd("i32x4.add").i32(23).simd("i32x4.shl").simd("f32x4.mul");
   c.get(ni).get(half).simd("i32x4.sub").i32x4(127).simd("i32x4.add").i32(23).simd("i32x4.shl").simd(
