@@ -1,7 +1,9 @@
 /**
  * The op conformance suite: every case exported by tests/ops/cases/mod.ts, run on every
  * backend present (cpu float64 with finite-difference gradient checks, cpu float32, and each
- * GPU backend whose module under ops/backends/<name>/mod.ts initialises). A GPU backend that
+ * GPU backend whose module under ops/backends/<name>/mod.ts initialises); cpu float32 runs twice,
+ * on the WebAssembly SIMD kernels and on the TypeScript ones (ops/backends/cpu/wasm/kernel_path.ts).
+ * A GPU backend that
  * is absent is skipped loudly; a case using an op without a kernel on a backend is reported
  * loudly as not covered, and the last test prints which ops each backend covers.
  */
@@ -10,6 +12,7 @@ import "../../ops/backends/cpu/mod.ts";
 import * as families from "./cases/mod.ts";
 import type { OpCase } from "./conformance/case.ts";
 import { CoverageReport, runCase, type Target } from "./conformance/harness.ts";
+import { type CpuKernelPath, setCpuKernelPath } from "../../ops/backends/cpu/wasm/kernel_path.ts";
 
 const allCases: [string, OpCase][] = Object.entries(families).flatMap(([family, list]) =>
   (list as OpCase[]).map((c): [string, OpCase] => [family, c])
@@ -56,9 +59,12 @@ async function gpuTargets(): Promise<Target[]> {
 // CONFORMANCE_BACKENDS=webgpu (a comma-separated list) runs only those backends, e.g. for a
 // quick pass on a GPU machine; cpu float64 stays the reference the others are compared with.
 const only = Deno.env.get("CONFORMANCE_BACKENDS")?.split(",").map((s) => s.trim()).filter(Boolean);
-const allTargets: Target[] = [
+/** A target, and for cpu float32 the kernel path it runs on. */
+type PathTarget = Target & { cpuKernels?: CpuKernelPath };
+const allTargets: PathTarget[] = [
   { backend: "cpu", dtype: "float64" },
-  { backend: "cpu", dtype: "float32" },
+  { backend: "cpu", dtype: "float32", cpuKernels: "wasm" },
+  { backend: "cpu", dtype: "float32", cpuKernels: "ts" },
   ...await gpuTargets(),
 ];
 const targets = allTargets.filter((t) => !only || only.includes(t.backend));
@@ -75,12 +81,20 @@ for (const target of targets) {
   const isCpu = target.backend === "cpu";
   for (const [family, c] of allCases) {
     Deno.test({
-      name: `${c.name} [${family}, ${target.backend} ${target.dtype}]`,
+      name: `${c.name} [${family}, ${target.backend} ${target.dtype}${
+        target.cpuKernels ? ` ${target.cpuKernels} kernels` : ""
+      }]`,
       // GPU devices hold resources across tests by design.
       sanitizeOps: isCpu,
       sanitizeResources: isCpu,
       fn: async () => {
-        const outcome = await runCase(c, target);
+        const previous = setCpuKernelPath(target.cpuKernels ?? "wasm");
+        let outcome;
+        try {
+          outcome = await runCase(c, target);
+        } finally {
+          setCpuKernelPath(previous);
+        }
         report.record(target, c.name, outcome);
         if (outcome.status === "not-covered") {
           console.warn(

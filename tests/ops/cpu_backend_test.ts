@@ -4,16 +4,28 @@ import type { CpuBackend } from "../../ops/backends/cpu/backend.ts";
 
 const cpu = () => getBackend("cpu") as CpuBackend;
 
-Deno.test("a disposed cpu array is handed out again, zeroed, for the same dtype and length", () => {
-  const x = tensor([1, 2, 3, 4, 5, 6, 7], [7]);
+Deno.test("a disposed cpu host array is handed out again, zeroed, for the same dtype and length", () => {
+  // float64 arrays are host arrays and go through the pool (float32 lives on the WASM heap).
+  const x = tensor([1, 2, 3, 4, 5, 6, 7], [7], { dtype: "float64" });
   const y = add(x, 1);
   const array = y.storage;
   y.dispose();
   const pooled = cpu().pooledBytes();
-  assert.ok(pooled >= 28, `pool holds ${pooled} bytes`);
-  const z = zeros([7]);
+  assert.ok(pooled >= 56, `pool holds ${pooled} bytes`);
+  const z = zeros([7], { dtype: "float64" });
   const w = add(z, z); // a kernel output of the same length takes the pooled array
   assert.equal(w.storage === array || z.storage === array, true);
+  assert.deepEqual([...w.dataSync()], [0, 0, 0, 0, 0, 0, 0]);
+});
+
+Deno.test("a disposed float32 array's WASM heap block is handed out again, zeroed", () => {
+  const y = add(tensor([1, 2, 3, 4, 5, 6, 7], [7]), 1);
+  const block = (y.storage as Float32Array).byteOffset;
+  y.dispose();
+  const z = zeros([7]);
+  const w = add(z, z);
+  const offsets = [(z.storage as Float32Array).byteOffset, (w.storage as Float32Array).byteOffset];
+  assert.ok(offsets.includes(block), `block ${block} not reused by ${offsets}`);
   assert.deepEqual([...w.dataSync()], [0, 0, 0, 0, 0, 0, 0]);
 });
 

@@ -20,7 +20,6 @@ if ("reason" in opened) console.warn(`SKIPPED: no host emulation of the cuda bac
 const target: Target = { backend: "cuda", dtype: "float32" };
 const notCovered: string[] = [];
 let passed = 0;
-const stats = () => (opened as { backend: CudaBackend }).backend.compiler.stats;
 
 for (const [family, list] of Object.entries(families)) {
   for (const c of list as OpCase[]) {

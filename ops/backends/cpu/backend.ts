@@ -1,5 +1,6 @@
 /**
- * The cpu backend: buffers are host typed arrays, work runs synchronously in the calling
+ * The cpu backend: buffers are typed arrays (float32/int32 on the WebAssembly heap of
+ * wasm/memory.ts, float64 in host memory), work runs synchronously in the calling
  * thread (GEMM-shaped work goes to OpenBLAS through FFI when present: ops/backends/cpu/blas.ts).
  * It is the reference backend: every op has a cpu kernel, and float64 is supported here
  * for finite-difference gradient checks.
@@ -8,18 +9,22 @@ import type { Backend } from "../../backend.ts";
 import { allocHost, bytesPerElement, type DType, dtypeOf, type TypedArray } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
 import { blasInfo } from "./blas.ts";
+import { heapAlloc, heapFree } from "./wasm/memory.ts";
 
 /** Most bytes the pool keeps for reuse; beyond it, freed arrays go to the garbage collector. */
 const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
 
 /**
- * The cpu backend. Its storage is the tensor's typed array.
+ * The cpu backend. Its storage is the tensor's typed array. Float32 and int32 arrays are views
+ * of the WebAssembly heap (wasm/memory.ts), so the SIMD kernels run on them in place, with a
+ * host array only when the heap is full; float64 arrays are host arrays.
  *
- * Freed arrays go to a pool keyed by dtype and length and are handed out again, zeroed, by
+ * Freed host arrays go to a pool keyed by dtype and length and are handed out again, zeroed, by
  * `alloc`: writing into fresh memory page-faults on every page (about 5× the cost of writing
  * into a reused array here), and a training step allocates the same shapes every time.
  * `retain` (reshape views, `assign`) counts references, so an array returns to the pool only
- * when its last tensor is disposed. Tensors that are never disposed are left to the GC.
+ * when its last tensor is disposed. Tensors that are never disposed are left to the GC (a heap
+ * block comes back through the heap's FinalizationRegistry).
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
@@ -49,6 +54,13 @@ export class CpuBackend implements Backend {
   upload(data: TypedArray): unknown {
     this.#bytes += data.byteLength;
     const dtype = dtypeOf(data);
+    if (dtype === "float32" || dtype === "int32") {
+      const onHeap = heapAlloc(dtype, data.length);
+      if (onHeap) {
+        onHeap.set(data);
+        return onHeap;
+      }
+    }
     const reused = this.#take(dtype, data.length);
     if (!reused) return data.slice();
     reused.set(data);
@@ -57,6 +69,10 @@ export class CpuBackend implements Backend {
 
   alloc(dtype: DType, size: number): unknown {
     this.#bytes += size * bytesPerElement(dtype);
+    if (dtype === "float32" || dtype === "int32") {
+      const onHeap = heapAlloc(dtype, size);
+      if (onHeap) return onHeap;
+    }
     const reused = this.#take(dtype, size);
     if (!reused) return allocHost(dtype, size);
     reused.fill(0); // kernels may accumulate into their outputs
@@ -86,6 +102,7 @@ export class CpuBackend implements Backend {
       this.#extraRefs.set(a, extra - 1);
       return;
     }
+    if (heapFree(a)) return;
     if (a.length !== size || a.length === 0 || this.#pooledBytes + a.byteLength > POOL_LIMIT_BYTES) return;
     const key = `${dtype}:${size}`;
     let list = this.#pool.get(key);

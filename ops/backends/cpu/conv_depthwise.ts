@@ -3,10 +3,13 @@
  * group (depthwise, as in QuartzNet), where im2col + GEMM would multiply matrices with M ≈ 1.
  * Forward and backward-filter are blocked by four (outputs, resp. taps) for independent sums;
  * backward-data here serves stride > 1 only (stride 1 runs as a forward conv, see conv2d.ts).
+ * Float32 rows with stride 1 along the width run their interior (forward) and their taps
+ * (backward-filter) in WASM SIMD (wasm/depthwise_wasm.ts); edges and outer loops stay here.
  * Not here: the GEMM paths.
  */
 import type { ConvGeometry } from "../../conv_geometry.ts";
 import type { Floats } from "./conv_buffers.ts";
+import { DepthwiseSimd } from "./wasm/depthwise_wasm.ts";
 
 /** Output columns [lo, hi) for which every tap of a kernel row reads inside [0, w). */
 function interiorColumns(g: ConvGeometry): [number, number] {
@@ -26,6 +29,7 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
   const dw = g.dilationW, pl = g.padLeft;
   const coutG = cout / g.groups;
   const [inLo, inHi] = interiorColumns(g);
+  const simd = DepthwiseSimd.forCall(x, w, y, sw);
   for (let ni = 0; ni < n; ni++) {
     for (let oc = 0; oc < cout; oc++) {
       const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
@@ -38,6 +42,19 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
           const src = xOff + ih * width - pl; // x index of (ow, j): src + ow·sw + j·dw
           const wRow = (oc * kh + i) * kw;
           let ow = inLo;
+          if (simd && inHi > inLo) {
+            simd.forward(
+              x as Float32Array,
+              src + inLo,
+              wRow,
+              y as Float32Array,
+              dst + inLo,
+              inHi - inLo,
+              kw,
+              dw,
+            );
+            ow = inHi;
+          }
           for (; ow + 3 < inHi; ow += 4) {
             let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             let p = src + ow * sw;
@@ -69,6 +86,7 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
       }
     }
   }
+  simd?.release();
 }
 
 /**
@@ -81,8 +99,9 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
   const dw = g.dilationW, pl = g.padLeft;
   const coutG = cout / g.groups;
   const span = (wOut - 1) * sw + (kw - 1) * dw + 1;
-  const row = new Float64Array(span);
-  const acc = new Float64Array(kw);
+  const simd = DepthwiseSimd.forFilter(x, dy, dWeight, sw);
+  const row = simd ? simd.scratch(span) : new Float64Array(span);
+  const acc = simd ? simd.accumulator(kw) : new Float64Array(kw);
   const copyLo = Math.min(span, pl), copyHi = Math.max(copyLo, Math.min(span, pl + width));
   for (let oc = 0; oc < cout; oc++) {
     for (let i = 0; i < kh; i++) {
@@ -96,10 +115,15 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
           // row[k] = x[ih, k - pl], zero outside the input.
           const src = xOff + ih * width - pl;
           row.fill(0, 0, copyLo);
-          for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
+          if (simd) row.set(x.subarray(src + copyLo, src + copyHi), copyLo); // float32 → float32: a memcpy
+          else for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
           row.fill(0, copyHi);
           const d = yOff + oh * wOut;
           let j = 0;
+          if (simd) {
+            simd.filter(row as Float32Array, dy as Float32Array, d, wOut, kw, dw, acc);
+            j = kw;
+          }
           for (; j + 3 < kw; j += 4) {
             let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             let p = j * dw;
@@ -127,6 +151,7 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
       for (let j = 0; j < kw; j++) dWeight[wRow + j] += acc[j];
     }
   }
+  simd?.release();
 }
 
 /** Backward-data with one input channel per group and stride > 1: per tap, an axpy into dx. */

@@ -8,6 +8,7 @@ import { registerKernel } from "../../op_registry.ts";
 import { philox4x32x10 } from "../../philox.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuOutput } from "./backend.ts";
+import { wasmDropoutMask } from "./wasm/dropout_wasm.ts";
 
 registerKernel<DropoutMaskAttrs>("dropoutMask", "cpu", ({ attrs, outputs, backend }) => {
   const size = sizeOf(outputs[0].shape);
@@ -15,7 +16,9 @@ registerKernel<DropoutMaskAttrs>("dropoutMask", "cpu", ({ attrs, outputs, backen
   const counter = [0, 0, attrs.counter[0], attrs.counter[1]];
   const words = new Uint32Array(4);
   const { threshold, scale } = attrs;
-  for (let base = 0; base < size; base += 4) {
+  // Float32 on the heap: whole groups of 16 in WASM SIMD (wasm/dropout_wasm.ts), the rest here.
+  const done = wasmDropoutMask(out, attrs.key, attrs.counter, threshold, scale);
+  for (let base = done; base < size; base += 4) {
     counter[0] = base / 4;
     philox4x32x10(counter, attrs.key, words);
     const n = Math.min(4, size - base);

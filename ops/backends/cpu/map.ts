@@ -2,13 +2,16 @@
  * cpu kernel of `map` (every elementwise op): the expression is rendered to TypeScript and
  * compiled once per (table key, inputs, broadcast or not, which inputs are scalars, dtypes); the
  * loop is then plain, monomorphic typed-array code. Broadcast inputs are read through zero strides.
+ * Float32 work on the WASM heap goes to the SIMD kernels generated from the same table
+ * (wasm/map_wasm.ts) unless the TypeScript path is selected (wasm/kernel_path.ts).
  */
 import { registerKernel } from "../../op_registry.ts";
 import type { MapAttrs } from "../../elementwise.ts";
 import { renderExpr } from "../../expr.ts";
 import { broadcastStrides, shapesEqual } from "../../shape.ts";
 import type { TypedArray } from "../../dtype.ts";
-import { cpuData, cpuOutput } from "./backend.ts";
+import { type CpuBackend, cpuData, cpuOutput } from "./backend.ts";
+import { wasmMap } from "./wasm/map_wasm.ts";
 
 type Compiled = (
   out: TypedArray,
@@ -73,10 +76,20 @@ ${loads}
 
 registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => {
   const { shape, dtype } = outputs[0];
+  // A bare variable of the output's shape and dtype (add's and mulAdd's gradients pass g on):
+  // share its array, as reshape does, instead of copying it.
+  if (attrs.expr.k === "var") {
+    const source = inputs[attrs.vars.indexOf(attrs.expr.name)];
+    if (source && source.dtype === dtype && shapesEqual(source.shape, shape)) {
+      return [(backend as CpuBackend).retain(source.storage)];
+    }
+  }
   let size = 1;
   for (const d of shape) size *= d;
   const out = cpuOutput(backend, dtype, size);
   if (size === 0) return [out];
+  const data = inputs.map(cpuData);
+  if (wasmMap(attrs, inputs, data, out, shape)) return [out];
   const contiguous = inputs.every((t) => t.size === 1 || shapesEqual(t.shape, shape));
   const dtypes = `${dtype}<-${inputs.map((t) => t.dtype).join(",")}`;
   const fn = compile(
@@ -89,7 +102,7 @@ registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => 
   const outShape = shape.length === 0 ? [1] : [...shape];
   fn(
     out,
-    inputs.map(cpuData),
+    data,
     strides.length ? strides.map((s) => (s.length ? s : [0])) : [],
     outShape,
     attrs.a,

@@ -11,7 +11,7 @@ import { stridedCopy } from "./strided_copy.ts";
 registerKernel<PadAttrs>("pad", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
   const { shape, dtype } = outputs[0];
   const out = cpuOutput(backend, dtype, sizeOf(shape));
-  out.fill(attrs.value);
+  if (attrs.value !== 0) out.fill(attrs.value); // alloc hands out zeroed arrays
   const c = padCopy(x.shape, shape, attrs.before);
   stridedCopy(out, c.outOffset, c.outStrides, cpuData(x), c.inOffset, c.inStrides, c.extent);
   return [out];

@@ -4,6 +4,8 @@
  * Reductions over one contiguous run of axes view the input as [outer, n, inner] and read it
  * in order; other axis sets map each input element to its output slot once (`outputSlots`).
  * softmax views the input as [outer, n, inner] around its axis. Accumulation is in float64.
+ * Float32 softmax along a contiguous axis, and max over a contiguous run of axes, run in WASM
+ * SIMD (wasm/softmax_wasm.ts, wasm/max_wasm.ts).
  *
  * Not here: sum (./reduce_sum.ts); the gradients of max and logsumexp (composed from other
  * ops in ops/reduce.ts).
@@ -13,6 +15,8 @@ import type { ReduceAttrs } from "../../reduce_sum.ts";
 import type { SoftmaxAttrs } from "../../reduce.ts";
 import { sizeOf } from "../../shape.ts";
 import { cpuData, cpuOutput } from "./backend.ts";
+import { wasmSoftmax, wasmSoftmaxBackward } from "./wasm/softmax_wasm.ts";
+import { wasmMax } from "./wasm/max_wasm.ts";
 
 /** For each input element (row-major), the flat index of its slot in the reduced output. */
 function outputSlots(shape: readonly number[], axes: readonly number[]): Int32Array {
@@ -65,6 +69,7 @@ registerKernel<ReduceAttrs>("max", "cpu", ({ inputs: [x], attrs, outputs, backen
   out.fill(x.dtype === "int32" ? -2147483648 : -Infinity);
   // NaN propagates, as in PyTorch: once a slot holds NaN, no comparison replaces it.
   const split = contiguousSplit(x.shape, attrs.axes);
+  if (wasmMax(src, out, split)) return [out];
   if (split) {
     const [outer, n, inner] = split;
     for (let p = 0; p < outer; p++) {
@@ -138,6 +143,7 @@ function softmaxKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
   return ({ inputs: [x], attrs, outputs, backend }) => {
     const src = cpuData(x);
     const out = cpuOutput(backend, outputs[0].dtype, src.length);
+    if (wasmSoftmax(isLog, src, out, x.shape, attrs.axis)) return [out];
     const [outer, n, inner] = aroundAxis(x.shape, attrs.axis);
     for (let p = 0; p < outer; p++) {
       for (let q = 0; q < inner; q++) {
@@ -177,6 +183,7 @@ function softmaxBackwardKernel(isLog: boolean): Kernel<SoftmaxAttrs> {
   return ({ inputs: [gt, yt], attrs, outputs, backend }) => {
     const g = cpuData(gt), y = cpuData(yt);
     const out = cpuOutput(backend, outputs[0].dtype, g.length);
+    if (wasmSoftmaxBackward(isLog, g, y, out, gt.shape, attrs.axis)) return [out];
     const [outer, n, inner] = aroundAxis(gt.shape, attrs.axis);
     for (let p = 0; p < outer; p++) {
       for (let q = 0; q < inner; q++) {

@@ -26,7 +26,7 @@ registerKernel<SliceAttrs>("slice", "cpu", ({ inputs: [x], attrs, outputs, backe
 
 registerKernel<SliceAttrs>("sliceBackward", "cpu", ({ inputs: [g], attrs, outputs, backend }) => {
   const out = cpuOutput(backend, outputs[0].dtype, sizeOf(attrs.fullShape));
-  out.fill(0); // positions the slice skips get no gradient
+  // positions the slice skips get no gradient: alloc hands out zeroed arrays
   const [offset, strides] = placement(attrs);
   stridedCopy(out, offset, strides, cpuData(g), 0, stridesOf(attrs.sliceShape), attrs.sliceShape);
   return [out];

@@ -5,9 +5,12 @@
  * axis reads the source with a stride while another axis reads it contiguously (a
  * transpose), the two axes are copied in square tiles so that both sides stay in cache.
  *
+ * 4-byte elements on the WASM heap are copied in WebAssembly (wasm/strided_copy_wasm.ts).
+ *
  * Not here: bounds checks (callers compute offsets and strides from validated shapes).
  */
 import type { TypedArray } from "../../dtype.ts";
+import { wasmStridedCopy } from "./wasm/strided_copy_wasm.ts";
 
 const TILE = 32;
 
@@ -21,6 +24,7 @@ export function stridedCopy(
   srcStrides: readonly number[],
   shape: readonly number[],
 ): void {
+  if (wasmStridedCopy(dst, dstOffset, dstStrides, src, srcOffset, srcStrides, shape)) return;
   const rank = shape.length;
   let size = 1;
   for (let k = 0; k < rank; k++) size *= shape[k];

@@ -1,0 +1,205 @@
+/**
+ * The inner loops of the depthwise convolution (cpu/conv_depthwise.ts) in WebAssembly SIMD, for
+ * float32 with stride 1 along the width (QuartzNet's separable convolutions), one row at a time:
+ * - forward: y[t] += Σ_j w[j]·x[t + j·dilation] over a row's interior columns, sixteen outputs at
+ *   a time (four f32x4 sums, each tap's weight splatted once per sixteen), then four, then one;
+ * - backward-filter: acc[j] += Σ_t dy[t]·row[t + j·dilation] (row: the zero-padded input row),
+ *   four lanes of float32 per tap, each row's dot product added into the float64 accumulator.
+ * The caller keeps its loops over samples, channels and kernel rows, and the edge columns.
+ */
+import type { Floats } from "../conv_buffers.ts";
+import { ValType, WasmCode } from "./encoder.ts";
+import { heapAlloc, heapFree, onHeap } from "./memory.ts";
+import { cpuKernelPath } from "./kernel_path.ts";
+import { compileKernel, emitHorizontal } from "./row_loops.ts";
+
+type ForwardRow = (x: number, w: number, y: number, n: number, kw: number, dilationBytes: number) => void;
+type FilterRow = (row: number, dy: number, n: number, kw: number, dilationBytes: number, acc: number) => void;
+
+/** Emits `while (t + step ≤ nB) { body(); t += step }` with `t`, `nB` locals (bytes). */
+function whileFits(c: WasmCode, t: number, nB: number, step: number, body: () => void): void {
+  c.begin("block").begin("loop");
+  c.get(t).i32(step).op("i32.add").get(nB).op("i32.gt_u").brIf(1);
+  body();
+  c.get(t).i32(step).op("i32.add").set(t);
+  c.br(0).end().end();
+}
+
+function buildForwardRow(): ForwardRow {
+  const c = new WasmCode(6);
+  const [X, W, Y, N, KW, DB] = [0, 1, 2, 3, 4, 5];
+  const t = c.local(ValType.i32), nB = c.local(ValType.i32), xp = c.local(ValType.i32);
+  const wp = c.local(ValType.i32), j = c.local(ValType.i32), wv = c.local(ValType.v128);
+  const acc = [0, 1, 2, 3].map(() => c.local(ValType.v128));
+  c.get(N).i32(2).op("i32.shl").set(nB);
+  c.i32(0).set(t);
+  /** Σ over taps into `lanes` accumulators of `width` vectors; `load` reads x at xp + 16k. */
+  const taps = (count: number, load: "v128.load" | "v128.load32_zero"): void => {
+    for (let k = 0; k < count; k++) c.f32x4(0).set(acc[k]);
+    c.get(X).get(t).op("i32.add").set(xp);
+    c.get(W).set(wp);
+    c.get(KW).set(j);
+    c.begin("block").begin("loop");
+    c.get(j).op("i32.eqz").brIf(1);
+    c.get(wp).simdMem("v128.load32_splat", 2).set(wv);
+    for (let k = 0; k < count; k++) {
+      c.get(acc[k]).get(xp).simdMem(load, 2, 16 * k).get(wv).simd("f32x4.mul").simd("f32x4.add").set(acc[k]);
+    }
+    c.get(xp).get(DB).op("i32.add").set(xp);
+    c.get(wp).i32(4).op("i32.add").set(wp);
+    c.get(j).i32(1).op("i32.sub").set(j);
+    c.br(0).end().end();
+  };
+  whileFits(c, t, nB, 64, () => {
+    taps(4, "v128.load");
+    for (let k = 0; k < 4; k++) {
+      c.get(Y).get(t).op("i32.add");
+      c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2, 16 * k).get(acc[k]).simd("f32x4.add");
+      c.simdMem("v128.store", 2, 16 * k);
+    }
+  });
+  whileFits(c, t, nB, 16, () => {
+    taps(1, "v128.load");
+    c.get(Y).get(t).op("i32.add");
+    c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2).get(acc[0]).simd("f32x4.add").simdMem(
+      "v128.store",
+      2,
+    );
+  });
+  whileFits(c, t, nB, 4, () => {
+    taps(1, "v128.load32_zero");
+    c.get(Y).get(t).op("i32.add");
+    c.get(Y).get(t).op("i32.add").simdMem("v128.load32_zero", 2).get(acc[0]).simd("f32x4.add").storeLane32(0);
+  });
+  return compileKernel<ForwardRow>("k", new Array(6).fill(ValType.i32), c);
+}
+
+function buildFilterRow(): FilterRow {
+  const c = new WasmCode(6);
+  const [ROW, DY, N, KW, DB, ACC] = [0, 1, 2, 3, 4, 5];
+  const j = c.local(ValType.i32), t = c.local(ValType.i32), nB = c.local(ValType.i32);
+  const p = c.local(ValType.i32), a = c.local(ValType.i32), s = c.local(ValType.v128);
+  c.get(N).i32(2).op("i32.shl").set(nB);
+  c.get(ROW).set(p);
+  c.get(ACC).set(a);
+  c.get(KW).set(j);
+  c.begin("block").begin("loop");
+  c.get(j).op("i32.eqz").brIf(1);
+  c.f32x4(0).set(s);
+  c.i32(0).set(t);
+  const term = (load: "v128.load" | "v128.load32_zero"): void => {
+    c.get(s);
+    c.get(DY).get(t).op("i32.add").simdMem(load, 2);
+    c.get(p).get(t).op("i32.add").simdMem(load, 2);
+    c.simd("f32x4.mul").simd("f32x4.add").set(s);
+  };
+  whileFits(c, t, nB, 16, () => term("v128.load"));
+  whileFits(c, t, nB, 4, () => term("v128.load32_zero"));
+  c.get(a).get(a).mem("f64.load");
+  emitHorizontal(c, s, "f32.add");
+  c.op("f64.promote_f32").op("f64.add").mem("f64.store");
+  c.get(p).get(DB).op("i32.add").set(p);
+  c.get(a).i32(8).op("i32.add").set(a);
+  c.get(j).i32(1).op("i32.sub").set(j);
+  c.br(0).end().end();
+  return compileKernel<FilterRow>("k", new Array(6).fill(ValType.i32), c);
+}
+
+let forwardRow: ForwardRow | undefined;
+let filterRow: FilterRow | undefined;
+
+/** Heap copies a depthwise call needs (weights off the heap, padded row, accumulators); free with `release`. */
+export class DepthwiseSimd {
+  readonly #owned: Float32Array[] = [];
+  /** The weights' byte address. */
+  readonly wAddress: number;
+
+  private constructor(w: Float32Array | null) {
+    if (!w) this.wAddress = 0;
+    else if (onHeap(w)) this.wAddress = w.byteOffset;
+    else {
+      const copy = this.scratch(w.length);
+      copy.set(w);
+      this.wAddress = copy.byteOffset;
+    }
+  }
+
+  /**
+   * The SIMD rows for float32 arrays with stride 1 along the width, on the WASM path; null
+   * otherwise (or when the heap is full), and the caller keeps its TypeScript loops.
+   */
+  static forCall(x: Floats, w: Floats, out: Floats, strideW: number): DepthwiseSimd | null {
+    if (cpuKernelPath() !== "wasm" || strideW !== 1) return null;
+    if (!(x instanceof Float32Array) || !(w instanceof Float32Array) || !(out instanceof Float32Array)) {
+      return null;
+    }
+    if (!onHeap(x) || !onHeap(out)) return null;
+    try {
+      return new DepthwiseSimd(w);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The SIMD rows of a backward-filter call (x and dy on the heap), or null as `forCall`. */
+  static forFilter(x: Floats, dy: Floats, dWeight: Floats, strideW: number): DepthwiseSimd | null {
+    if (cpuKernelPath() !== "wasm" || strideW !== 1 || !(dWeight instanceof Float32Array)) return null;
+    if (!(x instanceof Float32Array) || !(dy instanceof Float32Array) || !onHeap(x) || !onHeap(dy)) {
+      return null;
+    }
+    try {
+      return new DepthwiseSimd(null);
+    } catch {
+      return null;
+    }
+  }
+
+  /** A zeroed heap scratch array, freed by `release`. */
+  scratch(length: number): Float32Array {
+    const a = heapAlloc("float32", length) as Float32Array | undefined;
+    if (!a) throw new RangeError("depthwise: WASM heap full");
+    this.#owned.push(a);
+    return a;
+  }
+
+  /** y[yAt + t] += Σ_j w[wAt + j]·x[xAt + t + j·dilation] for t < n (element indices). */
+  forward(
+    x: Float32Array,
+    xAt: number,
+    wAt: number,
+    y: Float32Array,
+    yAt: number,
+    n: number,
+    kw: number,
+    dilation: number,
+  ): void {
+    forwardRow ??= buildForwardRow();
+    forwardRow(x.byteOffset + 4 * xAt, this.wAddress + 4 * wAt, y.byteOffset + 4 * yAt, n, kw, 4 * dilation);
+  }
+
+  /** acc[j] += Σ_t dy[dyAt + t]·row[t + j·dilation] for j < kw, t < n; `acc` is float64 on the heap. */
+  filter(
+    row: Float32Array,
+    dy: Float32Array,
+    dyAt: number,
+    n: number,
+    kw: number,
+    dilation: number,
+    acc: Float64Array,
+  ): void {
+    filterRow ??= buildFilterRow();
+    filterRow(row.byteOffset, dy.byteOffset + 4 * dyAt, n, kw, 4 * dilation, acc.byteOffset);
+  }
+
+  /** A zeroed float64 accumulator of `length` on the heap. */
+  accumulator(length: number): Float64Array {
+    const a = this.scratch(2 * length);
+    return new Float64Array(a.buffer, a.byteOffset, length);
+  }
+
+  /** Frees the heap copies. */
+  release(): void {
+    for (const a of this.#owned) heapFree(a);
+    this.#owned.length = 0;
+  }
+}
