@@ -5,6 +5,7 @@
  * rename) by data/safetensors.ts, so an interrupted save never corrupts the last good one;
  * only the newest `keep` checkpoints are kept.
  */
+import type { LoaderState } from "../data/pipeline/loader.ts";
 import {
   readSafetensors,
   type SafetensorsFile,
@@ -39,6 +40,11 @@ export interface CheckpointMeta {
   augmentRngState?: number[];
   /** Batches of the current epoch already consumed. */
   batchInEpoch: number;
+  /**
+   * Where the Worker loader stood (data/pipeline/loader.ts `LoaderState`), when the run trains
+   * from it (waveform augmentation or a mix): a resumed run continues the same batch stream.
+   */
+  loaderState?: LoaderState;
   /**
    * The backend the weights were trained on ("cpu", "webgpu", ...), for the record: the
    * weights are plain float32 tensors and load on any backend. Absent in older checkpoints.
