@@ -220,6 +220,12 @@ export interface TrainOptions {
    * in-process even when the config asks for waveform augmentation or a mix (which need audio).
    */
   trainSet?: UtteranceSet;
+  /**
+   * Train from the Worker loader even without waveform augmentation or a mix: for a corpus too
+   * large to hold in memory, or an ablation that wants one batch stream for every setting.
+   * Ignored when `trainSet` is given.
+   */
+  useLoader?: boolean;
   /** Pre-loaded evaluation data (otherwise read from config.data.eval when `withEval`). */
   evalSet?: UtteranceSet;
 }
@@ -265,7 +271,7 @@ export async function train(
   const vocab = vocabularyOf(config);
   validateDataConfig(config);
   // Waveform augmentation or a mix: features afresh each epoch from Workers (models/training_data.ts).
-  const fromLoader = options.trainSet === undefined && usesLoader(config);
+  const fromLoader = options.trainSet === undefined && (options.useLoader || usesLoader(config));
   const trainSet = fromLoader
     ? null
     : options.trainSet ?? loadUtterances(config.data.train, vocab, config.features);
