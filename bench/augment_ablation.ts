@@ -155,8 +155,11 @@ for (const [name, augment] of settings) {
   };
   await Deno.remove(config.training.logDir, { recursive: true }).catch(() => {});
   const started = performance.now();
-  let finalLoss = NaN;
-  await train(config, { useLoader: true, onLog: (l) => (finalLoss = l.loss) });
+  // The mean of the last five logged losses (each one batch's): less noisy than the last alone.
+  const losses: number[] = [];
+  await train(config, { useLoader: true, onLog: (l) => losses.push(l.loss) });
+  const lastFive = losses.slice(-5);
+  const finalLoss = lastFive.reduce((a, b) => a + b, 0) / lastFive.length;
   const trainS = (performance.now() - started) / 1000;
   const m = await loadModel(
     join(config.training.logDir, `ckpt-${String(steps).padStart(8, "0")}.safetensors`),
@@ -172,7 +175,7 @@ for (const [name, augment] of settings) {
 
 // The table: one row per setting, greedy WER (CER) per set in percent.
 const setNames = results[0]?.rows.map((r) => r.set) ?? [];
-const head = ["setting", "train s", "last loss", ...setNames.map((s) => `${s} WER (CER)`)];
+const head = ["setting", "train s", "loss, last 5 logs", ...setNames.map((s) => `${s} WER (CER)`)];
 console.log(`| ${head.join(" | ")} |`);
 console.log(`| ${head.map(() => "---").join(" | ")} |`);
 for (const r of results) {

@@ -12,6 +12,7 @@ import { BatchLoader } from "../../data/pipeline/loader.ts";
 import { type ManifestEntry, writeManifest } from "../../data/pipeline/manifest.ts";
 import { Rng } from "../../data/pipeline/rng.ts";
 import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
+import { overrideConfig } from "../../models/configs/mod.ts";
 import type { SpeechConfig } from "../../models/configs/types.ts";
 import { type StepLog, train } from "../../models/trainer.ts";
 import {
@@ -176,6 +177,16 @@ Deno.test("the old speedPerturbation, noiseDb and mask fields map onto data.augm
   assert.equal(usesLoader(masks), false);
   assert.equal(usesLoader(tinyConfig("/nowhere", { mix: [{ manifest: "a", share: 0.1 }] }, 1)), true);
   assert.equal(resolveAugment(tinyConfig("/nowhere", {}, 1).data), undefined);
+});
+
+Deno.test("--data.augment and --data.mix take JSON on the command line and are then validated", () => {
+  let cfg = overrideConfig(tinyConfig("/nowhere", {}, 1), "data.augment", '{"gain":{"minDb":-6,"maxDb":6}}');
+  cfg = overrideConfig(cfg, "data.mix", '[{"manifest":"fsdd.csv","share":0.1}]');
+  assert.deepEqual(cfg.data.augment, { gain: { minDb: -6, maxDb: 6 } });
+  assert.deepEqual(cfg.data.mix, [{ manifest: "fsdd.csv", share: 0.1 }]);
+  validateDataConfig(cfg);
+  const bad = overrideConfig(cfg, "data.augment", '{"gain":{"minDb":6,"maxDb":-6}}');
+  assert.throws(() => validateDataConfig(bad), /data\.augment\.gain: the minimum 6 exceeds the maximum -6/);
 });
 
 Deno.test("training from the loader is resumable: N steps and N/2 steps + resume give identical losses", () =>
