@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeWav } from "../../data/audio/wav.ts";
 import type { Batch } from "../../data/pipeline/batches.ts";
-import { BatchLoader } from "../../data/pipeline/loader.ts";
+import type { BatchLoader } from "../../data/pipeline/loader.ts";
 import { type ManifestEntry, writeManifest } from "../../data/pipeline/manifest.ts";
 import { Rng } from "../../data/pipeline/rng.ts";
 import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
@@ -85,7 +85,7 @@ const waveformAugment = {
   specAugment: { nFreqMasks: 1, freqWidth: 2, nTimeMasks: 1, timeWidth: 3 },
 };
 
-async function withCorpus(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withCorpus(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     writeManifest(join(dir, "train.csv"), makeWavs(dir, 8, "u", (i) => WORDS[i % 10]));
@@ -270,7 +270,7 @@ Deno.test("a mix manifest gets its share of every epoch, drawn evenly over its u
   }));
 
 Deno.test("a mix share larger than its manifest can give is refused, naming the manifest", () =>
-  withCorpus(async (dir) => {
+  withCorpus((dir) => {
     writeManifest(join(dir, "small_mix.csv"), makeWavs(dir, 2, "few", () => "one"));
     const cfg = tinyConfig(dir, { mix: [{ manifest: join(dir, "small_mix.csv"), share: 0.5 }] }, 1);
     assert.throws(
