@@ -5,8 +5,9 @@
  * reaching the batches the trainer gets. Audio is a few short synthetic WAVs; the model is tiny.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeWav } from "../../data/audio/wav.ts";
+import { fsddSpeaker, fsddTrainingEntries } from "../../data/corpora/dev_sets.ts";
 import type { Batch } from "../../data/pipeline/batches.ts";
 import type { BatchLoader } from "../../data/pipeline/loader.ts";
 import { type ManifestEntry, writeManifest } from "../../data/pipeline/manifest.ts";
@@ -21,6 +22,7 @@ import {
   usesLoader,
   validateDataConfig,
 } from "../../models/training_data.ts";
+import { testWithSharedData } from "../shared_data.ts";
 
 const WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "zero"];
 
@@ -278,3 +280,27 @@ Deno.test("a mix share larger than its manifest can give is refused, naming the 
       /small_mix\.csv: a share of 0\.5 needs 8 utterances per epoch but it holds 2/,
     );
   }));
+
+testWithSharedData(
+  "FSDD's training side mixes in at 20 % of an epoch, leave-one-speaker-out, its transcripts as written",
+  "real/fsdd/manifest.csv",
+  (fsddManifest) =>
+    withCorpus(async (dir) => {
+      const sharedData = dirname(dirname(dirname(fsddManifest)));
+      const mixPath = join(dir, "fsdd_train.csv");
+      writeManifest(mixPath, fsddTrainingEntries(sharedData, "george"));
+      const cfg = tinyConfig(dir, { mix: [{ manifest: mixPath, share: 0.2 }] }, 1);
+      using loader = makeTrainingLoader(cfg, Vocabulary.english(), { nWorkers: 1 });
+      const mixed: Batch[] = [];
+      for await (const b of loader.epoch()) mixed.push(b);
+      const paths = mixed.flatMap((b) => b.paths);
+      const fsdd = paths.filter((p) => p.includes("/fsdd/"));
+      assert.equal(paths.length, 10);
+      assert.equal(fsdd.length, 2);
+      for (const p of fsdd) assert.notEqual(fsddSpeaker(p), "george");
+      const digits = new Set(WORDS);
+      for (const b of mixed) {
+        b.transcripts.forEach((t, k) => b.paths[k].includes("/fsdd/") && assert.ok(digits.has(t), t));
+      }
+    }),
+);
