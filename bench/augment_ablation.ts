@@ -71,7 +71,9 @@ const PARTS: Required<Omit<AugmentConfig, "noise">> = {
   gain: { minDb: -6, maxDb: 6 },
   specAugment: { nFreqMasks: 2, freqWidth: 8, nTimeMasks: 2, timeWidth: 15 },
 };
+// "shipped" scores the checkpoint as it is, without fine-tuning: the reference for the others.
 const settings: [string, AugmentConfig | undefined][] = [
+  ["shipped", undefined],
   ["none", undefined],
   ...Object.entries(PARTS).map(([k, v]) => [k, { [k]: v }] as [string, AugmentConfig]),
   ["all", PARTS],
@@ -120,7 +122,7 @@ for (const s of devSets) {
 }
 console.error(`[ablation] dev sets ready (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
-const results: { setting: string; trainS: number; finalLoss: number; rows: SetScores[] }[] = [];
+const results: { setting: string; trainS: number; finalLoss: number | null; rows: SetScores[] }[] = [];
 const resultsPath = join(out, "ablation.json");
 if (values.only !== undefined && existsSync(resultsPath)) {
   results.push(...JSON.parse(Deno.readTextFileSync(resultsPath)));
@@ -153,6 +155,11 @@ for (const [name, augment] of settings) {
     data: { ...base.data, augment },
     training: { ...base.training, logDir: join(out, "runs", name) },
   };
+  if (name === "shipped") {
+    const rows = await evaluateSets(await loadModel(values.init), scored, { batchSize: 16 });
+    record({ setting: name, trainS: 0, finalLoss: null, rows });
+    continue;
+  }
   await Deno.remove(config.training.logDir, { recursive: true }).catch(() => {});
   const started = performance.now();
   // The mean of the last five logged losses (each one batch's): less noisy than the last alone.
@@ -167,19 +174,32 @@ for (const [name, augment] of settings) {
   const rows = await evaluateSets(m, scored, { batchSize: 16 });
   const line = rows.map((r) => `${r.set} ${(100 * r.greedy.wer).toFixed(1)}`).join(", ");
   console.error(`[ablation] ${name}: ${trainS.toFixed(0)} s, loss ${finalLoss.toFixed(2)}; WER ${line}`);
-  const k = results.findIndex((r) => r.setting === name);
+  record({ setting: name, trainS, finalLoss, rows });
+}
+
+/** Keeps one result per setting (a re-run replaces it) and writes them all. */
+function record(r: (typeof results)[number]): void {
+  const k = results.findIndex((x) => x.setting === r.setting);
   if (k >= 0) results.splice(k, 1);
-  results.push({ setting: name, trainS, finalLoss, rows });
+  results.push(r);
   Deno.writeTextFileSync(resultsPath, JSON.stringify(results, null, 2) + "\n");
 }
 
-// The table: one row per setting, greedy WER (CER) per set in percent.
+// The table: one row per setting (in the order above), greedy WER (CER) per set in percent.
+const order = settings.map(([name]) => name);
+results.sort((a, b) => order.indexOf(a.setting) - order.indexOf(b.setting));
 const setNames = results[0]?.rows.map((r) => r.set) ?? [];
 const head = ["setting", "train s", "loss, last 5 logs", ...setNames.map((s) => `${s} WER (CER)`)];
 console.log(`| ${head.join(" | ")} |`);
 console.log(`| ${head.map(() => "---").join(" | ")} |`);
 for (const r of results) {
   const cells = r.rows.map((x) => `${(100 * x.greedy.wer).toFixed(1)} (${(100 * x.greedy.cer).toFixed(1)})`);
-  console.log(`| ${[r.setting, r.trainS.toFixed(0), r.finalLoss.toFixed(2), ...cells].join(" | ")} |`);
+  console.log(
+    `| ${
+      [r.setting, r.trainS.toFixed(0), r.finalLoss === null ? "–" : r.finalLoss.toFixed(2), ...cells].join(
+        " | ",
+      )
+    } |`,
+  );
 }
 console.log(`\nutterances: ${results[0]?.rows.map((r) => `${r.set} ${r.nUtterances}`).join(", ")}`);
