@@ -137,7 +137,13 @@ const base: SpeechConfig = {
     timeMasks: undefined,
     nWorkers,
   },
-  lrPolicy: { kind: "cosine", lr: Number(values.lr), warmupSteps: 20, decaySteps: steps, minLr: 1e-5 },
+  lrPolicy: {
+    kind: "cosine",
+    lr: Number(values.lr),
+    warmupSteps: Math.ceil(steps / 5),
+    decaySteps: steps,
+    minLr: 1e-5,
+  },
   training: {
     ...smallWide.training,
     maxSteps: steps,

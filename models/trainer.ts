@@ -328,9 +328,6 @@ export async function train(
   }
   await Deno.mkdir(t.logDir, { recursive: true });
   using loader = fromLoader ? makeTrainingLoader(config, vocab, { resume: resumeLoaderState }) : null;
-  if (loader && loader.nEpochUtterances === 0) {
-    throw new Error(`${config.name}: the training manifests hold no utterances`);
-  }
   const history: { step: number; loss: number }[] = [];
   const evals: { step: number; wer: number }[] = [];
   if (resumed) {
