@@ -34,9 +34,17 @@ export {
   loadOptimizerState,
   saveCheckpoint,
 } from "./checkpoint.ts";
-export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
+export type { DecoderConfig, MixSource, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { loadUtterances, type UtteranceSet } from "./dataset.ts";
+export {
+  makeTrainingLoader,
+  MIX_TRANSCRIPT_NORMALIZATION,
+  resolveAugment,
+  type TrainingLoaderOptions,
+  usesLoader,
+  validateDataConfig,
+} from "./training_data.ts";
 export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
 export { StepMonitor, type StepReading } from "./step_monitor.ts";
 export {
