@@ -13,6 +13,11 @@
  * progress bar with ETA goes to stderr when it is a terminal, models/progress.ts); eval WER is
  * logged on a schedule; checkpoints are atomic, record the backend, and resume exactly (same
  * data order, same random state).
+ *
+ * Two data paths (models/training_data.ts decides): features computed once in-process
+ * (models/dataset.ts) with SpecAugment on the padded batch, or, when the config asks for
+ * waveform augmentation or a mix (or `useLoader`), the Worker loader (data/pipeline/loader.ts),
+ * which augments each utterance from its own seed and whose `state()` goes into every checkpoint.
  */
 import { applySpecAugment } from "../data/augment/spec_augment.ts";
 import { type Batch, padBatch, planEpoch } from "../data/pipeline/batches.ts";
