@@ -135,7 +135,7 @@ export {
   hasWaveformAugmentation,
 } from "./pipeline/extract.ts";
 export { type CachedFeatures, crc32, FeatureCache, hashConfig } from "./pipeline/feature_cache.ts";
-export { BatchLoader, type LoaderOptions, type LoaderState } from "./pipeline/loader.ts";
+export { BatchLoader, type LoaderOptions, type LoaderState, type MixPool } from "./pipeline/loader.ts";
 export { gunzip, isGzip, readTar, readTarFile, type TarEntry } from "./corpora/tar.ts";
 export { downloadFile, type DownloadOptions, md5File, parseMd5List } from "./corpora/download.ts";
 export {

@@ -11,6 +11,7 @@
  * Files written before the checksum existed have none and still load.
  */
 import { createHash } from "node:crypto";
+import type { LoaderState } from "../data/pipeline/loader.ts";
 import {
   readSafetensors,
   type SafetensorsArray,
@@ -51,6 +52,11 @@ export interface CheckpointMeta {
   augmentRngState?: number[];
   /** Batches of the current epoch already consumed. */
   batchInEpoch: number;
+  /**
+   * Where the Worker loader stood (data/pipeline/loader.ts `LoaderState`), when the run trains
+   * from it (waveform augmentation or a mix): a resumed run continues the same batch stream.
+   */
+  loaderState?: LoaderState;
   /**
    * The backend the weights were trained on ("cpu", "webgpu", ...), for the record: the
    * weights are plain float32 tensors and load on any backend. Absent in older checkpoints.

@@ -34,10 +34,18 @@ export {
   loadOptimizerState,
   saveCheckpoint,
 } from "./checkpoint.ts";
-export type { DecoderConfig, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
+export type { DecoderConfig, MixSource, OptimizerConfig, SpeechConfig } from "./configs/types.ts";
 export { configs, overrideConfig, resolveConfig } from "./configs/mod.ts";
 export { CONFIG_FIELD_RULES, type FieldRule, satisfiesRule, validateConfig } from "./configs/validate.ts";
 export { loadUtterances, type LoadUtterancesOptions, type UtteranceSet } from "./dataset.ts";
+export {
+  makeTrainingLoader,
+  MIX_TRANSCRIPT_NORMALIZATION,
+  resolveAugment,
+  type TrainingLoaderOptions,
+  usesLoader,
+  validateDataConfig,
+} from "./training_data.ts";
 export { type TrainBatch, trainStep, type TrainStepOptions, type TrainStepResult } from "./train_step.ts";
 export { BackoffLossScaler, type LossScalerOptions } from "./loss_scaler.ts";
 export { gemmDtype, type Precision, PRECISIONS, resolvePrecision } from "./precision.ts";

@@ -13,9 +13,15 @@
  * progress bar with ETA goes to stderr when it is a terminal, models/progress.ts); eval WER is
  * logged on a schedule; checkpoints are atomic, record the backend, and resume exactly (same
  * data order, same random state).
+ *
+ * Two data paths (models/training_data.ts decides): features computed once in-process
+ * (models/dataset.ts) with SpecAugment on the padded batch, or, when the config asks for
+ * waveform augmentation or a mix (or `useLoader`), the Worker loader (data/pipeline/loader.ts),
+ * which augments each utterance from its own seed and whose `state()` goes into every checkpoint.
  */
 import { applySpecAugment } from "../data/augment/spec_augment.ts";
 import { type Batch, padBatch, planEpoch } from "../data/pipeline/batches.ts";
+import type { LoaderState } from "../data/pipeline/loader.ts";
 import { readVocabulary, Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { charErrorRate, wordErrorRate } from "../decode/metrics.ts";
@@ -42,6 +48,7 @@ import { StepMonitor } from "./step_monitor.ts";
 import { trainStep } from "./train_step.ts";
 import { BackoffLossScaler } from "./loss_scaler.ts";
 import { resolvePrecision } from "./precision.ts";
+import { makeTrainingLoader, resolveAugment, usesLoader, validateDataConfig } from "./training_data.ts";
 
 /** One logged training step. */
 export interface StepLog {
@@ -215,8 +222,17 @@ export interface TrainOptions {
    * for a run with a time budget); what it returns is logged.
    */
   learningRate?: (step: number) => number;
-  /** Pre-loaded training data (otherwise read from config.data.train). */
+  /**
+   * Pre-loaded training data (otherwise read from config.data.train). Given, it is trained on
+   * in-process even when the config asks for waveform augmentation or a mix (which need audio).
+   */
   trainSet?: UtteranceSet;
+  /**
+   * Train from the Worker loader even without waveform augmentation or a mix: for a corpus too
+   * large to hold in memory, or an ablation that wants one batch stream for every setting.
+   * Ignored when `trainSet` is given.
+   */
+  useLoader?: boolean;
   /** Pre-loaded evaluation data (otherwise read from config.data.eval when `withEval`). */
   evalSet?: UtteranceSet;
 }
@@ -260,15 +276,21 @@ export async function train(
 ): Promise<{ model: CtcModel; lastEval: EvalResult | null; steps: number }> {
   const t = config.training;
   const vocab = vocabularyOf(config);
-  const trainSet = options.trainSet ?? loadUtterances(config.data.train, vocab, config.features);
+  validateDataConfig(config);
+  // Waveform augmentation or a mix: features afresh each epoch from Workers (models/training_data.ts).
+  const fromLoader = options.trainSet === undefined && (options.useLoader || usesLoader(config));
+  const trainSet = fromLoader
+    ? null
+    : options.trainSet ?? loadUtterances(config.data.train, vocab, config.features);
   const evalSet = options.withEval
     ? options.evalSet ?? loadUtterances(config.data.eval, vocab, config.features)
     : null;
-  if (trainSet.items.length === 0) {
+  if (trainSet?.items.length === 0) {
     throw new Error(`${config.name}: the training manifests hold no utterances`);
   }
   const rng = new Rng(t.seed);
-  const model = new CtcModel(trainSet.items[0].nFeatures, vocab.size, config.encoder, rng);
+  const nFeatures = trainSet?.items[0].nFeatures ?? config.features.numFeatures;
+  const model = new CtcModel(nFeatures, vocab.size, config.encoder, rng);
   console.error(`[deno-ctc] ${config.name}: ${model.parameterCount().toLocaleString("en-US")} parameters`);
   const optimizer = makeOptimizer(config, model.parameters());
   const backend = model.parameters().values().next().value?.backend;
@@ -282,6 +304,7 @@ export async function train(
   let epochStartState = dataRng.state();
   // Set on resume mid-epoch: the data rng after the SpecAugment draws already made this epoch.
   let resumeAugmentState: number[] | null = null;
+  let resumeLoaderState: LoaderState | undefined;
   let resumed = false;
   if (options.resume) {
     const last = listCheckpoints(t.logDir).at(-1);
@@ -293,6 +316,7 @@ export async function train(
       rng.setState(ckpt.meta.rngState as RngState);
       epochStartState = ckpt.meta.dataRngState as typeof epochStartState;
       resumeAugmentState = ckpt.meta.augmentRngState ?? null;
+      resumeLoaderState = ckpt.meta.loaderState;
       resumed = true;
       console.error(`[deno-ctc] resumed from ${last} at step ${step}`);
     }
@@ -314,6 +338,7 @@ export async function train(
     console.error(`[deno-ctc] starting from the weights of ${t.initCheckpoint} (step ${init.meta.step})`);
   }
   await Deno.mkdir(t.logDir, { recursive: true });
+  using loader = fromLoader ? makeTrainingLoader(config, vocab, { resume: resumeLoaderState }) : null;
   const history: { step: number; loss: number }[] = [];
   const evals: { step: number; wer: number }[] = [];
   if (resumed) {
@@ -358,11 +383,106 @@ export async function train(
       precision,
     };
     if (batchInEpoch > 0) meta.augmentRngState = dataRng.state();
+    if (loader) {
+      meta.loaderState = loader.state();
+      meta.epoch = meta.loaderState.epoch;
+      meta.batchInEpoch = meta.loaderState.position;
+    }
     await saveCheckpoint(t.logDir, model, optimizer, meta, { keep: t.keepCheckpoints, lossScaler });
+  };
+  const specAugment = resolveAugment(config.data)?.specAugment;
+  /** One training step on `batch`, its log record, evaluation and checkpoint when due. */
+  const runStep = async (batch: Batch, audioS: number, started: number) => {
+    const lr = options.learningRate?.(step) ?? learningRate(config.lrPolicy, step);
+    using _stepScope = new TensorScope();
+    // Windows counted in global steps, not within the epoch: they then span epoch ends
+    // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
+    const result = trainStep(model, optimizer, {
+      features: batchTensors(batch),
+      featureLengths: batch.featureLengths,
+      targets: batch.targets,
+      targetLengths: batch.targetLengths,
+    }, {
+      lr,
+      iterSize: t.iterSize,
+      update: (step + 1) % t.iterSize === 0,
+      lossScaler: lossScaler ?? undefined,
+    });
+    monitor.record(result);
+    stepsSinceLog++;
+    windowAudioS += audioS;
+    if (step % t.logEvery === 0) {
+      // The only read of a step: the loss, gradient norm and skip counts, together.
+      const seen = await monitor.read(result);
+      windowTimeS += (performance.now() - started) / 1000;
+      checkNonFinite(seen.longestNonFiniteRun, `last loss ${seen.loss}`);
+      const entry: StepLog = {
+        step,
+        epoch,
+        loss: seen.loss,
+        lr,
+        gradNorm: seen.gradNorm,
+        stepTimeS: windowTimeS / stepsSinceLog,
+        audioSecondsPerSecond: windowAudioS / windowTimeS,
+        backend: backend.name,
+        device,
+      };
+      if (!seen.isFinite) entry.skipped = true;
+      if (seen.skippedSinceLastRead > 0) entry.skippedSinceLastLog = seen.skippedSinceLastRead;
+      await log.write(enc.encode(JSON.stringify(entry) + "\n"));
+      progress?.clear();
+      options.onLog?.(entry);
+      history.push({ step, loss: seen.loss });
+      lastLoss = seen.loss;
+      windowTimeS = 0;
+      windowAudioS = 0;
+      stepsSinceLog = 0;
+    } else {
+      windowTimeS += (performance.now() - started) / 1000;
+    }
+    step++;
+    progress?.update(step, { loss: lastLoss });
+    if (evalSet && step % t.evalEvery === 0) {
+      lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
+      evals.push({ step, wer: lastEval.wer });
+      await log.write(
+        enc.encode(
+          JSON.stringify({
+            step,
+            evalWer: lastEval.wer,
+            evalCer: lastEval.cer,
+            evalLoss: lastEval.loss,
+          }) + "\n",
+        ),
+      );
+      progress?.clear();
+      options.onEval?.(step, lastEval);
+    }
+    if (step % t.saveEvery === 0) {
+      batchInEpoch++;
+      await save();
+      batchInEpoch--;
+    }
   };
   try {
     const timeLeft = () => options.deadline === undefined || Date.now() < options.deadline;
-    while (step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs) && timeLeft()) {
+    const hopS = config.features.windowStride ?? 0.01;
+    while (loader && step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs) && timeLeft()) {
+      // The loader's state (saved in each checkpoint) carries the epoch, position and Rng.
+      epoch = loader.state().epoch;
+      let started = performance.now();
+      for await (const batch of loader.epoch()) {
+        // Audio seconds from frame counts: the loader's batches carry no durations, and a
+        // speed-perturbed utterance is as long as its frames say.
+        let frames = 0;
+        for (let b = 0; b < batch.featureLengths.length; b++) frames += batch.featureLengths[b];
+        await runStep(batch, frames * hopS, started);
+        if (step >= t.maxSteps || !timeLeft()) break;
+        started = performance.now();
+      }
+      epoch = loader.state().epoch;
+    }
+    while (trainSet && step < t.maxSteps && (t.epochs === undefined || epoch < t.epochs) && timeLeft()) {
       dataRng.setState(epochStartState);
       const plan = planEpoch(trainSet.durations, dataRng, { batchSize: config.data.batchSize, nBuckets: 4 });
       if (resumeAugmentState) {
@@ -374,92 +494,18 @@ export async function train(
         const started = performance.now();
         const items = plan[batchInEpoch].map((i) => trainSet.items[i]);
         const batch = padBatch(items, { padTo });
-        if (config.data.freqMasks || config.data.timeMasks) {
+        if (specAugment) {
           const perUtt = batch.nFeatures * batch.maxFrames;
           for (let b = 0; b < items.length; b++) {
             applySpecAugment(
               batch.features.subarray(b * perUtt, (b + 1) * perUtt),
               dataRng,
               { nFeatures: batch.nFeatures, nFrames: batch.featureLengths[b], stride: batch.maxFrames },
-              {
-                nFreqMasks: config.data.freqMasks?.count ?? 0,
-                freqWidth: config.data.freqMasks?.width ?? 0,
-                nTimeMasks: config.data.timeMasks?.count ?? 0,
-                timeWidth: config.data.timeMasks?.width ?? 0,
-              },
+              specAugment,
             );
           }
         }
-        const lr = options.learningRate?.(step) ?? learningRate(config.lrPolicy, step);
-        using _stepScope = new TensorScope();
-        // Windows counted in global steps, not within the epoch: they then span epoch ends
-        // evenly, and a checkpoint at a multiple of iterSize holds no pending gradients.
-        const result = trainStep(model, optimizer, {
-          features: batchTensors(batch),
-          featureLengths: batch.featureLengths,
-          targets: batch.targets,
-          targetLengths: batch.targetLengths,
-        }, {
-          lr,
-          iterSize: t.iterSize,
-          update: (step + 1) % t.iterSize === 0,
-          lossScaler: lossScaler ?? undefined,
-        });
-        monitor.record(result);
-        stepsSinceLog++;
-        windowAudioS += plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0);
-        if (step % t.logEvery === 0) {
-          // The only read of a step: the loss, gradient norm and skip counts, together.
-          const seen = await monitor.read(result);
-          windowTimeS += (performance.now() - started) / 1000;
-          checkNonFinite(seen.longestNonFiniteRun, `last loss ${seen.loss}`);
-          const entry: StepLog = {
-            step,
-            epoch,
-            loss: seen.loss,
-            lr,
-            gradNorm: seen.gradNorm,
-            stepTimeS: windowTimeS / stepsSinceLog,
-            audioSecondsPerSecond: windowAudioS / windowTimeS,
-            backend: backend.name,
-            device,
-          };
-          if (!seen.isFinite) entry.skipped = true;
-          if (seen.skippedSinceLastRead > 0) entry.skippedSinceLastLog = seen.skippedSinceLastRead;
-          await log.write(enc.encode(JSON.stringify(entry) + "\n"));
-          progress?.clear();
-          options.onLog?.(entry);
-          history.push({ step, loss: seen.loss });
-          lastLoss = seen.loss;
-          windowTimeS = 0;
-          windowAudioS = 0;
-          stepsSinceLog = 0;
-        } else {
-          windowTimeS += (performance.now() - started) / 1000;
-        }
-        step++;
-        progress?.update(step, { loss: lastLoss });
-        if (evalSet && step % t.evalEvery === 0) {
-          lastEval = await evaluate(model, evalSet, vocab, { batchSize: config.data.batchSize, padTo });
-          evals.push({ step, wer: lastEval.wer });
-          await log.write(
-            enc.encode(
-              JSON.stringify({
-                step,
-                evalWer: lastEval.wer,
-                evalCer: lastEval.cer,
-                evalLoss: lastEval.loss,
-              }) + "\n",
-            ),
-          );
-          progress?.clear();
-          options.onEval?.(step, lastEval);
-        }
-        if (step % t.saveEvery === 0) {
-          batchInEpoch++;
-          await save();
-          batchInEpoch--;
-        }
+        await runStep(batch, plan[batchInEpoch].reduce((s, i) => s + trainSet.durations[i], 0), started);
       }
       if (batchInEpoch >= plan.length) {
         epoch++;

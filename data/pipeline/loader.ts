@@ -13,6 +13,9 @@
  *   Worker pool, at most `prefetchBatches` batches in flight; results are reassembled in plan
  *   order, so batches are identical to the in-process ones whatever the Worker count or timing.
  * - `cacheDir` enables the on-disk feature cache (skipped when the waveform is augmented).
+ * - `mix`: extra pools (e.g. real recordings beside synthetic speech) of which each epoch holds
+ *   a stated share of its utterances, drawn afresh (without replacement within the epoch) from
+ *   the same Rng right after the epoch starts, so `state()` resumes the mixed stream too.
  *
  * Not handled: sharding across processes/machines, reading audio over the network.
  */
@@ -48,6 +51,19 @@ export interface LoaderState {
   rngState: RngState;
 }
 
+/** A pool mixed into every epoch at a share of its utterances. */
+export interface MixPool {
+  /** The pool's utterances (transcripts normalised and checked as the main entries are). */
+  entries: readonly ManifestEntry[];
+  /**
+   * Fraction of each epoch's utterances drawn from this pool, in (0, 1): with N main entries
+   * and shares s_i (Σ s_i < 1), an epoch holds round(s_i · N / (1 − Σ s)) utterances of pool i.
+   */
+  share: number;
+  /** Name in error messages (e.g. the manifest path). */
+  name?: string;
+}
+
 /** Options of {@link BatchLoader}. */
 export interface LoaderOptions extends EpochPlanOptions {
   /** Feature configuration for computeFeatures. */
@@ -69,6 +85,8 @@ export interface LoaderOptions extends EpochPlanOptions {
   minDurationS?: number;
   /** Augmentation (training only). */
   augment?: AugmentConfig;
+  /** Pools mixed into each epoch at a share of its utterances. */
+  mix?: readonly MixPool[];
   /** Feature Workers; 0 extracts in-process. Default 0. */
   nWorkers?: number;
   /** Batches extracted ahead of the consumer when using Workers. Default 2 x nWorkers. */
@@ -162,9 +180,14 @@ export class BatchLoader {
   readonly entries: readonly ManifestEntry[];
   /** Their durations in seconds. */
   readonly durations: Float64Array;
-  /** Utterances dropped by the duration filter. */
+  /** Utterances dropped by the duration filter (mix pools included). */
   readonly nDropped: number;
+  // Main entries first, then each mix pool's, with their durations and encoded targets.
+  #all: ManifestEntry[];
+  #allDurations: Float64Array;
   #targets: Int32Array[];
+  // Per mix pool: [first index into #all, count], and utterances drawn per epoch.
+  #pools: { start: number; count: number; perEpoch: number }[] = [];
   #options: LoaderOptions;
   #setup: ExtractSetup;
   #rng: Rng;
@@ -180,25 +203,43 @@ export class BatchLoader {
    * applies the duration filter; Workers start on the first epoch() call.
    */
   constructor(entries: readonly ManifestEntry[], options: LoaderOptions) {
-    const norm = options.normalizeTranscripts;
-    if (norm !== undefined) {
-      entries = entries.map((e) => ({
-        ...e,
-        transcript: normalizeTranscript(e.transcript, options.vocabulary, norm),
-      }));
-    }
-    checkTranscripts(entries, options.vocabulary);
-    const all = entries.map((e) => e.durationS ?? readAudioHeader(e.audioPath).durationS);
-    const { kept, dropped } = filterByDuration(all, options);
-    if (kept.length === 0) {
+    const main = BatchLoader.#prepare(entries, options);
+    if (main.entries.length === 0) {
       throw new RangeError(
         `data/loader.ts: all ${entries.length} utterances fall outside the duration limits`,
       );
     }
-    this.entries = kept.map((i) => entries[i]);
-    this.durations = Float64Array.from(kept, (i) => all[i]);
-    this.nDropped = dropped.length;
-    this.#targets = this.entries.map((e) => options.vocabulary.encode(e.transcript));
+    this.entries = main.entries;
+    this.durations = Float64Array.from(main.durations);
+    this.#all = [...main.entries];
+    const allDurations = [...main.durations];
+    let nDropped = main.nDropped;
+    const mix = options.mix ?? [];
+    const totalShare = mix.reduce((s, p) => s + p.share, 0);
+    if (mix.some((p) => !(p.share > 0 && p.share < 1)) || !(totalShare < 1)) {
+      throw new RangeError(
+        `data/loader.ts: mix shares must each lie in (0, 1) and sum below 1, got ${
+          mix.map((p) => p.share).join(", ")
+        }`,
+      );
+    }
+    for (const [k, pool] of mix.entries()) {
+      const name = pool.name ?? `mix pool ${k}`;
+      const p = BatchLoader.#prepare(pool.entries, options);
+      const perEpoch = Math.round(pool.share * main.entries.length / (1 - totalShare));
+      if (perEpoch > p.entries.length) {
+        throw new RangeError(
+          `data/loader.ts: ${name}: a share of ${pool.share} needs ${perEpoch} utterances per epoch but it holds ${p.entries.length}`,
+        );
+      }
+      this.#pools.push({ start: this.#all.length, count: p.entries.length, perEpoch });
+      this.#all.push(...p.entries);
+      allDurations.push(...p.durations);
+      nDropped += p.nDropped;
+    }
+    this.#allDurations = Float64Array.from(allDurations);
+    this.nDropped = nDropped;
+    this.#targets = this.#all.map((e) => options.vocabulary.encode(e.transcript));
     this.#options = options;
     this.#setup = { features: options.features, augment: options.augment };
     this.#rng = new Rng(options.seed ?? 0);
@@ -216,6 +257,33 @@ export class BatchLoader {
     }
   }
 
+  /** Normalises and checks transcripts, reads durations and applies the duration filter. */
+  static #prepare(
+    entries: readonly ManifestEntry[],
+    options: LoaderOptions,
+  ): { entries: ManifestEntry[]; durations: number[]; nDropped: number } {
+    const norm = options.normalizeTranscripts;
+    if (norm !== undefined) {
+      entries = entries.map((e) => ({
+        ...e,
+        transcript: normalizeTranscript(e.transcript, options.vocabulary, norm),
+      }));
+    }
+    checkTranscripts(entries, options.vocabulary);
+    const all = entries.map((e) => e.durationS ?? readAudioHeader(e.audioPath).durationS);
+    const { kept, dropped } = filterByDuration(all, options);
+    return {
+      entries: kept.map((i) => entries[i]),
+      durations: kept.map((i) => all[i]),
+      nDropped: dropped.length,
+    };
+  }
+
+  /** Utterances of one epoch: the main entries plus each mix pool's share. */
+  get nEpochUtterances(): number {
+    return this.entries.length + this.#pools.reduce((s, p) => s + p.perEpoch, 0);
+  }
+
   /** Where the loader stands: pass it back as `resume` to continue exactly here. */
   state(): LoaderState {
     return { epoch: this.#epoch, position: this.#position, rngState: [...this.#epochStart] as RngState };
@@ -227,10 +295,30 @@ export class BatchLoader {
       { hits: this.#cache.hits, misses: this.#cache.misses, corrupt: this.#cache.corrupt };
   }
 
-  /** Number of batches in one epoch. */
+  /** Number of batches in one epoch (with a mix, of the first epoch's draw). */
   get nBatches(): number {
     const probe = new Rng(0);
-    return planEpoch(this.durations, probe, { ...this.#options, shuffle: false }).length;
+    const indices = this.#pools.length > 0 ? this.#drawEpochIndices(new Rng(0)) : undefined;
+    return planEpoch(this.#allDurations, probe, { ...this.#options, indices, shuffle: false }).length;
+  }
+
+  /**
+   * The epoch's utterances (indices into the main entries and pools): every main entry, plus
+   * `perEpoch` of each pool drawn without replacement (a partial Fisher-Yates shuffle).
+   */
+  #drawEpochIndices(rng: Rng): number[] {
+    const out = Array.from({ length: this.entries.length }, (_, i) => i);
+    for (const pool of this.#pools) {
+      const idx = Array.from({ length: pool.count }, (_, i) => pool.start + i);
+      for (let i = 0; i < pool.perEpoch; i++) {
+        const j = i + rng.int(pool.count - i);
+        const t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        out.push(idx[i]);
+      }
+    }
+    return out;
   }
 
   /**
@@ -239,7 +327,8 @@ export class BatchLoader {
    */
   async *epoch(): AsyncGenerator<Batch> {
     this.#rng.setState(this.#epochStart);
-    const plan = planEpoch(this.durations, this.#rng, this.#options);
+    const indices = this.#pools.length > 0 ? this.#drawEpochIndices(this.#rng) : undefined;
+    const plan = planEpoch(this.#allDurations, this.#rng, { ...this.#options, indices });
     const seeds = plan.map((b) => b.map(() => this.#rng.nextUint32()));
     const nWorkers = this.#options.nWorkers ?? 0;
     if (nWorkers > 0 && this.#pool === null) {
@@ -271,10 +360,10 @@ export class BatchLoader {
     let feats: ExtractedFeatures[];
     if (this.#pool !== null) {
       const pool = this.#pool;
-      feats = await Promise.all(indices.map((i, k) => pool.run(this.entries[i].audioPath, seeds[k])));
+      feats = await Promise.all(indices.map((i, k) => pool.run(this.#all[i].audioPath, seeds[k])));
     } else {
       feats = indices.map((i, k) =>
-        extractFeatures(this.entries[i].audioPath, seeds[k], this.#setup, this.#cache)
+        extractFeatures(this.#all[i].audioPath, seeds[k], this.#setup, this.#cache)
       );
     }
     const items: UtteranceFeatures[] = indices.map((i, k) => ({
@@ -282,8 +371,8 @@ export class BatchLoader {
       nFeatures: feats[k].nFeatures,
       nFrames: feats[k].nFrames,
       targets: this.#targets[i],
-      transcript: this.entries[i].transcript,
-      path: this.entries[i].audioPath,
+      transcript: this.#all[i].transcript,
+      path: this.#all[i].audioPath,
     }));
     return padBatch(items, { padTo: this.#options.padTo ?? 8 });
   }

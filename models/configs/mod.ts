@@ -27,6 +27,7 @@ const OPTIONAL_KEYS: Record<string, string[]> = {
   decoder: ["beamWidth", "alpha", "beta", "lm"],
   optimizer: ["beta1", "beta2", "epsilon", "momentum", "weightDecay", "gradAveraging", "larc", "clipNorm"],
   training: ["epochs", "initCheckpoint", "precision"],
+  data: ["augment", "mix", "nWorkers", "maxDuration"],
 };
 
 /** Sets `path` ("training.maxSteps", "lrPolicy.lr") in a deep copy of `config` to the parsed value. */

@@ -4,6 +4,7 @@
  * schedule and decoder, like OpenSeq2Seq's base_params + train/eval/infer params.
  */
 import type { FeatureConfig } from "../../data/features/compute_features.ts";
+import type { AugmentConfig } from "../../data/pipeline/extract.ts";
 import type { LrPolicy } from "../lr_policy.ts";
 import type { EncoderConfig } from "../ctc_model.ts";
 import type { LarcOptions } from "../optimizers/optimizer.ts";
@@ -46,6 +47,22 @@ export interface DecoderConfig {
   lm?: string;
 }
 
+/**
+ * An extra training manifest mixed into every epoch (e.g. real recordings beside synthetic
+ * speech): its transcripts are normalised (lower case, accents stripped, other characters
+ * dropped, spaces collapsed) and each epoch draws `share` of its utterances from it.
+ */
+export interface MixSource {
+  /** Manifest (OpenSeq2Seq CSV or NeMo JSON lines). */
+  manifest: string;
+  /**
+   * Fraction of each epoch's utterances drawn from this manifest, in (0, 1); the shares of all
+   * sources sum below 1 and the rest are the `train` manifests' utterances (all of them, every
+   * epoch). E.g. 0.1: one utterance in ten comes from here.
+   */
+  share: number;
+}
+
 /** A complete run configuration. */
 export interface SpeechConfig {
   /** Name shown in logs and stored in checkpoints. */
@@ -65,10 +82,26 @@ export interface SpeechConfig {
     batchSize: number;
     /** Utterances longer than this (seconds) are skipped in training. */
     maxDuration?: number;
-    /** Augmentation in training. */
+    /**
+     * Augmentation in training (data/pipeline/extract.ts `AugmentConfig`; every part optional,
+     * checked by `validateDataConfig`). Any waveform part trains from the Worker loader
+     * (data/pipeline/loader.ts) instead of features computed once; SpecAugment alone does not.
+     */
+    augment?: AugmentConfig;
+    /** Extra manifests mixed into each epoch at a share of its utterances (trains from the Worker loader). */
+    mix?: MixSource[];
+    /** Feature Workers of the loader when it is used; default the core count less one (at least 1). */
+    nWorkers?: number;
+    /**
+     * Old form of `augment.speed`: two numbers are a range [min, max] drawn uniformly (as
+     * OpenSeq2Seq's time_stretch_ratio), more are factors to choose from.
+     */
     speedPerturbation?: number[];
+    /** Old form of `augment.noise`: white noise level range [min, max] in dB full scale. */
     noiseDb?: [number, number];
+    /** Old form of `augment.specAugment`'s frequency masks. */
     freqMasks?: { count: number; width: number };
+    /** Old form of `augment.specAugment`'s time masks. */
     timeMasks?: { count: number; width: number };
   };
   /** Optimizer and its hyper-parameters (see `makeOptimizer`). */
