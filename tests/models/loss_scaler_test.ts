@@ -99,8 +99,8 @@ Deno.test("the loss scaler's state survives a checkpoint save and load", async (
       step: 3,
       epoch: 0,
       batchInEpoch: 0,
-      rngState: [],
-      dataRngState: [],
+      rngState: new Rng(1).state(),
+      dataRngState: new Rng(2).state(),
       precision: "fp16",
     }, { lossScaler: s });
     const restored = new BackoffLossScaler("cpu", { initialScale: 256, stepWindow: 5 });

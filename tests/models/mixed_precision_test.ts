@@ -117,8 +117,8 @@ Deno.test({
         step: 2,
         epoch: 0,
         batchInEpoch: 0,
-        rngState: [],
-        dataRngState: [],
+        rngState: new Rng(1).state(),
+        dataRngState: new Rng(2).state(),
         backend: "webgpu",
         precision: "fp16",
       }, { lossScaler: run.lossScaler });

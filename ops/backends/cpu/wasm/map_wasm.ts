@@ -61,6 +61,15 @@ export function emitExpr(c: WasmCode, e: Expr, local: (name: string) => number):
       r(e.r);
       c.simd(CMP[e.op]);
       return;
+    case "finite":
+      // x − x is 0 for finite lanes and NaN for NaN and ±∞ (WASM keeps IEEE semantics, so
+      // this is not folded away), and the comparison makes the lane mask `sel` takes.
+      r(e.e);
+      r(e.e);
+      c.simd("f32x4.sub");
+      c.f32x4(0);
+      c.simd("f32x4.eq");
+      return;
     case "sel":
       r(e.t);
       r(e.f);
