@@ -245,7 +245,10 @@ gpuTest("pow and tanh follow JavaScript's Math at the edges, like the cpu kernel
   const y = { data: new Float32Array([0, 3, 2, 0.5, 0, -1]), shape: [6] };
   const [g, c] = await onBoth([x, y], ([p, q]) => pow(p, q));
   assertAllClose(g, c, 1e-6, "pow");
-  assert.deepEqual([...c], [1, -8, 4, Math.SQRT2, 1, 1 / 3].map(Math.fround));
+  // The edges exactly as Math.pow has them (0^0, a negative base with an integer exponent, x^0);
+  // 3^-1, an ordinary value, within the cpu kernel's stated 2 ulp (its WASM pow is exp(y·log x)).
+  assert.deepEqual([...c.slice(0, 5)], [1, -8, 4, Math.SQRT2, 1].map(Math.fround));
+  assert.ok(Math.abs(c[5] - 1 / 3) <= 2 * 2 ** -25, `3^-1 = ${c[5]}`);
   const [gt, ct] = await onBoth(
     [{ data: new Float32Array([-100, -20, 0.3, 20, 100]), shape: [5] }],
     ([p]) => tanh(p),
@@ -315,9 +318,9 @@ for (const kernel of ["tiled", "register"] as const) {
       }
       if (kernel === "register") {
         // [37, 44, 72] fits both vec4 layouts: the register kernels really ran.
-        assert.ok(b.pipelineKeys().includes("matmul|f32|NN|register"));
-        assert.ok(b.pipelineKeys().includes("matmul|f32|NT|register"));
-        assert.ok(b.pipelineKeys().includes("matmul|f32|TN|register"));
+        assert.ok(b.pipelineKeys().includes("matmul|f32|f32|NN|register"));
+        assert.ok(b.pipelineKeys().includes("matmul|f32|f32|NT|register"));
+        assert.ok(b.pipelineKeys().includes("matmul|f32|f32|TN|register"));
       }
     } finally {
       b.matmulKernel = "auto";
