@@ -151,9 +151,13 @@ export {
 export {
   drawSpeaker,
   filterSentences,
+  fliteArgs,
+  type FliteVoice,
   hasEspeak,
+  hasFlite,
   speak,
   type SpeakerDraw,
+  type SynthEngine,
   synthesizeCorpus,
   type SynthOptions,
   type SynthResult,
