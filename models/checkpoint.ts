@@ -24,6 +24,7 @@ import type { Module } from "./module.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import type { BackoffLossScaler } from "./loss_scaler.ts";
 import type { Precision } from "./precision.ts";
+import type { DecoderConfig } from "./configs/types.ts";
 
 /** Prefix of the loss scaler's entries in the optimizer-state file. */
 const LOSS_SCALER_PREFIX = "@loss_scaler/";
@@ -303,6 +304,46 @@ export async function exportCheckpoint(
     out[name] = { shape: t.shape, data: new Uint16Array(half.buffer), dtype: "F16" };
   }
   await writeSafetensors(dst, out, { metadata: withDigest(out, { deno_ctc: file.metadata.deno_ctc }) });
+  return meta;
+}
+
+/**
+ * Stores `decoder` (e.g. the beam width, LM and the alpha/beta a grid search on a dev set found)
+ * as checkpoint `path`'s decoding settings, after checking that the checkpoint's vocabulary is
+ * `options.vocabulary` (that of the logits the weights were tuned on) when given, rewriting the file atomically with its weights as they
+ * are: `--lm` alone then decodes with the tuned weights (cli/decoder_flags.ts).
+ */
+export async function setCheckpointDecoder(
+  path: string,
+  decoder: DecoderConfig,
+  options: { vocabulary?: readonly string[] } = {},
+): Promise<CheckpointMeta> {
+  const file = await readVerified(path);
+  const meta = parseMeta(path, file.metadata.deno_ctc);
+  // Weights tuned on another model's logits mean nothing for this one.
+  if (options.vocabulary && JSON.stringify(options.vocabulary) !== JSON.stringify(meta.vocabulary)) {
+    throw new RangeError(
+      `${path}: its vocabulary ${
+        JSON.stringify(meta.vocabulary)
+      } is not the one the weights were tuned with ` +
+        `(${JSON.stringify(options.vocabulary)})`,
+    );
+  }
+  if (meta.config === null || typeof meta.config !== "object") {
+    throw new TypeError(`${path}: checkpoint metadata holds no run config to store a decoder in`);
+  }
+  meta.config = { ...meta.config, decoder };
+  const out: Record<
+    string,
+    { shape: readonly number[]; data: Float32Array | Uint16Array; dtype: "F16" | "F32" }
+  > = {};
+  for (const [name, t] of file.tensors) {
+    if (t.dtype !== "F32" && t.dtype !== "F16") {
+      throw new TypeError(`${path}: tensor "${name}" is ${t.dtype}; checkpoints hold F32 or F16 weights`);
+    }
+    out[name] = { shape: t.shape, data: t.data as Float32Array | Uint16Array, dtype: t.dtype };
+  }
+  await writeSafetensors(path, out, { metadata: withDigest(out, { deno_ctc: JSON.stringify(meta) }) });
   return meta;
 }
 

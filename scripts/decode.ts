@@ -27,6 +27,7 @@ import { formatCsvField, readManifest } from "../data/pipeline/manifest.ts";
 import { DecoderPool } from "../decode/decoder_pool.ts";
 import { ctcGreedyDecode } from "../decode/greedy.ts";
 import { readLogitsFile } from "../decode/logits_file.ts";
+import { setCheckpointDecoder } from "../models/checkpoint.ts";
 import { loadLanguageModel } from "../decode/lm_binary.ts";
 import { wordErrorRate } from "../decode/metrics.ts";
 import type { CtcHypothesis } from "../decode/beam_search.ts";
@@ -73,6 +74,12 @@ const command = {
     },
     dump_all_beams_to: { type: "string", valueName: "FILE", help: "write every beam (best grid point)" },
     infer_output_file: { type: "string", valueName: "CSV", help: "write transcripts (best grid point)" },
+    save_decoder_to: {
+      type: "string",
+      valueName: "CKPT",
+      help:
+        "eval: store the LM, beam width and best alpha/beta in this checkpoint (then --lm alone uses them)",
+    },
   },
   examples: [
     "deno task decode --logits logits.safetensors --labels dev.csv --lm lm.bin --alpha 1.5 --alpha_max 2.5 --beta 0 --beta_max 2",
@@ -115,6 +122,11 @@ await runCommand(command, async ({ values: a }) => {
   if (a.logits === undefined) throw new UsageError("--logits is required");
   const mode = a.mode;
   if (mode === "eval" && a.labels === undefined) throw new UsageError("--mode eval needs --labels");
+  if (a.save_decoder_to !== undefined && (mode !== "eval" || a.lm === undefined)) {
+    throw new UsageError(
+      "--save_decoder_to stores the best LM weights of a grid search: needs --mode eval and --lm",
+    );
+  }
   const hasLm = a.lm !== undefined;
   if (hasLm && (a.alpha === undefined || a.beta === undefined)) {
     throw new UsageError(
@@ -196,6 +208,18 @@ await runCommand(command, async ({ values: a }) => {
     console.log(
       `BEST: alpha=${best.alpha.toFixed(2)}, beta=${best.beta.toFixed(2)}, WER=${best.wer.toFixed(4)}`,
     );
+    if (a.save_decoder_to !== undefined) {
+      await setCheckpointDecoder(a.save_decoder_to, {
+        kind: "beam",
+        lm: a.lm,
+        beamWidth,
+        alpha: best.alpha,
+        beta: best.beta,
+      }, { vocabulary });
+      console.error(
+        `[decode] stored alpha ${best.alpha}, beta ${best.beta} and ${a.lm} in ${a.save_decoder_to}`,
+      );
+    }
   }
   if (a.infer_output_file !== undefined) {
     const rows = names.map((n, i) =>

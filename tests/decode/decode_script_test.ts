@@ -5,6 +5,9 @@ import { writeLogitsFile } from "../../decode/logits_file.ts";
 import { readLogitsFile } from "../../decode/logits_file.ts";
 import type { CtcLogits } from "../../decode/ctc_logits.ts";
 import { OS2S_VOCAB, spellLogits } from "./decode_test_helpers.ts";
+import { loadCheckpoint } from "../../models/checkpoint.ts";
+import type { SpeechConfig } from "../../models/configs/types.ts";
+import { resolveDecoderConfig } from "../../cli/decoder_flags.ts";
 
 const repo = fromFileUrl(new URL("../../", import.meta.url));
 const arpa = fromFileUrl(new URL("../fixtures/decode/tiny_bigram.arpa", import.meta.url));
@@ -265,6 +268,72 @@ Deno.test("scripts/decode.ts reads --labels with the manifest reader: quoted com
     ]);
     assert.equal(negative.code, 0, negative.stderr);
     assert.match(negative.stdout, /alpha=0\.00, beta=-1\.00: WER=/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("decode --save_decoder_to stores the best alpha and beta in a checkpoint, which --lm alone then uses", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { logits, labels } = await makeInputs(dir);
+    const ckpt = `${dir}/model.safetensors`;
+    await Deno.copyFile(
+      fromFileUrl(new URL("../../models/pretrained/small_wide_espeak.safetensors", import.meta.url)),
+      ckpt,
+    );
+    const grid = [
+      "--alpha",
+      "0",
+      "--alpha_max",
+      "1",
+      "--alpha_step",
+      "1",
+      "--beta",
+      "0",
+      "--beam_width",
+      "16",
+    ];
+    const r = await run([
+      "run",
+      `--allow-read=${dir},${arpa},${repo}`,
+      `--allow-write=${dir}`,
+      "scripts/decode.ts",
+      ...["--logits", logits, "--labels", labels, "--lm", arpa, ...grid, "--save_decoder_to", ckpt],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const best = /BEST: alpha=(\d\.\d\d), beta=(\d\.\d\d), WER=/.exec(r.stdout);
+    assert.ok(best, r.stdout);
+    const { meta } = await loadCheckpoint(ckpt); // the checksum still verifies
+    const decoder = (meta.config as SpeechConfig).decoder;
+    assert.deepEqual(decoder, {
+      kind: "beam",
+      lm: arpa,
+      beamWidth: 16,
+      alpha: Number(best[1]),
+      beta: Number(best[2]),
+    });
+    assert.deepEqual(resolveDecoderConfig({ isGreedy: false, lm: arpa }, decoder), decoder);
+    // Without a grid search there is nothing to store.
+    const infer = await run([
+      "run",
+      "-A",
+      "scripts/decode.ts",
+      "--logits",
+      logits,
+      "--mode",
+      "infer",
+      "--lm",
+      arpa,
+      "--alpha",
+      "1",
+      "--beta",
+      "0",
+      "--save_decoder_to",
+      ckpt,
+    ]);
+    assert.equal(infer.code, 2);
+    assert.match(infer.stderr, /--save_decoder_to .*needs --mode eval and --lm/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
