@@ -13,7 +13,14 @@
  */
 import { dirname } from "node:path";
 import { runCommand, UsageError } from "../cli/args.ts";
+import { fileURLToPath } from "node:url";
 import { buildKneserNeyLm } from "../decode/build_lm.ts";
+import {
+  EvalSentenceIndex,
+  evaluationPrompts,
+  lmTextLines,
+  splitRepoPrompts,
+} from "../data/corpora/text_split.ts";
 import { DEFAULT_DISCOUNT_FALLBACK } from "../decode/kneser_ney.ts";
 import { writeLmBinary } from "../decode/lm_binary.ts";
 
@@ -55,9 +62,16 @@ const command = {
       help: "pad the unigram vocabulary to N words",
     },
     char: { type: "boolean", help: 'character LM: tokens are characters, a space is "|"' },
+    keep_eval_sentences: {
+      type: "boolean",
+      help:
+        "keep lines holding an evaluation sentence (by default they are dropped, so no LM has seen a test prompt)",
+    },
   },
   examples: ["deno task build-lm --order 3 --text corpus.txt --arpa work/lm.arpa --binary work/lm.bin"],
 } as const;
+
+const REPO_PROMPTS = fileURLToPath(new URL("../data/corpora/text/gutenberg_sentences.txt", import.meta.url));
 
 async function writeMaybeGzip(path: string, text: string): Promise<void> {
   const bytes = new TextEncoder().encode(text);
@@ -94,8 +108,27 @@ await runCommand(command, async ({ values: v }) => {
   };
   const t0 = performance.now();
   const text = await Deno.readTextFile(args.text);
-  const lines = text.split("\n");
+  let lines = text.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  if (!v.keep_eval_sentences) {
+    // Every evaluation sentence in use: the repository's held-out prompts and the text's own.
+    const repoPrompts = (await Deno.readTextFile(REPO_PROMPTS)).split("\n");
+    const index = new EvalSentenceIndex([
+      ...splitRepoPrompts(repoPrompts).evaluation,
+      ...evaluationPrompts(repoPrompts),
+      ...evaluationPrompts(lines),
+    ]);
+    const kept = lmTextLines(lines, index);
+    if (kept.length < lines.length) {
+      console.error(
+        `[build-lm] left out ${
+          lines.length - kept.length
+        } of ${lines.length} lines holding an evaluation sentence ` +
+          `(data/corpora/text_split.ts; --keep_eval_sentences keeps them)`,
+      );
+    }
+    lines = kept;
+  }
   const keepWords = args.limitVocabFile === null
     ? undefined
     : new Set((await Deno.readTextFile(args.limitVocabFile)).split(/\s+/).filter((w) => w !== ""));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadLanguageModel } from "../../decode/lm_binary.ts";
+import { splitRepoPrompts } from "../../data/corpora/text_split.ts";
 
 const script = new URL("../../scripts/build_lm.ts", import.meta.url).pathname;
 
@@ -94,6 +95,30 @@ Deno.test("build_lm exits 2 on an unknown flag, 0 on --help, and 1 on tiny data 
     const r = await runBuildLm(["--order", "3", "--text", `${dir}/corpus.txt`, "--arpa", `${dir}/x.arpa`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /small or artificial data/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("build_lm leaves out lines holding an evaluation sentence unless --keep_eval_sentences", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const prompts = Deno.readTextFileSync(
+      new URL("../../data/corpora/text/gutenberg_sentences.txt", import.meta.url),
+    ).split("\n");
+    const heldOut = splitRepoPrompts(prompts).evaluation[0];
+    // The held-out prompt inside a longer line, with a word nothing else has.
+    await Deno.writeTextFile(`${dir}/corpus.txt`, corpus + `and so ${heldOut} plugh\n`);
+    const base = ["--order", "2", "--text", `${dir}/corpus.txt`, "--discount_fallback"];
+    const dropped = await runBuildLm([...base, "--arpa", `${dir}/dropped.arpa`]);
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.match(dropped.stderr, /left out [12] of 6 lines holding an evaluation sentence/);
+    const arpa = await Deno.readTextFile(`${dir}/dropped.arpa`);
+    assert.ok(!arpa.includes("plugh"), "the line holding the held-out prompt is gone");
+    assert.ok(arpa.includes("the log"), "an ordinary line stays");
+    const kept = await runBuildLm([...base, "--arpa", `${dir}/kept.arpa`, "--keep_eval_sentences"]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.ok((await Deno.readTextFile(`${dir}/kept.arpa`)).includes("plugh"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
