@@ -41,7 +41,7 @@ import {
   tinyBatch,
   vocab,
   worstRelative,
-} from "./mixed_precision_helpers.ts";
+} from "./tiny_training.ts";
 
 const webgpuReady = await initWebGpu({ quiet: true });
 const hasF16 = webgpuReady && webGpuBackend()!.hasFloat16 === true;

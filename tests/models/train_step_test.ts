@@ -9,53 +9,11 @@
  * `Op "<op>" has no kernel on backend "webgpu"`.
  */
 import assert from "node:assert/strict";
-import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
-import { config as small } from "../../models/configs/small.ts";
-import { CtcModel } from "../../models/ctc_model.ts";
-import type { Optimizer } from "../../models/optimizers/optimizer.ts";
-import { type TrainBatch, trainStep } from "../../models/train_step.ts";
-import { makeOptimizer } from "../../models/trainer.ts";
-import { defaultBackend, getBackend, setDefaultBackend } from "../../ops/backend_registry.ts";
+import { trainStep } from "../../models/train_step.ts";
+import { getBackend } from "../../ops/backend_registry.ts";
 import { CpuBackend } from "../../ops/backends/cpu/backend.ts";
-import { initWebGpu, Rng, tensor, TensorScope } from "../../ops/mod.ts";
-
-const vocab = Vocabulary.english();
-const F = small.features.numFeatures;
-
-/** Three utterances of 40-56 frames of random features with 3-5 random letters each. */
-function tinyBatch(seed: number) {
-  const rng = new Rng(seed);
-  const n = 3, maxFrames = 56;
-  const featureLengths = Int32Array.from([maxFrames, 48, 40]);
-  const features = new Float32Array(n * F * maxFrames);
-  for (let b = 0; b < n; b++) {
-    for (let f = 0; f < F; f++) {
-      for (let t = 0; t < featureLengths[b]; t++) features[(b * F + f) * maxFrames + t] = rng.normal();
-    }
-  }
-  const texts = ["abc", "dead", "faced"];
-  const targets = Int32Array.from(texts.flatMap((s) => [...vocab.encode(s)]));
-  const targetLengths = Int32Array.from(texts.map((s) => s.length));
-  return { features, shape: [n, F, maxFrames], featureLengths, targets, targetLengths };
-}
-
-type HostBatch = ReturnType<typeof tinyBatch>;
-
-function onBackend(batch: HostBatch, backend: string): TrainBatch {
-  return { ...batch, features: tensor(batch.features, batch.shape, { backend }) };
-}
-
-/** The small config's model and optimizer, seeded alike, with every tensor on `backend`. */
-function modelOn(backend: string, seed = 7): { model: CtcModel; optimizer: Optimizer } {
-  const before = defaultBackend();
-  setDefaultBackend(backend);
-  try {
-    const model = new CtcModel(F, vocab.size, small.encoder, new Rng(seed));
-    return { model, optimizer: makeOptimizer(small, model.parameters()) };
-  } finally {
-    setDefaultBackend(before);
-  }
-}
+import { initWebGpu, TensorScope } from "../../ops/mod.ts";
+import { type HostBatch, modelOn, onBackend, tinyBatch } from "./tiny_training.ts";
 
 /** Largest |got − want| / max(1, |want|) over two equally long arrays. */
 function worstError(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; at: number } {
@@ -73,7 +31,7 @@ function worstError(got: ArrayLike<number>, want: ArrayLike<number>): { err: num
  * makes it (`optimizer.step` with the step's gradient norm and finite flag); reads everything.
  */
 async function oneStep(backend: string, batch: HostBatch, lr: number) {
-  const { model, optimizer } = modelOn(backend);
+  const { model, optimizer } = modelOn(backend, "f32");
   using _scope = new TensorScope();
   const r = trainStep(model, optimizer, onBackend(batch, backend), { lr, update: false });
   const grads = new Map<string, Float32Array>();
@@ -88,7 +46,7 @@ async function oneStep(backend: string, batch: HostBatch, lr: number) {
 
 /** Losses of `n` steps of trainStep on the same batch. */
 async function losses(backend: string, batch: HostBatch, n: number, lr: number): Promise<number[]> {
-  const { model, optimizer } = modelOn(backend);
+  const { model, optimizer } = modelOn(backend, "f32");
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     using _scope = new TensorScope();
@@ -153,7 +111,7 @@ Deno.test("30 trainSteps of the small config on the cpu halve the loss of three 
 });
 
 Deno.test("a batch holding NaN makes isFinite 0 and leaves every weight, statistic and optimizer state as it was", async () => {
-  const { model, optimizer } = modelOn("cpu");
+  const { model, optimizer } = modelOn("cpu", "f32");
   const good = tinyBatch(13);
   {
     using _scope = new TensorScope();
@@ -173,7 +131,7 @@ Deno.test("a batch holding NaN makes isFinite 0 and leaves every weight, statist
 });
 
 Deno.test("a trainStep of the small config reads nothing back to the host", () => {
-  const { model, optimizer } = modelOn("cpu");
+  const { model, optimizer } = modelOn("cpu", "f32");
   const batch = onBackend(tinyBatch(14), "cpu");
   // Every read of the cpu backend is counted while the step runs (kernels use the host arrays
   // directly; a read is what a GPU backend would have to wait for).

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { initWebGpu, webGpuBackend } from "../../ops/mod.ts";
-import { CURVE_SCALER, CURVE_TOLERANCE, curveDrift, lossCurve } from "../models/mixed_precision_helpers.ts";
+import { CURVE_SCALER, CURVE_TOLERANCE, curveDrift, lossCurve } from "../models/tiny_training.ts";
 
 const webgpuReady = await initWebGpu({ quiet: true });
 const hasF16 = webgpuReady && webGpuBackend()!.hasFloat16 === true;

@@ -1,5 +1,5 @@
 /**
- * Helpers of the mixed-precision tests (tests/models/mixed_precision_test.ts and
+ * Helpers of the training-step tests (train_step_test.ts, mixed_precision_test.ts,
  * tests/slow/mixed_precision_curve_test.ts): the `small` config's model on three tiny random
  * utterances, loss curves with and without a loss scaler, eval logits, and the tolerances the
  * loss curves are held to.
