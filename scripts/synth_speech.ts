@@ -7,7 +7,8 @@
  * Options: --text FILE (one sentence a line; default data/corpora/text/gutenberg_sentences.txt),
  * --out DIR, --count N, --offset K (skip the first K usable sentences of the split's own),
  * --split train|held-out (disjoint voice sets), --voices a,b --variants x,y --speeds --pitches
- * (override the split's sets), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
+ * (override the split's sets), --flite-voices rms,awb and --flite-share F (which flite training voices speak
+ * which share of the utterances; 0 for espeak-ng only), --seed S, --jobs N, --max-chars N, --min-chars N (default 10, as the demo), --vocab FILE,
  * --resampler sox|toolkit, --manifest NAME.
  */
 import { resolve } from "node:path";
@@ -15,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import { runCommand, UsageError } from "../cli/args.ts";
 import {
   filterSentences,
+  FLITE_TRAINING_VOICES,
+  type FliteVoice,
   hasEspeak,
   synthesizeCorpus,
   VOICE_SPLITS,
@@ -56,6 +59,18 @@ const command = {
       help: "generated accents (0: none; default the split's)",
     },
     "accent-share": { type: "number", min: 0, max: 1, help: "share of utterances with a generated accent" },
+    "flite-voices": {
+      type: "string",
+      valueName: "rms,awb",
+      help:
+        "flite training voices to draw from (default the split's; train only on one to keep the other unseen)",
+    },
+    "flite-share": {
+      type: "number",
+      min: 0,
+      max: 1,
+      help: "share of utterances spoken by flite instead of espeak-ng (0: espeak-ng only)",
+    },
     seed: { type: "number", default: 0, integer: true, min: 0, help: "random seed" },
     jobs: { type: "number", integer: true, min: 1, help: "parallel espeak-ng processes" },
     "max-chars": { type: "number", default: 200, integer: true, min: 1, help: "longest sentence" },
@@ -94,6 +109,19 @@ await runCommand(command, async ({ values }) => {
       share: values["accent-share"] ?? base.generatedAccents?.share ?? 0.5,
     };
   }
+  const fliteVoices = list(values["flite-voices"]) ?? base.flite?.voices ?? [];
+  for (const v of fliteVoices) {
+    if (!FLITE_TRAINING_VOICES.includes(v as FliteVoice)) {
+      throw new UsageError(
+        `--flite-voices: "${v}" is not a flite training voice (${FLITE_TRAINING_VOICES.join(", ")})`,
+      );
+    }
+  }
+  const fliteShare = values["flite-share"] ?? base.flite?.share ?? 0;
+  if (fliteShare > 0 && fliteVoices.length === 0) {
+    throw new UsageError("--flite-share: no flite voices to speak with; give --flite-voices rms,awb");
+  }
+  if (fliteShare > 0) voiceSet.flite = { voices: fliteVoices as FliteVoice[], share: fliteShare };
   const vocab = values.vocab ? readVocabulary(values.vocab) : Vocabulary.english();
   // Each split speaks only its own sentences (data/corpora/text_split.ts), so no held-out prompt is trained on.
   const isRepositoryPrompts = resolve(values.text) === REPO_PROMPTS;

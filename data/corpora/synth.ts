@@ -56,6 +56,9 @@ export interface VoiceSet {
 /** The flite voices this toolkit trains on. */
 export type FliteVoice = "rms" | "awb";
 
+/** Every flite voice training may use; the others are kept for evaluation outside this repository. */
+export const FLITE_TRAINING_VOICES: readonly FliteVoice[] = ["rms", "awb"];
+
 /** The speech synthesisers `speak` drives. */
 export type SynthEngine = "espeak-ng" | "flite";
 
@@ -124,9 +127,11 @@ export function drawSpeaker(set: VoiceSet, seed: number, index: number): Speaker
 
 /** flite's arguments for a draw: espeak-ng's speed (words/minute) and pitch (0-99) mapped onto flite's. */
 export function fliteArgs(speaker: SpeakerDraw, textFile: string, out: string): string[] {
-  if (speaker.voice !== "rms" && speaker.voice !== "awb") {
+  if (!FLITE_TRAINING_VOICES.includes(speaker.voice as FliteVoice)) {
     throw new RangeError(
-      `data/corpora/synth.ts: flite voice "${speaker.voice}" is not a training voice (rms, awb)`,
+      `data/corpora/synth.ts: flite voice "${speaker.voice}" is not a training voice (${
+        FLITE_TRAINING_VOICES.join(", ")
+      })`,
     );
   }
   // 175 wpm is both engines' default rate; espeak-ng's pitch 50 is its default, flite's mean F0 ~100 Hz.
@@ -223,7 +228,7 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<void> {
       .spawn();
   } catch (e) {
     throw new Error(
-      `data/synth.ts: cannot run ${cmd} (${
+      `data/corpora/synth.ts: cannot run ${cmd} (${
         (e as Error).message
       }); install it, e.g. apt-get install espeak-ng flite sox`,
     );
@@ -236,7 +241,7 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<void> {
   const { code, stderr } = await child.output();
   if (code !== 0) {
     throw new Error(
-      `data/synth.ts: ${cmd} ${args.join(" ")} exited with ${code}: ${
+      `data/corpora/synth.ts: ${cmd} ${args.join(" ")} exited with ${code}: ${
         new TextDecoder().decode(stderr).trim()
       }`,
     );
