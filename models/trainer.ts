@@ -42,7 +42,7 @@ import { NovoGrad } from "./optimizers/novograd.ts";
 import type { Optimizer } from "./optimizers/optimizer.ts";
 import { SGD } from "./optimizers/sgd.ts";
 import { writeTrainingPlot } from "./plot.ts";
-import type { TranscriptDecoder } from "./transcript_decoder.ts";
+import type { UtteranceDecoder } from "./transcript_decoder.ts";
 import { ProgressBar } from "./progress.ts";
 import { StepMonitor } from "./step_monitor.ts";
 import { trainStep } from "./train_step.ts";
@@ -163,7 +163,7 @@ export async function evaluate(
   model: CtcModel,
   set: UtteranceSet,
   vocab: Vocabulary,
-  options: { batchSize: number; padTo?: number; decoder?: TranscriptDecoder },
+  options: { batchSize: number; padTo?: number; decoder?: UtteranceDecoder },
 ): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();

@@ -38,6 +38,12 @@ export interface UtteranceLogits {
   nFrames: number;
 }
 
+/** What turns utterance logits into transcripts (TranscriptDecoder, LexiconDecoder); evaluation takes any. */
+export interface UtteranceDecoder {
+  /** Decodes utterances; results in input order. */
+  decode(utterances: readonly UtteranceLogits[]): Promise<Transcript[]>;
+}
+
 /** Options of `TranscriptDecoder.create`. */
 export interface TranscriptDecoderOptions {
   /** Seconds per output frame, for word times. */
@@ -93,7 +99,7 @@ export function greedyTranscript(u: UtteranceLogits, vocab: Vocabulary, frameSte
  * t.text; // the greedy transcript
  * ```
  */
-export class TranscriptDecoder implements Disposable {
+export class TranscriptDecoder implements UtteranceDecoder, Disposable {
   readonly #vocab: Vocabulary;
   readonly #frameStepS: number;
   readonly #pool: DecoderPool | null;
