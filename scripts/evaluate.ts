@@ -1,9 +1,10 @@
 /**
  * evaluate: one table of a checkpoint's accuracy on every development set
  * (data/corpora/dev_sets.ts: unseen espeak-ng voices, each flite training voice, each FSDD
- * speaker, the real clips) × greedy and, with `--lm`, beam search with the LM × WER and CER.
- * The sets are made on first use in `--sets` and reused; the table is printed and written as
- * JSON.
+ * speaker, the real clips) × greedy and, with `--lm`, beam search with the LM × WER and CER,
+ * and for the FSDD sets closed-vocabulary decoding over the ten digit words. A row whose audio
+ * files the checkpoint's training manifests list says so. The sets are made on first use in
+ * `--sets` and reused; the table is printed and written as JSON.
  *
  *   deno task evaluate --checkpoint models/pretrained/small_wide_espeak.safetensors [--lm lm.bin --alpha 2 --beta 0]
  */
@@ -11,7 +12,12 @@ import { runCommand, UsageError } from "../cli/args.ts";
 import { resolveDecoderConfig } from "../cli/decoder_flags.ts";
 import { makeDevSets } from "../data/corpora/dev_sets.ts";
 import { loadModel } from "../models/inference.ts";
-import { evaluateSets, formatEvaluationTable, tableDecoder } from "../models/evaluation_table.ts";
+import {
+  evaluateSets,
+  formatEvaluationTable,
+  tableDecoder,
+  trainingOverlap,
+} from "../models/evaluation_table.ts";
 import { BACKEND_CHOICES, type BackendChoice, setBackend } from "../ops/backends/mod.ts";
 import { fileURLToPath } from "node:url";
 
@@ -85,7 +91,16 @@ await runCommand(command, async ({ values }) => {
     );
   }
   const sets = only ? all.filter((s) => only.includes(s.name)) : all;
+  const overlap = trainingOverlap(m.config, sets);
+  if (overlap.unreadable.length > 0) {
+    console.error(
+      `[evaluate] the checkpoint's training manifests ${
+        overlap.unreadable.join(", ")
+      } are not here: rows cannot be checked against its training data`,
+    );
+  }
   const rows = await evaluateSets(m, sets, {
+    overlap,
     decoder,
     onSet: (r) => console.error(`[evaluate] ${r.set}: greedy WER ${(100 * r.greedy.wer).toFixed(2)} %`),
   });

@@ -22,6 +22,20 @@ import { splitRepoPrompts } from "./text_split.ts";
 /** The five FSDD speakers in ../shared/data/real/fsdd. */
 export const FSDD_SPEAKERS: readonly string[] = ["george", "jackson", "lucas", "nicolas", "yweweler"];
 
+/** Every transcript of an FSDD clip: the lexicon of its closed-vocabulary decoding. */
+export const DIGIT_WORDS: readonly string[] = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+];
+
 /** The real-speech folders of ../shared/data/real other than FSDD. */
 export const REAL_CLIP_FOLDERS: readonly string[] = ["pocketsphinx_misc", "ljspeech", "misc_clips"];
 
@@ -33,6 +47,8 @@ export interface DevSet {
   manifestPath: string;
   /** Utterances. */
   nUtterances: number;
+  /** Every transcript the set can hold, for a closed-vocabulary set (FSDD: DIGIT_WORDS). */
+  lexicon?: readonly string[];
 }
 
 /** Options of `makeDevSets`. */
@@ -101,8 +117,8 @@ export async function makeDevSets(options: DevSetOptions): Promise<DevSet[]> {
     throw new RangeError(`makeDevSets: only ${prompts.length} evaluation prompts in the text, ${n} wanted`);
   }
   const sets: DevSet[] = [];
-  const add = (name: string, manifestPath: string, nUtterances: number) =>
-    sets.push({ name, manifestPath, nUtterances });
+  const add = (name: string, manifestPath: string, nUtterances: number, lexicon?: readonly string[]) =>
+    sets.push({ name, manifestPath, nUtterances, ...(lexicon ? { lexicon } : {}) });
   const espeak = await synthesizeCorpus(prompts, {
     outDir: join(options.outDir, "espeak_unseen"),
     voiceSet: VOICE_SPLITS.heldOut,
@@ -131,7 +147,7 @@ export async function makeDevSets(options: DevSetOptions): Promise<DevSet[]> {
       const path = join(options.outDir, `fsdd_${speaker}`, "manifest.csv");
       await Deno.mkdir(join(options.outDir, `fsdd_${speaker}`), { recursive: true });
       writeManifest(path, entries);
-      add(`fsdd_${speaker}`, path, entries.length);
+      add(`fsdd_${speaker}`, path, entries.length, DIGIT_WORDS);
     }
     const clips = REAL_CLIP_FOLDERS.flatMap((f) => sharedEntries(join(shared, "real", f)));
     const path = join(options.outDir, "real_clips", "manifest.csv");
