@@ -6,6 +6,7 @@ import { config as w2lplusLarge } from "./w2lplus_large.ts";
 import { large as ds2Large, small as ds2Small, toy as ds2Toy } from "./ds2.ts";
 import { config as small } from "./small.ts";
 import { config as smallWide } from "./small_wide.ts";
+import { config as smallWideMixed } from "./small_wide_mixed.ts";
 import { config as quartznetSmall } from "./quartznet_small.ts";
 import type { SpeechConfig } from "./types.ts";
 
@@ -13,6 +14,7 @@ import type { SpeechConfig } from "./types.ts";
 export const configs: Record<string, SpeechConfig> = {
   small,
   small_wide: smallWide,
+  small_wide_mixed: smallWideMixed,
   quartznet_small: quartznetSmall,
   jasper10x5_dr: jasper10x5Dr,
   jasper: jasper10x5Dr,
