@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { type DevSetOptions, makeDevSets } from "../data/corpora/dev_sets.ts";
 import { readManifest } from "../data/pipeline/manifest.ts";
 import type { DecoderConfig, SpeechConfig } from "./configs/types.ts";
 import { loadUtterances } from "./dataset.ts";
@@ -142,6 +143,58 @@ export async function evaluateSets(
     options.onSet?.(row);
   }
   return rows;
+}
+
+/** `only` named a set that does not exist. */
+export class UnknownDevSetError extends RangeError {}
+
+/** Options of `evaluateOnDevSets`: where the sets are made, and how they are scored. */
+export interface DevSetEvaluationOptions extends Omit<DevSetOptions, "vocab"> {
+  /** Only these sets (names as in the table); unknown names are an error. */
+  only?: readonly string[];
+  /** Beam decoder scored beside greedy. */
+  decoder?: DecoderConfig;
+  /** Called after each set. */
+  onSet?: (row: SetScores) => void;
+  /** Called with what the reader should know (sets left out, training data not found). */
+  onNote?: (note: string) => void;
+}
+
+/**
+ * The evaluation table of a loaded checkpoint on the development sets (made or re-used by
+ * `makeDevSets`), each row checked against the checkpoint's training manifests.
+ */
+export async function evaluateOnDevSets(
+  m: LoadedModel,
+  checkpoint: string,
+  options: DevSetEvaluationOptions,
+): Promise<EvaluationTable> {
+  const note = options.onNote ?? (() => {});
+  const all = await makeDevSets({
+    ...options,
+    vocab: m.vocab,
+    onSkip: (name, why) => {
+      options.onSkip?.(name, why);
+      note(`no ${name}: ${why}`);
+    },
+  });
+  const unknown = options.only?.filter((n) => !all.some((s) => s.name === n)) ?? [];
+  if (unknown.length > 0) {
+    throw new UnknownDevSetError(
+      `no set called ${unknown.join(", ")} (sets: ${all.map((s) => s.name).join(", ")})`,
+    );
+  }
+  const sets = options.only ? all.filter((s) => options.only!.includes(s.name)) : all;
+  const overlap = trainingOverlap(m.config, sets);
+  if (overlap.unreadable.length > 0) {
+    note(
+      `the checkpoint's training manifests ${
+        overlap.unreadable.join(", ")
+      } are not here: rows cannot be checked against its training data`,
+    );
+  }
+  const rows = await evaluateSets(m, sets, { decoder: options.decoder, onSet: options.onSet, overlap });
+  return { checkpoint, decoder: tableDecoder(options.decoder), rows };
 }
 
 /** The table as aligned text: one line per set, WER and CER in percent. */

@@ -10,14 +10,9 @@
  */
 import { runCommand, UsageError } from "../cli/args.ts";
 import { resolveDecoderConfig } from "../cli/decoder_flags.ts";
-import { makeDevSets } from "../data/corpora/dev_sets.ts";
+import { sharedDataDirOrNull } from "../cli/shared_data.ts";
 import { loadModel } from "../models/inference.ts";
-import {
-  evaluateSets,
-  formatEvaluationTable,
-  tableDecoder,
-  trainingOverlap,
-} from "../models/evaluation_table.ts";
+import { evaluateOnDevSets, formatEvaluationTable, UnknownDevSetError } from "../models/evaluation_table.ts";
 import { BACKEND_CHOICES, type BackendChoice, setBackend } from "../ops/backends/mod.ts";
 import { fileURLToPath } from "node:url";
 
@@ -72,39 +67,19 @@ await runCommand(command, async ({ values }) => {
     beta: values.beta,
     beamWidth: values.beam_width,
   }, m.config.decoder);
-  const shared = fileURLToPath(new URL("../../shared/data", import.meta.url));
-  const sharedDataDir = Deno.env.get("DENO_CTC_SHARED_DATA") ??
-    (await Deno.stat(`${shared}/README.md`).then(() => shared, () => null));
-  const all = await makeDevSets({
+  const sharedDataDir = sharedDataDirOrNull();
+  const table = await evaluateOnDevSets(m, values.checkpoint, {
     outDir: values.sets,
     promptText: await Deno.readTextFile(`${root}data/corpora/text/gutenberg_sentences.txt`),
-    vocab: m.vocab,
     sharedDataDir,
     nPrompts: values.prompts,
-    onSkip: (name, why) => console.error(`[evaluate] no ${name}: ${why}`),
-  });
-  const only = values.only?.split(",").map((s) => s.trim());
-  const unknown = only?.filter((n) => !all.some((s) => s.name === n)) ?? [];
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `--only: no set called ${unknown.join(", ")} (sets: ${all.map((s) => s.name).join(", ")})`,
-    );
-  }
-  const sets = only ? all.filter((s) => only.includes(s.name)) : all;
-  const overlap = trainingOverlap(m.config, sets);
-  if (overlap.unreadable.length > 0) {
-    console.error(
-      `[evaluate] the checkpoint's training manifests ${
-        overlap.unreadable.join(", ")
-      } are not here: rows cannot be checked against its training data`,
-    );
-  }
-  const rows = await evaluateSets(m, sets, {
-    overlap,
+    only: values.only?.split(",").map((s) => s.trim()),
     decoder,
     onSet: (r) => console.error(`[evaluate] ${r.set}: greedy WER ${(100 * r.greedy.wer).toFixed(2)} %`),
+    onNote: (note) => console.error(`[evaluate] ${note}`),
+  }).catch((e) => {
+    throw e instanceof UnknownDevSetError ? new UsageError(`--only: ${e.message}`) : e;
   });
-  const table = { checkpoint: values.checkpoint, decoder: tableDecoder(decoder), rows };
   console.log(formatEvaluationTable(table));
   const out = values.out ?? `${values.sets}/evaluation.json`;
   await Deno.writeTextFile(out, JSON.stringify(table, null, 2) + "\n");

@@ -8,13 +8,14 @@
  *   deno task pretrain                       # all of it, ~1.5 h on 2 cores
  *   deno task pretrain --minutes 30          # one sitting; run again to continue
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCommand, UsageError } from "../cli/args.ts";
-import { makeDevSets } from "../data/corpora/dev_sets.ts";
+import { sharedDataDirOrNull } from "../cli/shared_data.ts";
 import { hasEspeak, hasFlite } from "../data/corpora/synth.ts";
 import { exportCheckpoint, listCheckpoints } from "../models/checkpoint.ts";
-import { evaluateSets, formatEvaluationTable, trainingOverlap } from "../models/evaluation_table.ts";
+import { evaluateOnDevSets, formatEvaluationTable } from "../models/evaluation_table.ts";
 import { loadModel } from "../models/inference.ts";
 import { preparePretrainData, recipeConfig } from "../models/pretrain_recipe.ts";
 import { train, vocabularyOf } from "../models/trainer.ts";
@@ -42,10 +43,10 @@ const command = {
 await runCommand(command, async ({ values }) => {
   if (!hasEspeak()) throw new Error("espeak-ng not found; install it (apt-get install espeak-ng flite sox)");
   if (!hasFlite()) throw new Error("flite not found; install it (apt-get install flite)");
-  const shared = Deno.env.get("DENO_CTC_SHARED_DATA") ?? join(root, "..", "shared", "data");
-  if (!(await Deno.stat(join(shared, "real", "fsdd", "manifest.csv")).catch(() => null))) {
+  const shared = sharedDataDirOrNull();
+  if (shared === null || !existsSync(join(shared, "real", "fsdd", "manifest.csv"))) {
     throw new UsageError(
-      `the recipe trains on FSDD, not found in ${shared}/real/fsdd; set DENO_CTC_SHARED_DATA to the folder holding real/fsdd`,
+      "the recipe trains on FSDD (../shared/data/real/fsdd), which is not here; set DENO_CTC_SHARED_DATA to the folder holding real/fsdd",
     );
   }
   const deadline = values.minutes === undefined ? undefined : Date.now() + values.minutes * 60_000;
@@ -82,18 +83,13 @@ await runCommand(command, async ({ values }) => {
   const meta = await exportCheckpoint(last, values.ship, { dtype: "F16" });
   console.error(`[pretrain] exported step ${meta.step} to ${values.ship}`);
   const m = await loadModel(values.ship);
-  const sets = await makeDevSets({
+  const table = await evaluateOnDevSets(m, values.ship, {
     outDir: join(values.out, "dev_sets"),
     promptText,
-    vocab: m.vocab,
     sharedDataDir: shared,
-    onSkip: (name, why) => console.error(`[pretrain] no ${name}: ${why}`),
-  });
-  const rows = await evaluateSets(m, sets, {
-    overlap: trainingOverlap(m.config, sets),
     onSet: (r) => console.error(`[pretrain] ${r.set}: greedy WER ${(100 * r.greedy.wer).toFixed(2)} %`),
+    onNote: (note) => console.error(`[pretrain] ${note}`),
   });
-  const table = { checkpoint: values.ship, decoder: null, rows };
   console.log(formatEvaluationTable(table));
   const out = join(values.out, "evaluation.json");
   await Deno.writeTextFile(out, JSON.stringify(table, null, 2) + "\n");

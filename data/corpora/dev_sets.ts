@@ -65,6 +65,8 @@ export interface DevSetOptions {
   nPrompts?: number;
   /** Seed of the speaker draws (default 20261203). */
   seed?: number;
+  /** The FSDD speakers to make sets of (default all five). */
+  fsddSpeakers?: readonly string[];
   /** Called when a set is left out, with why. */
   onSkip?: (name: string, why: string) => void;
 }
@@ -142,7 +144,10 @@ export async function makeDevSets(options: DevSetOptions): Promise<DevSet[]> {
     options.onSkip?.("fsdd_*, real_clips", "../shared/data is absent");
   } else {
     const fsdd = sharedEntries(join(shared, "real", "fsdd"));
-    for (const speaker of FSDD_SPEAKERS) {
+    for (const speaker of options.fsddSpeakers ?? FSDD_SPEAKERS) {
+      if (!FSDD_SPEAKERS.includes(speaker)) {
+        throw new RangeError(`makeDevSets: unknown FSDD speaker "${speaker}" (${FSDD_SPEAKERS.join(", ")})`);
+      }
       const entries = fsdd.filter((e) => fsddSpeaker(e.audioPath) === speaker);
       const path = join(options.outDir, `fsdd_${speaker}`, "manifest.csv");
       await Deno.mkdir(join(options.outDir, `fsdd_${speaker}`), { recursive: true });
