@@ -1,22 +1,38 @@
 /**
- * The fused activation of the TDNN encoder (models/tdnn.ts `activateMasked`: residual add,
- * activation, dropout mask and frame mask in one elementwise op, the later convolutions
- * skipping their own masking) against the chain of separate ops it replaced, written out here
- * as `unfusedForward`: the same seeded model on the same batch gives the same CTC loss and
- * the same gradient for every parameter, in training (dropout on) and in eval mode, for ReLU
- * and clipped-ReLU configs with strides, dense residuals and separable blocks, on both cpu
- * kernel paths.
+ * The fused activations of the TDNN and DeepSpeech2 encoders (models/tdnn.ts `activateMasked`:
+ * residual add, activation, dropout mask and frame mask in one elementwise op, the later
+ * convolutions skipping their own masking) against the chains of separate ops they replaced,
+ * written out here (`unfusedTdnn`, `unfusedDs2`): the same seeded model on the same batch gives
+ * the same logits, CTC loss and gradient of every parameter, in training (dropout on) and in
+ * eval mode, for ReLU and clipped-ReLU configs with strides, dense residuals and separable
+ * blocks, on both cpu kernel paths.
  */
 import assert from "node:assert/strict";
-import { CtcModel } from "../../models/ctc_model.ts";
+import { CtcModel, type EncoderConfig } from "../../models/ctc_model.ts";
+import type { DeepSpeech2Encoder } from "../../models/deepspeech2.ts";
 import { frameMask, type TdnnEncoder, type TdnnEncoderConfig } from "../../models/tdnn.ts";
 import { smallEncoder } from "../../models/configs/small.ts";
 import { setCpuKernelPath } from "../../ops/backends/cpu/wasm/kernel_path.ts";
-import { add, dropout, hardtanh, mul, relu, Rng, type Tensor, TensorScope } from "../../ops/mod.ts";
+import {
+  add,
+  dropout,
+  hardtanh,
+  mul,
+  permute,
+  relu,
+  reshape,
+  Rng,
+  type Tensor,
+  TensorScope,
+} from "../../ops/mod.ts";
 import { F, onBackend, tinyBatch, vocab, worstRelative } from "./tiny_training.ts";
 
+function activate(x: Tensor, kind: "relu" | "clipped_relu"): Tensor {
+  return kind === "relu" ? relu(x) : hardtanh(x, 0, 20);
+}
+
 /** TdnnEncoder.forward as it was before the fusion: mask, conv, norm, add, activation, dropout. */
-function unfusedForward(
+function unfusedTdnn(
   enc: TdnnEncoder,
   x: Tensor,
   lengths: Int32Array,
@@ -42,24 +58,53 @@ function unfusedForward(
       if (r === b.repeat - 1) {
         sources.forEach((src, k) => h = add(h, block.projections[k].forward(src.t, src.mask, src.lengths)));
       }
-      const activated = enc.config.activation === "relu" ? relu(h) : hardtanh(h, 0, 20);
-      h = dropout(activated, b.dropout, { training: enc.training, rng: enc.rng });
+      h = dropout(activate(h, enc.config.activation), b.dropout, { training: enc.training, rng: enc.rng });
     });
   });
   return { output: mul(h, mask), lengths: lens };
 }
 
+/** DeepSpeech2Encoder.forward as it was before the fusion. */
+function unfusedDs2(
+  enc: DeepSpeech2Encoder,
+  x: Tensor,
+  lengths: Int32Array,
+): { output: Tensor; lengths: Int32Array } {
+  const [n, f, t] = x.shape;
+  let lens = Int32Array.from(lengths);
+  let h = reshape(permute(x, [0, 2, 1]), [n, 1, t, f]);
+  enc.convs.forEach((conv, i) => {
+    const inMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
+    h = conv.forward(mul(h, inMask));
+    lens = lens.map((l) => Math.ceil(l / enc.config.convLayers[i].stride[0]));
+    h = activate(enc.bns[i].forward(h, lens), enc.config.activation);
+  });
+  const [, c, t2, f2] = h.shape;
+  const [rnnOut] = enc.rnn.forward(reshape(permute(h, [2, 0, 1, 3]), [t2, n, c * f2]), lens);
+  const hidden = dropout(activate(enc.fc.forward(rnnOut), enc.config.activation), enc.config.dropout, {
+    training: enc.training,
+    rng: enc.rng,
+  });
+  return { output: hidden, lengths: lens };
+}
+
 /** Loss, every parameter's gradient (by name) and the logits of one step of a seed-7 model. */
 async function lossAndGrads(
-  encoder: TdnnEncoderConfig,
+  encoder: EncoderConfig,
   fused: boolean,
   training: boolean,
 ): Promise<{ loss: number; logits: Float32Array; grads: Map<string, Float32Array> }> {
   using _scope = new TensorScope();
   const model = new CtcModel(F, vocab.size, encoder, new Rng(7));
   if (!training) model.eval();
-  const enc = model.encoder as TdnnEncoder;
-  if (!fused) enc.forward = (x, lengths) => unfusedForward(enc, x, lengths);
+  const enc = model.encoder;
+  if (!fused && enc.config.kind === "tdnn") {
+    const tdnn = enc as TdnnEncoder;
+    tdnn.forward = (x, lengths) => unfusedTdnn(tdnn, x, lengths);
+  } else if (!fused) {
+    const ds2 = enc as DeepSpeech2Encoder;
+    ds2.forward = (x, lengths) => unfusedDs2(ds2, x, lengths);
+  }
   const batch = onBackend(tinyBatch(3), "cpu");
   const { logits, lengths } = model.forward(batch.features, batch.featureLengths);
   const loss = model.loss(logits, lengths, batch.targets, batch.targetLengths);
@@ -94,21 +139,39 @@ const clippedDense: TdnnEncoderConfig = {
   ],
 };
 
+/** Two clipped-ReLU convolutions (strided in time and frequency), two GRU layers, dropout 0.2. */
+const ds2: EncoderConfig = {
+  kind: "ds2",
+  convLayers: [{ kernel: [5, 5], stride: [2, 2], channels: 4 }, {
+    kernel: [3, 3],
+    stride: [1, 2],
+    channels: 4,
+  }],
+  rnnLayers: 2,
+  rnnUnits: 6,
+  bidirectional: true,
+  hidden: 10,
+  dropout: 0.2,
+  activation: "clipped_relu",
+  bnMomentum: 0.1,
+  bnEps: 1e-3,
+};
+
 // The WASM kernels compute in float32 as the separate ops do, so their results are identical;
 // the TypeScript kernels keep x + y in float64 inside the fused pass, so theirs may differ by
 // float32 roundings (measured: 3e-6 of the logits, 1.2e-6 of a gradient's largest entry).
 const tolerance = { wasm: 0, ts: 1e-5 } as const;
 
-for (
-  const [configName, encoder] of [["small (ReLU, residual)", smallEncoder], [
-    "clipped ReLU, dense",
-    clippedDense,
-  ]] as const
-) {
+const configs: [string, EncoderConfig][] = [
+  ["TDNN small (ReLU, residual)", smallEncoder],
+  ["TDNN clipped ReLU, dense", clippedDense],
+  ["DeepSpeech2", ds2],
+];
+for (const [configName, encoder] of configs) {
   for (const path of ["wasm", "ts"] as const) {
     for (const training of [true, false]) {
       Deno.test(
-        `the fused TDNN activation gives the unfused chain's loss and gradients for ${configName}, ${
+        `the fused activation gives the unfused chain's loss and gradients for ${configName}, ${
           training ? "training" : "eval"
         } mode, ${path} kernels`,
         async () => {
