@@ -6,7 +6,8 @@
  * residual block the last sub-block adds, before its activation, a 1×1 conv + batch-norm
  * projection of the block input (dense residual: of every earlier residual block's input,
  * the first being the prologue output) — OpenSeq2Seq's `conv_bn_res_bn_actv`.
- * Frames beyond each utterance's length are zeroed before every convolution (use_conv_mask),
+ * Frames beyond each utterance's length are zeroed before every convolution (use_conv_mask:
+ * the features by a multiply, every later input inside the fused activation pass that made it),
  * and batch statistics skip them, so padding never changes valid frames.
  *
  * Input [N, F, T] features; output [N, C_last, T'] and the lengths after strides.
