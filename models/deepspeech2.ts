@@ -7,11 +7,11 @@
  * Padded frames are zeroed before every convolution and skipped by batch statistics and by
  * the GRU (packed-sequence semantics), so padding never changes valid frames.
  */
-import { dropout, hardtanh, mul, permute, relu, reshape, type Rng, type Tensor } from "../ops/mod.ts";
+import { dropoutMask, mul, permute, reshape, type Rng, type Tensor } from "../ops/mod.ts";
 import { BatchNorm, Conv2d, Linear } from "./layers.ts";
 import { Module } from "./module.ts";
 import { GRU } from "./rnn.ts";
-import { frameMask } from "./tdnn.ts";
+import { activateMasked, frameMask } from "./tdnn.ts";
 
 /** One 2-D convolution layer: kernel and stride as [time, frequency], as in OpenSeq2Seq. */
 export interface Conv2dLayerConfig {
@@ -45,10 +45,6 @@ export interface DeepSpeech2EncoderConfig {
   bnMomentum: number;
   /** Epsilon of every batch norm (added to the variance). */
   bnEps: number;
-}
-
-function activate(x: Tensor, kind: DeepSpeech2EncoderConfig["activation"]): Tensor {
-  return kind === "relu" ? relu(x) : hardtanh(x, 0, 20);
 }
 
 /** The DeepSpeech2 encoder. */
@@ -121,20 +117,23 @@ export class DeepSpeech2Encoder extends Module {
     let lens = Int32Array.from(lengths);
     // [N, F, T] → [N, 1, T, F]: kernels are given as [time, frequency].
     let h = reshape(permute(x, [0, 2, 1]), [n, 1, t, f]);
+    const maskOf = (y: Tensor): Tensor => reshape(frameMask(lens, y.shape[2], y), [n, 1, y.shape[2], 1]);
+    // Every activation but the last also zeroes the padded frames the next convolution must not
+    // see (`activateMasked`), so only the features take a masking multiply of their own.
+    h = mul(h, maskOf(h));
     this.convs.forEach((conv, i) => {
-      const inMask = reshape(frameMask(lens, h.shape[2], h), [n, 1, h.shape[2], 1]);
-      h = conv.forward(mul(h, inMask));
+      h = conv.forward(h);
       lens = lens.map((l) => Math.ceil(l / this.config.convLayers[i].stride[0]));
-      h = activate(this.bns[i].forward(h, lens), this.config.activation);
+      const frames = i < this.convs.length - 1 ? maskOf(h) : null;
+      h = activateMasked(this.bns[i].forward(h, lens), 0, this.config.activation, { frameMask: frames });
     });
     const [, c, t2, f2] = h.shape;
     // [N, C, T', F'] → [T', N, C·F'] for the time-major GRU.
     const seq = reshape(permute(h, [2, 0, 1, 3]), [t2, n, c * f2]);
     const [rnnOut] = this.rnn.forward(seq, lens);
-    const hidden = dropout(activate(this.fc.forward(rnnOut), this.config.activation), this.config.dropout, {
-      training: this.training,
-      rng: this.rng,
-    });
+    const fc = this.fc.forward(rnnOut);
+    const drop = dropoutMask(fc, this.config.dropout, { training: this.training, rng: this.rng });
+    const hidden = activateMasked(fc, 0, this.config.activation, { mask: drop });
     return { output: hidden, lengths: lens };
   }
 }

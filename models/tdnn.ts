@@ -6,12 +6,23 @@
  * residual block the last sub-block adds, before its activation, a 1×1 conv + batch-norm
  * projection of the block input (dense residual: of every earlier residual block's input,
  * the first being the prologue output) — OpenSeq2Seq's `conv_bn_res_bn_actv`.
- * Frames beyond each utterance's length are zeroed before every convolution (use_conv_mask),
+ * Frames beyond each utterance's length are zeroed before every convolution (use_conv_mask:
+ * the features by a multiply, every later input inside the fused activation pass that made it),
  * and batch statistics skip them, so padding never changes valid frames.
  *
  * Input [N, F, T] features; output [N, C_last, T'] and the lengths after strides.
  */
-import { add, dropout, hardtanh, mul, relu, type Rng, type Tensor, tensor } from "../ops/mod.ts";
+import {
+  type ActivationMasks,
+  add,
+  addHardtanhMasked,
+  addReluMasked,
+  dropoutMask,
+  mul,
+  type Rng,
+  type Tensor,
+  tensor,
+} from "../ops/mod.ts";
 import { BatchNorm, Conv1d } from "./layers.ts";
 import { Module } from "./module.ts";
 
@@ -51,8 +62,19 @@ export interface TdnnEncoderConfig {
   bnEps: number;
 }
 
-function activate(x: Tensor, kind: TdnnEncoderConfig["activation"]): Tensor {
-  return kind === "relu" ? relu(x) : hardtanh(x, 0, 20);
+/**
+ * activation(x + residual) · masks in one elementwise pass (and one backward pass): the
+ * sub-block's activation, dropout and the frame mask the next convolution needs.
+ */
+export function activateMasked(
+  x: Tensor,
+  residual: Tensor | number,
+  kind: TdnnEncoderConfig["activation"],
+  masks: ActivationMasks,
+): Tensor {
+  return kind === "relu"
+    ? addReluMasked(x, residual, masks)
+    : addHardtanhMasked(x, residual, { ...masks, minVal: 0, maxVal: 20 });
 }
 
 /** [N, 1, T] float mask of valid frames, built on the host from lengths. */
@@ -102,12 +124,13 @@ export class ConvBn extends Module {
   }
 
   /**
-   * Convolutions of x with its padded frames zeroed first. Only the first convolution needs
-   * the mask: the pointwise one after a depthwise convolution is per frame, so valid output
-   * frames never see padded ones (and a strided depthwise output no longer has inMask's length).
+   * Convolutions of x with its padded frames zeroed first (inMask null: x is already zeroed
+   * there). Only the first convolution needs the mask: the pointwise one after a depthwise
+   * convolution is per frame, so valid output frames never see padded ones (and a strided
+   * depthwise output no longer has inMask's length).
    */
-  conv(x: Tensor, inMask: Tensor): Tensor {
-    let y = mul(x, inMask);
+  conv(x: Tensor, inMask: Tensor | null): Tensor {
+    let y = inMask ? mul(x, inMask) : x;
     for (const c of this.convs) y = c.forward(y);
     return y;
   }
@@ -117,8 +140,11 @@ export class ConvBn extends Module {
     return this.bn.forward(y, lengths);
   }
 
-  /** `conv` then `norm`: x [N, Cin, T], its frame mask [N, 1, T], output lengths → [N, Cout, T']. */
-  forward(x: Tensor, mask: Tensor, lengths: Int32Array): Tensor {
+  /**
+   * `conv` then `norm`: x [N, Cin, T], its frame mask [N, 1, T] (null when x is zero there
+   * already), output lengths → [N, Cout, T'].
+   */
+  forward(x: Tensor, mask: Tensor | null, lengths: Int32Array): Tensor {
     return this.norm(this.conv(x, mask), lengths);
   }
 }
@@ -196,36 +222,50 @@ export class TdnnEncoder extends Module {
     return out;
   }
 
-  /** x: [N, F, T] features, lengths in frames → [N, C, T'] and lengths after strides. */
+  /**
+   * x: [N, F, T] features, lengths in frames → [N, C, T'] and lengths after strides.
+   *
+   * Each sub-block's activation also applies its dropout mask and the frame mask of its
+   * output (`activateMasked`), so every later convolution and residual projection reads
+   * input that is zero on padded frames already and skips its own masking multiply; only the
+   * features are masked separately. The values are those of masking at each convolution (the
+   * mask is 0 or 1, and every reader of a sub-block's output uses the mask of its length).
+   */
   forward(x: Tensor, lengths: Int32Array): { output: Tensor; lengths: Int32Array } {
     let lens = Int32Array.from(lengths);
     let h = x;
     let mask = frameMask(lens, h.shape[2], h);
-    const residualInputs: { t: Tensor; mask: Tensor; lengths: Int32Array }[] = [];
+    // The mask h still needs before a convolution reads it; null once an activation applied it.
+    let hMask: Tensor | null = mask;
+    const residualInputs: { t: Tensor; mask: Tensor | null; lengths: Int32Array }[] = [];
     this.config.blocks.forEach((b, i) => {
       const block = this.blocks[i];
-      const blockInput = h;
-      if (b.residual) residualInputs.push({ t: blockInput, mask, lengths: lens });
+      if (b.residual) residualInputs.push({ t: h, mask: hMask, lengths: lens });
       const sources = b.residual
         ? (b.residualDense ? residualInputs : [residualInputs[residualInputs.length - 1]])
         : [];
       block.subs.forEach((sub, r) => {
-        h = sub.conv(h, mask);
+        h = sub.conv(h, hMask);
         const s = b.stride ?? 1;
         if (s > 1) {
           lens = lens.map((l) => Math.ceil(l / s));
           mask = frameMask(lens, h.shape[2], h);
         }
         h = sub.norm(h, lens);
-        if (r === b.repeat - 1 && sources.length > 0) {
-          sources.forEach((src, k) => h = add(h, block.projections[k].forward(src.t, src.mask, src.lengths)));
+        // The residual projections are added in order, the last one inside the fused pass.
+        let residual: Tensor | number = 0;
+        if (r === b.repeat - 1) {
+          sources.forEach((src, k) => {
+            const projected = block.projections[k].forward(src.t, src.mask, src.lengths);
+            if (k < sources.length - 1) h = add(h, projected);
+            else residual = projected;
+          });
         }
-        h = dropout(activate(h, this.config.activation), b.dropout, {
-          training: this.training,
-          rng: this.rng,
-        });
+        const drop = dropoutMask(h, b.dropout, { training: this.training, rng: this.rng });
+        h = activateMasked(h, residual, this.config.activation, { mask: drop, frameMask: mask });
+        hMask = null;
       });
     });
-    return { output: mul(h, mask), lengths: lens };
+    return { output: hMask ? mul(h, hMask) : h, lengths: lens };
   }
 }

@@ -9,7 +9,11 @@
  * and nothing is uploaded per call. The mask holds the scale folded in and is multiplied in;
  * backward reuses it through mul's gradient instead of drawing again.
  *
- * Not here: fusing the mask into the multiply (one kernel fewer, but the mask would then have
+ * `dropoutMask` gives the mask alone, for callers that fold it into a fused elementwise op
+ * (`addReluMasked`: activation × dropout mask × frame mask in one pass, the mask kept by that
+ * op for its backward).
+ *
+ * Not here: drawing the mask inside the multiply (one kernel fewer, but the mask would then have
  * to be redrawn or kept by a dedicated backward).
  */
 import { mul } from "./elementwise.ts";
@@ -76,11 +80,25 @@ function dropoutMaskAttrs(p: number, rng: Rng): DropoutMaskAttrs {
  * ```
  */
 export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability ${p} is outside [0, 1]`);
-  if (x.dtype === "int32") throw new TypeError(`dropout: needs a float tensor, got ${x}`);
-  if (!(options.training ?? true) || p === 0) return x;
-  if (!options.rng) throw new TypeError("dropout: training with p > 0 needs a seeded rng (options.rng)");
-  const mask = runOp(dropoutMaskOp, [x], dropoutMaskAttrs(p, options.rng))[0];
+  const mask = dropoutMask(x, p, options);
   // mul keeps the mask for backward; scopes release it with the other intermediates.
-  return mul(x, mask);
+  return mask ? mul(x, mask) : x;
+}
+
+/**
+ * The mask `dropout(like, p, options)` multiplies by, shaped and typed like `like`: 0 where an
+ * element is dropped and 1/(1-p) elsewhere, drawn from `options.rng` exactly as `dropout` draws
+ * it; null where dropout is the identity (not training, or p = 0).
+ *
+ * @example
+ * ```ts
+ * const h = addReluMasked(bnOut, 0, { mask: dropoutMask(bnOut, 0.2, { rng }) });
+ * ```
+ */
+export function dropoutMask(like: Tensor, p: number, options: DropoutOptions = {}): Tensor | null {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability ${p} is outside [0, 1]`);
+  if (like.dtype === "int32") throw new TypeError(`dropout: needs a float tensor, got ${like}`);
+  if (!(options.training ?? true) || p === 0) return null;
+  if (!options.rng) throw new TypeError("dropout: training with p > 0 needs a seeded rng (options.rng)");
+  return runOp(dropoutMaskOp, [like], dropoutMaskAttrs(p, options.rng))[0];
 }

@@ -3,7 +3,7 @@
  * expressions (ops/expr.ts). A single op, `map`, evaluates any table entry; each backend
  * implements `map` once by rendering the expressions to its own language.
  *
- * Forward expressions read x (, y, z, c); gradient expressions read g (the output gradient),
+ * Forward expressions read x (, y, z, w, c); gradient expressions read g (the output gradient),
  * the inputs, `out` (the forward result) and the scalar attributes a, b.
  */
 import type { DType } from "./dtype.ts";
@@ -16,7 +16,7 @@ import { scalar } from "./creation.ts";
 import { reshape } from "./reshape.ts";
 import { sum } from "./reduce_sum.ts";
 
-const x = X.v("x"), y = X.v("y"), z = X.v("z"), c = X.v("c"), g = X.v("g"), out = X.v("out");
+const x = X.v("x"), y = X.v("y"), z = X.v("z"), w = X.v("w"), c = X.v("c"), g = X.v("g"), out = X.v("out");
 const a = X.v("a"), b = X.v("b");
 
 /** One elementwise op: its inputs, forward, and the gradient with respect to each input. */
@@ -70,6 +70,41 @@ export const elementwiseOps = {
     grads: [X.mul(g, X.mul(out, X.sub(1, out)))],
   },
   tanh: { inputs: ["x"], forward: X.tanh(x), grads: [X.mul(g, X.sub(1, X.mul(out, out)))] },
+  /**
+   * relu(x + y) in one pass (a bias or a residual, then ReLU). The gradient reads `out`, as
+   * torch's threshold_backward does: out > 0 exactly where x + y > 0, so nothing else is saved.
+   */
+  addRelu: {
+    inputs: ["x", "y"],
+    forward: X.max(X.add(x, y), 0),
+    grads: [X.sel(X.gt(out, 0), g, 0), X.sel(X.gt(out, 0), g, 0)],
+  },
+  /**
+   * relu(x + y) · z · w: the TDNN sub-block's batch-norm output plus residual, ReLU, dropout mask
+   * (0 or 1/(1-p)) and frame mask in one pass. The gradient tests x + y rather than `out`,
+   * since out can underflow to 0 where x + y > 0 when z·w is small.
+   */
+  addReluMasked: {
+    inputs: ["x", "y", "z", "w"],
+    forward: X.mul(X.mul(X.max(X.add(x, y), 0), z), w),
+    grads: [
+      X.sel(X.gt(X.add(x, y), 0), X.mul(X.mul(g, z), w), 0),
+      X.sel(X.gt(X.add(x, y), 0), X.mul(X.mul(g, z), w), 0),
+      X.mul(X.mul(g, X.max(X.add(x, y), 0)), w),
+      X.mul(X.mul(g, X.max(X.add(x, y), 0)), z),
+    ],
+  },
+  /** min(max(x + y, a), b) · z · w: `addReluMasked` with the clipped ReLU (a = 0, b = 20). */
+  addHardtanhMasked: {
+    inputs: ["x", "y", "z", "w"],
+    forward: X.mul(X.mul(X.min(X.max(X.add(x, y), a), b), z), w),
+    grads: [
+      X.sel(X.gt(X.add(x, y), a), X.sel(X.lt(X.add(x, y), b), X.mul(X.mul(g, z), w), 0), 0),
+      X.sel(X.gt(X.add(x, y), a), X.sel(X.lt(X.add(x, y), b), X.mul(X.mul(g, z), w), 0), 0),
+      X.mul(X.mul(g, X.min(X.max(X.add(x, y), a), b)), w),
+      X.mul(X.mul(g, X.min(X.max(X.add(x, y), a), b)), z),
+    ],
+  },
   /** x·y + z in one pass, where mul then add take two: the optimizers' momentum and update steps. */
   mulAdd: { inputs: ["x", "y", "z"], forward: X.add(X.mul(x, y), z), grads: [X.mul(g, y), X.mul(g, x), g] },
   /** c != 0 ? x : y (c is a mask of any dtype). */
@@ -139,8 +174,16 @@ export const mapOp: OpDef<MapAttrs> = defineOp<MapAttrs>({
     const byName = new Map<string, Tensor>([["g", gOut]]);
     def.inputs.forEach((v, i) => inputs[i] && byName.set(v, inputs[i]!));
     if (outputs[0]) byName.set("out", outputs[0]);
+    // Inputs whose gradients are the same expression (a fused op's x and y, e.g. the
+    // activation's input and the bias or residual added to it) share one pass over g.
+    const firstWithExpr = new Map<string, number>();
+    const full: Tensor[] = [];
     return def.grads.map((expr, i) => {
       if (!expr || !needsGrad[i]) return null;
+      const text = JSON.stringify(expr);
+      const shared = firstWithExpr.get(text);
+      if (shared !== undefined) return sumTo(full[shared], inputShapes[i]);
+      firstWithExpr.set(text, i);
       const vars = varsOf(expr).filter((v) => v !== "a" && v !== "b");
       const gi = runOp(mapOp, vars.map((v) => byName.get(v)!), {
         key: `${attrs.forwardOf}.d${i}`,
@@ -151,6 +194,7 @@ export const mapOp: OpDef<MapAttrs> = defineOp<MapAttrs>({
         outShape: gOut.shape,
         dtype: gOut.dtype,
       })[0];
+      full[i] = gi;
       return sumTo(gi, inputShapes[i]);
     });
   },
@@ -275,6 +319,44 @@ export function abs(x: Tensor): Tensor {
 /** max(x, 0) */
 export function relu(x: Tensor): Tensor {
   return elementwise("relu", [x]);
+}
+/** max(x + y, 0), broadcasting, in one pass: a bias or residual add then ReLU (`relu(add(x, y))`). */
+export function addRelu(x: Tensor, y: Tensor | number): Tensor {
+  return elementwise("addRelu", [x, y]);
+}
+/** The multipliers of `addReluMasked` and `addHardtanhMasked`; an absent one is 1. */
+export interface ActivationMasks {
+  /** Typically a dropout mask: 0 where dropped, 1/(1-p) elsewhere (`dropoutMask`; null: none). */
+  mask?: Tensor | null;
+  /** Typically the [N, 1, T] mask of valid frames (null: none). */
+  frameMask?: Tensor | null;
+}
+/**
+ * relu(x + y) · mask · frameMask, broadcasting, in one pass: what
+ * `mul(mul(relu(add(x, y)), mask), frameMask)` computes, with one backward pass for x and y
+ * together. Pass 0 for y when nothing is added.
+ *
+ * @example
+ * ```ts
+ * const h = addReluMasked(bnOut, residual, { mask: dropoutMask(bnOut, 0.2, { rng }), frameMask });
+ * ```
+ */
+export function addReluMasked(x: Tensor, y: Tensor | number, masks: ActivationMasks = {}): Tensor {
+  return elementwise("addReluMasked", [x, y, masks.mask ?? 1, masks.frameMask ?? 1]);
+}
+/**
+ * min(max(x + y, minVal), maxVal) · mask · frameMask in one pass: `addReluMasked` with
+ * hardtanh, e.g. (0, 20), the clipped ReLU of Wave2Letter+ and DeepSpeech2.
+ */
+export function addHardtanhMasked(
+  x: Tensor,
+  y: Tensor | number,
+  options: ActivationMasks & { minVal: number; maxVal: number },
+): Tensor {
+  return elementwise("addHardtanhMasked", [x, y, options.mask ?? 1, options.frameMask ?? 1], {
+    a: options.minVal,
+    b: options.maxVal,
+  });
 }
 /** min(max(x, minVal), maxVal): PyTorch's hardtanh; (0, 20) is the clipped ReLU of DeepSpeech2. */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {

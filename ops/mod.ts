@@ -42,7 +42,11 @@ export {
 export { Rng, type RngState } from "./random.ts";
 export {
   abs,
+  type ActivationMasks,
   add,
+  addHardtanhMasked,
+  addRelu,
+  addReluMasked,
   broadcastTo,
   div,
   exp,
@@ -80,7 +84,7 @@ export {
   sequenceMask,
   type SequenceMaskOptions,
 } from "./masks.ts";
-export { dropout, type DropoutOptions } from "./dropout.ts";
+export { dropout, dropoutMask, type DropoutOptions } from "./dropout.ts";
 export { linear, matmul, type MatmulAttrs } from "./matmul.ts";
 export { type BlasInfo, blasInfo, setBlasThreads } from "./backends/cpu/blas.ts";
 export {

@@ -1,19 +1,24 @@
 /**
  * Benchmark rows of the general ops for bench/ops_vs_torch.ts: logSoftmax at CTC's input shape,
- * softmax, permute NCT→NTC, a broadcast bias + ReLU, sums over batch and time, pad + slice,
- * concat, dropout and max, at Jasper-like activation sizes (batch 8, 256 channels, 400
- * frames). The torch side is bench/ops/general.py (same row names).
+ * softmax, permute NCT→NTC, a broadcast bias + ReLU (as separate ops and fused), the TDNN
+ * sub-block's residual + ReLU + dropout + frame mask (separate and fused), sums over batch and
+ * time, pad + slice, concat, dropout and max, at Jasper-like activation sizes (batch 8, 256
+ * channels, 400 frames). The torch side is bench/ops/general.py (same row names).
  *
  * Run alone: ./deno run -A bench/ops/general.ts [threads...]  (median of 7 runs after 2 warm-ups).
  * Not here: the interleaved comparison with torch (bench/ops_vs_torch.ts).
  */
 import {
   add,
+  addRelu,
+  addReluMasked,
   concat,
   dropout,
+  dropoutMask,
   logSoftmax,
   matmul,
   max,
+  mul,
   pad,
   permute,
   randomNormal,
@@ -25,34 +30,48 @@ import {
   softmax,
   sum,
   type Tensor,
+  tensor,
   tidy,
 } from "../../ops/mod.ts";
 import { type BenchRow, runRowsStandalone } from "./row.ts";
 
 const N = 8, C = 256, T = 400;
 
-/** A row over leaves of `shapes` (drawn from Rng(1)); `step` runs inside tidy(). */
+/** [N, 1, T] mask of valid frames for lengths T − 25n (400 down to 225), as general.py builds it. */
+function benchFrameMask(): Tensor {
+  const m = new Float32Array(N * T);
+  for (let n = 0; n < N; n++) m.fill(1, n * T, n * T + T - 25 * n);
+  return tensor(m, [N, 1, T]);
+}
+
+/**
+ * A row over leaves of `shapes` (drawn from Rng(1)); `step` runs inside tidy() and also gets
+ * the [N, 1, T] frame mask (a constant, not differentiated).
+ */
 function row(
   name: string,
   shapes: number[][],
   withGrad: boolean,
-  step: (xs: Tensor[]) => Tensor,
+  step: (xs: Tensor[], frames: Tensor) => Tensor,
 ): BenchRow {
   let xs: Tensor[] = [];
+  let frames: Tensor | null = null;
   return {
     name,
     // Only matmul (OpenBLAS) uses more than one thread; the other kernels are single-threaded.
     setup(threads: number): void {
       setBlasThreads(threads);
       for (const x of xs) x.dispose();
+      frames?.dispose();
       const rng = new Rng(1);
       xs = shapes.map((s) => randomNormal(s, rng, { requiresGrad: withGrad }));
+      frames = benchFrameMask();
     },
     run(): void {
       tidy(() => {
         // cpu kernels run synchronously: the forward is done when step returns (no read-back,
         // which torch's side does not do either).
-        const y = step(xs);
+        const y = step(xs, frames!);
         if (withGrad) {
           sum(y).backward();
           for (const x of xs) releaseGrad(x);
@@ -77,6 +96,25 @@ export const rows: BenchRow[] = [
     [[N, C, T], [C, 1]],
     true,
     ([x, b]) => relu(add(x, b)),
+  ),
+  row(
+    "fused bias + relu (addRelu) forward+backward, [8, 256, 400] + [256, 1]",
+    [[N, C, T], [C, 1]],
+    true,
+    ([x, b]) => addRelu(x, b),
+  ),
+  row(
+    "residual + relu + dropout p 0.2 + frame mask forward+backward, [8, 256, 400]",
+    [[N, C, T], [N, C, T]],
+    true,
+    ([x, r], frames) => mul(dropout(relu(add(x, r)), 0.2, { rng: new Rng(2) }), frames),
+  ),
+  row(
+    "fused residual + relu + dropout p 0.2 + frame mask (addReluMasked) forward+backward, [8, 256, 400]",
+    [[N, C, T], [N, C, T]],
+    true,
+    ([x, r], frames) =>
+      addReluMasked(x, r, { mask: dropoutMask(x, 0.2, { rng: new Rng(2) }), frameMask: frames }),
   ),
   row("sum over batch and time, [8, 256, 400]", [[N, C, T]], false, ([x]) => sum(x, [0, 2])),
   row(

@@ -14,3 +14,4 @@ export { cases as batchNorm } from "./batch_norm.ts";
 export { cases as matmul } from "./matmul.ts";
 export { cases as rnnStack } from "./rnn_stack.ts";
 export { cases as float16 } from "./float16.ts";
+export { cases as fusedActivation } from "./fused_activation.ts";
