@@ -19,7 +19,9 @@ import { melFilterbank, type MelFilterbankOptions } from "./mel.ts";
 import { type FeatureNormalization, normalizeFeatures, padFrames } from "./normalize.ts";
 import { type Matrix2D, withShape } from "./shaped.ts";
 import { addDither, preemphasis as preemphasize } from "./signal.ts";
-import { powerSpectrogram, StftFrames, type StftOptions } from "./stft.ts";
+import { powerSpectrogram, StftFrames, stftLayout, type StftOptions } from "./stft.ts";
+import { wasmLogMel } from "./log_mel_wasm.ts";
+import { cpuKernelPath } from "../../ops/backends/cpu/wasm/kernel_path.ts";
 
 /** Signal conditioning and post-processing shared by every feature type. */
 export interface ConditioningOptions {
@@ -205,11 +207,18 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
     melCache.set(key, fb);
   }
   const x = conditionSignal(samples, options);
+  const stftOptions = { ...options, nFft, winLength, hopLength };
+  const eps = options.logEpsilon ?? 1e-20;
+  if (cpuKernelPath() === "wasm") {
+    const layout = stftLayout(x.length, stftOptions);
+    const planKey = `${key}/${options.window ?? "hann"}/${options.periodicWindow ?? true}/${eps}`;
+    const logMel = wasmLogMel(x, layout, fb, { logEpsilon: eps, planKey });
+    if (logMel !== null) return finish(withShape(logMel, fb.nRows, layout.nFrames), options);
+  }
   // Frame by frame: power spectrum, then straight to the mels, so the [T, K] power never exists.
-  const frames = new StftFrames(x, { ...options, nFft, winLength, hopLength });
+  const frames = new StftFrames(x, stftOptions);
   const { nFrames, nBins } = frames;
   const nM = fb.nRows;
-  const eps = options.logEpsilon ?? 1e-20;
   const pow = new Float64Array(nBins);
   const out = new Float32Array(nM * nFrames);
   const { start, end, weights, cols } = fb;
