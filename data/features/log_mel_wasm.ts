@@ -49,6 +49,11 @@ interface Plan {
   kernel: LogMelKernel;
   /** Scratch [nRows, 4] for the last, partial group of frames. */
   tail: Float32Array;
+  /**
+   * The heap arrays whose addresses the kernel has baked in, held so that the heap's
+   * FinalizationRegistry never hands their blocks to other arrays.
+   */
+  tables: Float32Array[];
 }
 
 /** The radices of an n-point transform when it is 4^a or 2·4^a (radix 4 first, as fft.ts factors). */
@@ -345,7 +350,7 @@ function buildPlan(layout: StftLayout, fb: FilterbankRows, logEpsilon: number): 
     c.end();
     c.end();
     const kernel = compileKernel<LogMelKernel>("logMel", new Array(4).fill(ValType.i32), c);
-    return { kernel, tail };
+    return { kernel, tail, tables };
   } catch (err) {
     for (const a of tables) heapFree(a);
     if (err instanceof RangeError && err.message === "heap full") return null;
