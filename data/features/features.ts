@@ -11,6 +11,11 @@
  * (pre-emphasis, dither, normalisation) default to off, so the functions equal librosa's own; turn
  * them on (or use computeFeatures) for the full Jasper pipeline.
  *
+ * Two paths for the log-mel chain, chosen as the cpu op kernels are (`DENO_CTC_CPU_KERNELS=ts|wasm`,
+ * ops/backends/cpu/wasm/kernel_path.ts): "wasm" (the default) runs log_mel_wasm.ts's float32 SIMD
+ * kernel when nFft is a power of two of at least 8; "ts", and every other nFft, runs the float64
+ * TypeScript FFT and mel sums below, which stay the reference.
+ *
  * Not handled here: peak normalisation and the python_speech_features pipeline (see psf.ts and
  * compute_features.ts), and any GPU execution (the math sticks to typed arrays so it can move).
  */
