@@ -12,9 +12,9 @@
  * them on (or use computeFeatures) for the full Jasper pipeline.
  *
  * Two paths for the log-mel chain, chosen as the cpu op kernels are (`DENO_CTC_CPU_KERNELS=ts|wasm`,
- * ops/backends/cpu/wasm/kernel_path.ts): "wasm" (the default) runs log_mel_wasm.ts's float32 SIMD
- * kernel when nFft is a power of two of at least 8; "ts", and every other nFft, runs the float64
- * TypeScript FFT and mel sums below, which stay the reference.
+ * ops/backends/cpu/wasm/kernel_path.ts): "wasm" (the default) runs stft_wasm.ts's float32 SIMD
+ * kernel when nFft is even, at least 8, and nFft/2 has no prime factor above 5; "ts", and every
+ * other nFft, runs the float64 TypeScript FFT and mel sums below, which stay the reference.
  *
  * Not handled here: peak normalisation and the python_speech_features pipeline (see psf.ts and
  * compute_features.ts), and any GPU execution (the math sticks to typed arrays so it can move).
@@ -25,7 +25,7 @@ import { type FeatureNormalization, normalizeFeatures, padFrames } from "./norma
 import { type Matrix2D, withShape } from "./shaped.ts";
 import { addDither, preemphasis as preemphasize } from "./signal.ts";
 import { powerSpectrogram, StftFrames, stftLayout, type StftOptions } from "./stft.ts";
-import { wasmLogMel } from "./log_mel_wasm.ts";
+import { wasmLogMel } from "./stft_wasm.ts";
 import { cpuKernelPath } from "../../ops/backends/cpu/wasm/kernel_path.ts";
 
 /** Signal conditioning and post-processing shared by every feature type. */
@@ -216,7 +216,7 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
   const eps = options.logEpsilon ?? 1e-20;
   if (cpuKernelPath() === "wasm") {
     const layout = stftLayout(x.length, stftOptions);
-    const planKey = `${key}/${options.window ?? "hann"}/${options.periodicWindow ?? true}/${eps}`;
+    const planKey = `${key}/${options.window ?? "hann"}/${options.periodicWindow ?? true}`;
     const logMel = wasmLogMel(x, layout, fb, { logEpsilon: eps, planKey });
     if (logMel !== null) return finish(withShape(logMel, fb.nRows, layout.nFrames), options);
   }

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD log-mel path (data/features/log_mel_wasm.ts) against the TypeScript path
+ * The WebAssembly SIMD log-mel path (data/features/stft_wasm.ts) against the TypeScript path
  * (the reference: float64 FFT and mel sums) on the same inputs.
  *
  * Tolerances, on the natural-log scale the features live on: 5e-5 for white noise, where every
@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { readAudio } from "../../../data/audio/audio.ts";
 import { type LogMelOptions, logMelSpectrogram } from "../../../data/features/features.ts";
-import { wasmLogMel } from "../../../data/features/log_mel_wasm.ts";
+import { wasmLogMel } from "../../../data/features/stft_wasm.ts";
 import { stftLayout } from "../../../data/features/stft.ts";
 import { setCpuKernelPath } from "../../../ops/backends/cpu/wasm/kernel_path.ts";
 import { fixturePath } from "./front_end_fixtures.ts";
@@ -46,8 +46,9 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-// The configs' 20 ms window (320 samples) in nFft 512 (radix 4 only), and 2·4^k sizes (a radix-2
-// stage): 256, 1024 with a 400-sample window, 2048; centred with zeros or reflection, or not centred.
+// The configs' 20 ms window (320 samples) in nFft 512 (radix 4 only); 2·4^k sizes (a radix-2
+// stage): 256, 1024 with a 400-sample window, 2048; sizes with radix 5 and 3 stages: 320 (h = 4·4·2·5),
+// 400 (4·2·5·5), 480 (4·4·3·5); centred with zeros or reflection, or not centred.
 const CASES: { name: string; options: LogMelOptions }[] = [
   { name: "nFft 512, win 320, hop 160, 64 mels (the defaults)", options: {} },
   { name: "nFft 256, win 256, hop 100", options: { nFft: 256, winLength: 256, hopLength: 100, nMels: 40 } },
@@ -63,6 +64,24 @@ const CASES: { name: string; options: LogMelOptions }[] = [
   {
     name: "nFft 512, not centred, hop 256",
     options: { nFft: 512, winLength: 512, hopLength: 256, center: false, nMels: 80 },
+  },
+  { name: "nFft 320, win 320 (radix 5)", options: { nFft: 320, winLength: 320, nMels: 40 } },
+  {
+    name: "nFft 400, Hamming, reflect, 40 HTK mels from 20 to 7600 Hz (radix 5 twice)",
+    options: {
+      nFft: 400,
+      winLength: 400,
+      window: "hamming",
+      padMode: "reflect",
+      nMels: 40,
+      fmin: 20,
+      fmax: 7600,
+      htk: true,
+    },
+  },
+  {
+    name: "nFft 480, win 400, hop 120 (radix 3 and 5)",
+    options: { nFft: 480, winLength: 400, hopLength: 120 },
   },
   { name: "nFft 8, hop 4, 2 mels", options: { nFft: 8, winLength: 8, hopLength: 4, nMels: 2, fmin: 100 } },
 ];
@@ -99,9 +118,11 @@ Deno.test("logMelSpectrogram() on the WASM path gives log(eps) on digital silenc
   assert.equal(wasmNoEps[0], -Infinity);
 });
 
-Deno.test("wasmLogMel() takes power-of-two nFft from 8 up and declines the others (nFft 400, 320, 4)", () => {
-  for (const [nFft, isTaken] of [[512, true], [8, true], [400, false], [320, false], [4, false]] as const) {
-    const nBins = nFft / 2 + 1;
+Deno.test("wasmLogMel() takes even nFft from 8 up whose half has no prime factor above 5, and declines the rest", () => {
+  const sizes: [number, boolean][] = [[512, true], [400, true], [480, true], [8, true]];
+  sizes.push([6, false], [14, false], [44, false], [513, false]);
+  for (const [nFft, isTaken] of sizes) {
+    const nBins = (nFft >> 1) + 1;
     // One filter summing every bin.
     const fb = {
       nRows: 1,
