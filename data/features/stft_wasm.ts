@@ -293,6 +293,65 @@ function stageTwiddles(radix: number, m: number): number[] {
   return out;
 }
 
+/** i8x16.shuffle lanes picking f32 lanes: 0–3 from the first operand, 4–7 from the second. */
+function f32Lanes(lanes: readonly number[]): number[] {
+  return lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+}
+const INTERLEAVE_LOW = f32Lanes([0, 4, 1, 5]);
+const INTERLEAVE_HIGH = f32Lanes([2, 6, 3, 7]);
+const HALVES_LOW = f32Lanes([0, 1, 4, 5]);
+const HALVES_HIGH = f32Lanes([2, 3, 6, 7]);
+
+/**
+ * Framing: sample i of frame l (byte sig + 4 (l hop + wStart + i)) times w[i] into lane l of frame
+ * slot wStart + i. Four samples of each of the four frames are loaded as one v128 each and
+ * transposed with shuffles (two rounds of interleaving), so the slot stores are whole vectors; the
+ * last winLength mod 4 samples go one lane at a time.
+ */
+function emitFraming(
+  c: WasmCode,
+  f: { sig: number; win: number; frame: number; wStart: number; winLength: number; hopLength: number },
+): void {
+  const { sig, win, frame, wStart, winLength, hopLength } = f;
+  const i = c.local(ValType.i32), wv = c.local(ValType.f32);
+  const r = Array.from({ length: 4 }, () => c.local(ValType.v128));
+  const t = Array.from({ length: 4 }, () => c.local(ValType.v128));
+  const frameAt = (l: number): number => 4 * (l * hopLength + wStart);
+  const nVec = winLength >> 2;
+  // i counts bytes of the window; slot wStart + i/4 is at byte frame + 16 wStart + 4 i.
+  if (nVec > 0) {
+    c.i32(0).set(i);
+    c.begin("loop");
+    for (let l = 0; l < 4; l++) c.get(sig).get(i).op("i32.add").simdMem("v128.load", 2, frameAt(l)).set(r[l]);
+    c.get(r[0]).get(r[1]).shuffle(INTERLEAVE_LOW).set(t[0]);
+    c.get(r[0]).get(r[1]).shuffle(INTERLEAVE_HIGH).set(t[1]);
+    c.get(r[2]).get(r[3]).shuffle(INTERLEAVE_LOW).set(t[2]);
+    c.get(r[2]).get(r[3]).shuffle(INTERLEAVE_HIGH).set(t[3]);
+    const columns: [number, number, number[]][] = [
+      [t[0], t[2], HALVES_LOW],
+      [t[0], t[2], HALVES_HIGH],
+      [t[1], t[3], HALVES_LOW],
+      [t[1], t[3], HALVES_HIGH],
+    ];
+    columns.forEach(([x, y, lanes], j) => {
+      c.get(i).i32(2).op("i32.shl");
+      c.get(x).get(y).shuffle(lanes);
+      c.get(i).i32(addr(win)).op("i32.add").simdMem("v128.load32_splat", 2, 4 * j).simd("f32x4.mul");
+      c.simdMem("v128.store", 4, frame + V * wStart + V * j);
+    });
+    c.get(i).i32(16).op("i32.add").tee(i).i32(16 * nVec).op("i32.ne").brIf(0);
+    c.end();
+  }
+  for (let k = 4 * nVec; k < winLength; k++) {
+    c.i32(0).mem("f32.load", win + 4 * k).set(wv);
+    for (let l = 0; l < 4; l++) {
+      c.i32(0);
+      c.get(sig).mem("f32.load", frameAt(l) + 4 * k).get(wv).op("f32.mul");
+      c.mem("f32.store", frame + V * (wStart + k) + 4 * l);
+    }
+  }
+}
+
 /** A plan's table did not fit on the heap: the caller runs the TypeScript path. */
 class HeapFull extends Error {}
 
@@ -375,7 +434,6 @@ function buildPlan(layout: StftLayout, fb: FilterbankRows, logEpsilon: number): 
     const c = new WasmCode(4);
     const [SIGNAL, OUT, N_GROUPS, ROW_BYTES] = [0, 1, 2, 3];
     const g = c.local(ValType.i32), sig = c.local(ValType.i32), out = c.local(ValType.i32);
-    const i = c.local(ValType.i32), wv = c.local(ValType.f32);
     const ka = c.local(ValType.i32), kb = c.local(ValType.i32), kp = c.local(ValType.i32);
     const row = c.local(ValType.i32);
     const z = Array.from({ length: 4 }, () => c.local(ValType.v128));
@@ -387,18 +445,7 @@ function buildPlan(layout: StftLayout, fb: FilterbankRows, logEpsilon: number): 
     c.begin("block");
     c.get(N_GROUPS).op("i32.eqz").brIf(0);
     c.begin("loop");
-    // Framing: sample i of frame l (signal + 4 (l hop + wStart + i)) times w[i] into lane l of
-    // frame slot wStart + i; i counts bytes of the window.
-    c.i32(0).set(i);
-    c.begin("loop");
-    c.get(i).i32(addr(win)).op("i32.add").mem("f32.load").set(wv);
-    for (let l = 0; l < 4; l++) {
-      c.get(i).i32(2).op("i32.shl");
-      c.get(sig).get(i).op("i32.add").mem("f32.load", 4 * (l * hopLength + wStart)).get(wv).op("f32.mul");
-      c.mem("f32.store", frame + V * wStart + 4 * l);
-    }
-    c.get(i).i32(4).op("i32.add").tee(i).i32(4 * winLength).op("i32.ne").brIf(0);
-    c.end();
+    emitFraming(c, { sig, win, frame, wStart, winLength, hopLength });
     // FFT of the packed frames: frame → work[0] → work[1] → work[0] ...
     let src = frame;
     {

@@ -65,6 +65,7 @@ const CASES: { name: string; options: LogMelOptions }[] = [
     name: "nFft 512, not centred, hop 256",
     options: { nFft: 512, winLength: 512, hopLength: 256, center: false, nMels: 80 },
   },
+  { name: "nFft 512, win 318 (framing ends with two single samples)", options: { winLength: 318 } },
   { name: "nFft 320, win 320 (radix 5)", options: { nFft: 320, winLength: 320, nMels: 40 } },
   {
     name: "nFft 400, Hamming, reflect, 40 HTK mels from 20 to 7600 Hz (radix 5 twice)",
