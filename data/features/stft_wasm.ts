@@ -1,8 +1,9 @@
 /**
  * The WebAssembly SIMD path of `logMelSpectrogram`: framing, window, real FFT, |X|^2, the sparse
  * mel projection and the log in one generated kernel, four frames at a time with frame i in lane
- * i. Frames are independent, so the transform needs no shuffles, and the four results of a mel
- * row are four consecutive values of the [nMels, nFrames] matrix: one v128 store.
+ * i. Frames are independent, so the transform needs no shuffles (only the framing transposes
+ * 4x4 blocks of samples), and the four results of a mel row are four consecutive values of the
+ * [nMels, nFrames] matrix: one v128 store.
  *
  * The transform is the one fft.ts computes: the nFft real samples packed as h = nFft/2 complex
  * ones (z[t] = x[2t] + i x[2t+1]), a mixed-radix Stockham autosort FFT (radix 4 stages, at most
@@ -53,7 +54,7 @@ interface Plan {
   kernel: StftKernel;
   /** Scratch [nRows, 4] for the last, partial group of frames. */
   tail: Float32Array;
-  /** Output rows: mel filters or bins. */
+  /** Output rows, one per mel filter. */
   nRows: number;
   /**
    * The heap arrays whose addresses the kernel has baked in, held so that the heap's
@@ -401,32 +402,31 @@ function buildPlan(layout: StftLayout, fb: FilterbankRows, logEpsilon: number): 
   const nRows = fb.nRows;
   const nBins = h + 1;
   const tables: Float32Array[] = [];
-  /** Byte address of a new table holding `values`; throws HeapFull when the heap cannot. */
-  const keep = (values: ArrayLike<number>): number => {
+  /** A new heap table holding `values`; throws HeapFull when the heap cannot. */
+  const keep = (values: ArrayLike<number>): Float32Array => {
     const a = table(values);
     if (a === null) throw new HeapFull();
     tables.push(a);
-    return a.byteOffset;
+    return a;
   };
   try {
-    const win = keep(window);
-    const frame = keep(new Float32Array(4 * nFft)); // zeros outside the window, for good
-    const work = [keep(new Float32Array(8 * h)), keep(new Float32Array(8 * h))];
-    const power = keep(new Float32Array(4 * nBins));
-    keep(new Float32Array(4 * nRows));
-    const tail = tables[tables.length - 1];
+    const win = keep(window).byteOffset;
+    const frame = keep(new Float32Array(4 * nFft)).byteOffset; // zeros outside the window, for good
+    const work = [keep(new Float32Array(8 * h)).byteOffset, keep(new Float32Array(8 * h)).byteOffset];
+    const power = keep(new Float32Array(4 * nBins)).byteOffset;
+    const tail = keep(new Float32Array(4 * nRows));
     // Untangling: cos and −sin of 2 pi k / n for k < h.
     const untangle: number[] = [];
     for (let k = 0; k < h; k++) {
       untangle.push(Math.cos((2 * Math.PI * k) / nFft), -Math.sin((2 * Math.PI * k) / nFft));
     }
-    const unt = keep(untangle);
+    const unt = keep(untangle).byteOffset;
     const stageTw: number[] = [];
     {
       let len = h;
       for (const r of rad) {
         const m = len / r;
-        stageTw.push(m > 1 ? keep(stageTwiddles(r, m)) : 0);
+        stageTw.push(m > 1 ? keep(stageTwiddles(r, m)).byteOffset : 0);
         len = m;
       }
     }
@@ -499,7 +499,7 @@ function buildPlan(layout: StftLayout, fb: FilterbankRows, logEpsilon: number): 
       });
     }
     c.get(out).set(row);
-    const weights = keep(packedWeights(fb));
+    const weights = keep(packedWeights(fb)).byteOffset;
     emitLogMelRows(c, fb, logEpsilon, { power, weights, row, rowBytes: ROW_BYTES, acc });
     c.get(sig).i32(V * hopLength).op("i32.add").set(sig);
     c.get(out).i32(V).op("i32.add").set(out);
