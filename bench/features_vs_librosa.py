@@ -5,8 +5,14 @@ once, then "run" per repetition; this script answers each "run" with the elapsed
 and process CPU milliseconds (all threads) and the output shape of np.log(librosa.feature.melspectrogram(...) + 1e-20) with the toolkit's default parameters
 (n_fft 512, win 320, hop 160, hann, centred with zeros, 64 Slaney mels, 0-8000 Hz).
 """
+import os
 import sys
 import time
+
+# One thread, as the toolkit's side: librosa's mel projection is a BLAS product, and idle OpenBLAS/OpenMP
+# workers spin after each call, taking the core the toolkit's next repetition runs on.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
 import librosa
 import numpy as np

@@ -11,6 +11,11 @@
  * (pre-emphasis, dither, normalisation) default to off, so the functions equal librosa's own; turn
  * them on (or use computeFeatures) for the full Jasper pipeline.
  *
+ * Two paths for the log-mel chain, chosen as the cpu op kernels are (`DENO_CTC_CPU_KERNELS=ts|wasm`,
+ * ops/backends/cpu/wasm/kernel_path.ts): "wasm" (the default) runs stft_wasm.ts's float32 SIMD
+ * kernel when nFft is even, at least 8, and nFft/2 has no prime factor above 5; "ts", and every
+ * other nFft, runs the float64 TypeScript FFT and mel sums below, which stay the reference.
+ *
  * Not handled here: peak normalisation and the python_speech_features pipeline (see psf.ts and
  * compute_features.ts), and any GPU execution (the math sticks to typed arrays so it can move).
  */
@@ -19,7 +24,9 @@ import { melFilterbank, type MelFilterbankOptions } from "./mel.ts";
 import { type FeatureNormalization, normalizeFeatures, padFrames } from "./normalize.ts";
 import { type Matrix2D, withShape } from "./shaped.ts";
 import { addDither, preemphasis as preemphasize } from "./signal.ts";
-import { powerSpectrogram, StftFrames, type StftOptions } from "./stft.ts";
+import { powerSpectrogram, StftFrames, stftLayout, type StftOptions } from "./stft.ts";
+import { wasmLogMel } from "./stft_wasm.ts";
+import { cpuKernelPath } from "../../ops/backends/cpu/wasm/kernel_path.ts";
 
 /** Signal conditioning and post-processing shared by every feature type. */
 export interface ConditioningOptions {
@@ -205,11 +212,18 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
     melCache.set(key, fb);
   }
   const x = conditionSignal(samples, options);
+  const stftOptions = { ...options, nFft, winLength, hopLength };
+  const eps = options.logEpsilon ?? 1e-20;
+  if (cpuKernelPath() === "wasm") {
+    const layout = stftLayout(x.length, stftOptions);
+    const planKey = `${key}/${options.window ?? "hann"}/${options.periodicWindow ?? true}`;
+    const logMel = wasmLogMel(x, layout, fb, { logEpsilon: eps, planKey });
+    if (logMel !== null) return finish(withShape(logMel, fb.nRows, layout.nFrames), options);
+  }
   // Frame by frame: power spectrum, then straight to the mels, so the [T, K] power never exists.
-  const frames = new StftFrames(x, { ...options, nFft, winLength, hopLength });
+  const frames = new StftFrames(x, stftOptions);
   const { nFrames, nBins } = frames;
   const nM = fb.nRows;
-  const eps = options.logEpsilon ?? 1e-20;
   const pow = new Float64Array(nBins);
   const out = new Float32Array(nM * nFrames);
   const { start, end, weights, cols } = fb;

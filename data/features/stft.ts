@@ -43,6 +43,65 @@ export function realFftPlan(n: number): RealFft {
   return plan;
 }
 
+/** The frame geometry of a signal under {@link StftOptions}, validated; shared by every STFT path. */
+export interface StftLayout {
+  /** FFT length. */
+  nFft: number;
+  /** Window length in samples. */
+  winLength: number;
+  /** Hop between frames in samples. */
+  hopLength: number;
+  /** Samples of centre padding on each side (0 without `center`). */
+  pad: number;
+  /** Reflection instead of zeros in the centre padding. */
+  isReflect: boolean;
+  /** Offset of the window inside the nFft frame (librosa util.pad_center). */
+  wStart: number;
+  /** Number of frames. */
+  nFrames: number;
+  /** The analysis window, winLength values. */
+  window: Float64Array;
+}
+
+/**
+ * Validates the options against a signal of n samples and lays out its frames: frame t covers
+ * padded samples [t hop, t hop + nFft), its window starting wStart samples in.
+ */
+export function stftLayout(n: number, options: StftOptions = {}): StftLayout {
+  const nFft = options.nFft ?? 512;
+  const winLength = options.winLength ?? nFft;
+  const hopLength = options.hopLength ?? Math.floor(winLength / 4);
+  const center = options.center ?? true;
+  const padMode = options.padMode ?? "constant";
+  if (!Number.isInteger(nFft) || nFft < 2) throw new RangeError(`powerSpectrogram: bad nFft ${nFft}`);
+  if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft) {
+    throw new RangeError(`powerSpectrogram: winLength ${winLength} must be in [1, nFft=${nFft}]`);
+  }
+  if (!Number.isInteger(hopLength) || hopLength < 1) {
+    throw new RangeError(`powerSpectrogram: bad hopLength ${hopLength}`);
+  }
+  const pad = center ? nFft >> 1 : 0;
+  if (center && padMode === "reflect" && n <= pad) {
+    throw new RangeError(`powerSpectrogram: reflect padding needs more than ${pad} samples, got ${n}`);
+  }
+  const paddedLen = n + 2 * pad;
+  if (paddedLen < nFft) {
+    throw new RangeError(
+      `powerSpectrogram: signal of ${n} samples is shorter than nFft=${nFft} without centering`,
+    );
+  }
+  return {
+    nFft,
+    winLength,
+    hopLength,
+    pad,
+    isReflect: padMode === "reflect",
+    wStart: (nFft - winLength) >> 1,
+    nFrames: 1 + Math.floor((paddedLen - nFft) / hopLength),
+    window: analysisWindow(options.window ?? "hann", winLength, { periodic: options.periodicWindow ?? true }),
+  };
+}
+
 /**
  * Windowed frames of one signal and their power spectra, one frame at a time, so callers can
  * reduce each spectrum (e.g. to mels) without holding the whole [T, K] matrix.
@@ -70,40 +129,17 @@ export class StftFrames {
 
   /** Validates the options and prepares the window and the FFT plan. */
   constructor(samples: Float32Array, options: StftOptions = {}) {
-    const nFft = options.nFft ?? 512;
-    const winLength = options.winLength ?? nFft;
-    const hop = options.hopLength ?? Math.floor(winLength / 4);
-    const center = options.center ?? true;
-    const padMode = options.padMode ?? "constant";
-    if (!Number.isInteger(nFft) || nFft < 2) throw new RangeError(`powerSpectrogram: bad nFft ${nFft}`);
-    if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft) {
-      throw new RangeError(`powerSpectrogram: winLength ${winLength} must be in [1, nFft=${nFft}]`);
-    }
-    if (!Number.isInteger(hop) || hop < 1) throw new RangeError(`powerSpectrogram: bad hopLength ${hop}`);
-    const n = samples.length;
-    const pad = center ? nFft >> 1 : 0;
-    if (center && padMode === "reflect" && n <= pad) {
-      throw new RangeError(`powerSpectrogram: reflect padding needs more than ${pad} samples, got ${n}`);
-    }
-    const paddedLen = n + 2 * pad;
-    if (paddedLen < nFft) {
-      throw new RangeError(
-        `powerSpectrogram: signal of ${n} samples is shorter than nFft=${nFft} without centering`,
-      );
-    }
-    this.nFrames = 1 + Math.floor((paddedLen - nFft) / hop);
+    const layout = stftLayout(samples.length, options);
+    this.nFrames = layout.nFrames;
     this.#samples = samples;
-    this.#hop = hop;
-    this.#pad = pad;
-    // Window centred inside nFft (librosa util.pad_center); the frame outside it stays zero.
-    this.#wStart = (nFft - winLength) >> 1;
-    this.#win = analysisWindow(options.window ?? "hann", winLength, {
-      periodic: options.periodicWindow ?? true,
-    });
-    this.#plan = realFftPlan(nFft);
+    this.#hop = layout.hopLength;
+    this.#pad = layout.pad;
+    this.#wStart = layout.wStart;
+    this.#win = layout.window;
+    this.#plan = realFftPlan(layout.nFft);
     this.nBins = this.#plan.nBins;
-    this.#frame = new Float64Array(nFft);
-    this.#isReflect = padMode === "reflect";
+    this.#frame = new Float64Array(layout.nFft);
+    this.#isReflect = layout.isReflect;
   }
 
   /** |FFT|^2 of windowed frame t into out[offset .. offset + nBins). */
