@@ -34,6 +34,8 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
     for (let oc = 0; oc < cout; oc++) {
       const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
       const yOff = (ni * cout + oc) * hOut * wOut;
+      // Each (sample, channel) writes its own output plane: a thread boundary may fall here.
+      let isGroupStart = true;
       for (let oh = 0; oh < hOut; oh++) {
         const dst = yOff + oh * wOut;
         for (let i = 0; i < kh; i++) {
@@ -43,16 +45,17 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
           const wRow = (oc * kh + i) * kw;
           let ow = inLo;
           if (simd && inHi > inLo) {
-            simd.forward(
+            // Queued, run below in one kernel call; writes only the interior columns, which
+            // the loops here do not touch then.
+            simd.queueForward(
               x as Float32Array,
               src + inLo,
               wRow,
               y as Float32Array,
               dst + inLo,
-              inHi - inLo,
-              kw,
-              dw,
+              isGroupStart,
             );
+            isGroupStart = false;
             ow = inHi;
           }
           for (; ow + 3 < inHi; ow += 4) {
@@ -86,6 +89,7 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
       }
     }
   }
+  simd?.runForward(inHi - inLo, kw, dw);
   simd?.release();
 }
 
