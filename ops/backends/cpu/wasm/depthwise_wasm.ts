@@ -8,7 +8,9 @@
  *   each output row's kernel rows are then added in the same order on one thread, so the result
  *   is bit-identical to one thread's;
  * - backward-filter: acc[j] += Σ_t dy[t]·row[t + j·dilation] (row: the zero-padded input row),
- *   four lanes of float32 per tap, each row's dot product added into the float64 accumulator.
+ *   four lanes of float32 per tap, each row's dot product added into the float64 accumulator;
+ *   queued and run the same way, grouped by accumulator (one per output channel and kernel
+ *   row), so each accumulator sums its rows in the same order on one thread.
  * The caller keeps its loops over samples, channels and kernel rows, and the edge columns.
  */
 import type { Floats } from "../conv_buffers.ts";
@@ -18,8 +20,8 @@ import { cpuKernelPath } from "./kernel_path.ts";
 import { compileKernel, emitHorizontal } from "./row_loops.ts";
 import { runRowRanges } from "./thread_pool.ts";
 
-type ForwardRows = (table: number, count: number, n: number, kw: number, dilationBytes: number) => void;
-type FilterRow = (row: number, dy: number, n: number, kw: number, dilationBytes: number, acc: number) => void;
+/** (table, count, n, kw, dilationBytes) over `count` address triples at `table`. */
+type TableKernel = (table: number, count: number, n: number, kw: number, dilationBytes: number) => void;
 
 /** Emits `while (t + step ≤ nB) { body(); t += step }` with `t`, `nB` locals (bytes). */
 function whileFits(c: WasmCode, t: number, nB: number, step: number, body: () => void): void {
@@ -31,7 +33,7 @@ function whileFits(c: WasmCode, t: number, nB: number, step: number, body: () =>
 }
 
 /** (table, count, n, kw, dilationBytes): the forward row of each (x, w, y) address triple at `table`. */
-function buildForwardRows(): ForwardRows {
+function buildForwardRows(): TableKernel {
   const c = new WasmCode(5);
   const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
   const X = c.local(ValType.i32), W = c.local(ValType.i32), Y = c.local(ValType.i32);
@@ -88,15 +90,25 @@ function buildForwardRows(): ForwardRows {
   });
   c.get(e).i32(12).op("i32.add").set(e);
   c.br(0).end().end();
-  return compileKernel<ForwardRows>("k", new Array(5).fill(ValType.i32), c);
+  return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 
-function buildFilterRow(): FilterRow {
-  const c = new WasmCode(6);
-  const [ROW, DY, N, KW, DB, ACC] = [0, 1, 2, 3, 4, 5];
+/** (table, count, n, kw, dilationBytes): the filter row of each (row, dy, acc) address triple at `table`. */
+function buildFilterRows(): TableKernel {
+  const c = new WasmCode(5);
+  const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
+  const ROW = c.local(ValType.i32), DY = c.local(ValType.i32), ACC = c.local(ValType.i32);
+  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const j = c.local(ValType.i32), t = c.local(ValType.i32), nB = c.local(ValType.i32);
   const p = c.local(ValType.i32), a = c.local(ValType.i32), s = c.local(ValType.v128);
   c.get(N).i32(2).op("i32.shl").set(nB);
+  c.get(TABLE).set(e);
+  c.get(TABLE).get(COUNT).i32(12).op("i32.mul").op("i32.add").set(end);
+  c.begin("block").begin("loop");
+  c.get(e).get(end).op("i32.ge_u").brIf(1);
+  c.get(e).mem("i32.load").set(ROW);
+  c.get(e).mem("i32.load", 4).set(DY);
+  c.get(e).mem("i32.load", 8).set(ACC);
   c.get(ROW).set(p);
   c.get(ACC).set(a);
   c.get(KW).set(j);
@@ -119,16 +131,18 @@ function buildFilterRow(): FilterRow {
   c.get(a).i32(8).op("i32.add").set(a);
   c.get(j).i32(1).op("i32.sub").set(j);
   c.br(0).end().end();
-  return compileKernel<FilterRow>("k", new Array(6).fill(ValType.i32), c);
+  c.get(e).i32(12).op("i32.add").set(e);
+  c.br(0).end().end();
+  return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 
-let forwardRows: ForwardRows | undefined;
-let filterRow: FilterRow | undefined;
+let forwardRows: TableKernel | undefined;
+let filterRows: TableKernel | undefined;
 
 /** Heap copies a depthwise call needs (weights off the heap, padded row, accumulators); free with `release`. */
 export class DepthwiseSimd {
   readonly #owned: Float32Array[] = [];
-  /** Queued forward rows: (x, w, y) byte addresses, and where each output-row group starts. */
+  /** Queued rows: address triples, and where each group (rows writing the same outputs) starts. */
   #queue: number[] = [];
   #groupStarts: number[] = [];
   /** The weights' byte address. */
@@ -195,15 +209,50 @@ export class DepthwiseSimd {
     yAt: number,
     startsGroup: boolean,
   ): void {
-    if (startsGroup) this.#groupStarts.push(this.#queue.length / 3);
-    this.#queue.push(x.byteOffset + 4 * xAt, this.wAddress + 4 * wAt, y.byteOffset + 4 * yAt);
+    this.#enqueue(x.byteOffset + 4 * xAt, this.wAddress + 4 * wAt, y.byteOffset + 4 * yAt, startsGroup);
   }
 
   /** Runs the queued forward rows (in queue order within each group) and empties the queue. */
   runForward(n: number, kw: number, dilation: number): void {
+    this.#run(forwardRows ??= buildForwardRows(), n, kw, dilation);
+  }
+
+  /**
+   * Queues acc[j] += Σ_t dy[dyAt + t]·row[rowAt + t + j·dilation] for j < kw, t < n (n, kw and
+   * dilation those `runFilter` is given); `acc` is float64 on the heap, from its element `accAt`.
+   * `startsGroup` as for `queueForward`: no later row adds into earlier rows' accumulator.
+   */
+  queueFilter(
+    row: Float32Array,
+    rowAt: number,
+    dy: Float32Array,
+    dyAt: number,
+    acc: Float64Array,
+    accAt: number,
+    startsGroup: boolean,
+  ): void {
+    this.#enqueue(
+      row.byteOffset + 4 * rowAt,
+      dy.byteOffset + 4 * dyAt,
+      acc.byteOffset + 8 * accAt,
+      startsGroup,
+    );
+  }
+
+  /** Runs the queued filter rows (in queue order within each group) and empties the queue. */
+  runFilter(n: number, kw: number, dilation: number): void {
+    this.#run(filterRows ??= buildFilterRows(), n, kw, dilation);
+  }
+
+  #enqueue(a: number, b: number, c: number, startsGroup: boolean): void {
+    if (startsGroup) this.#groupStarts.push(this.#queue.length / 3);
+    this.#queue.push(a, b, c);
+  }
+
+  /** Runs `kernel` over the queue, whole groups per thread (thread_pool.ts), and empties it. */
+  #run(kernel: TableKernel, n: number, kw: number, dilation: number): void {
     const count = this.#queue.length / 3;
     if (count === 0) return;
-    forwardRows ??= buildForwardRows();
     const table = heapAlloc("int32", 3 * count) as Int32Array | undefined;
     if (!table) throw new RangeError("depthwise: WASM heap full");
     table.set(this.#queue);
@@ -211,7 +260,7 @@ export class DepthwiseSimd {
     groups.push(count);
     const tableAt = table.byteOffset, db = 4 * dilation;
     try {
-      runRowRanges(forwardRows, groups.length - 1, count * n * kw, (lo, hi) => {
+      runRowRanges(kernel, groups.length - 1, count * n * kw, (lo, hi) => {
         const first = groups[lo];
         return [tableAt + 12 * first, groups[hi] - first, n, kw, db];
       });
@@ -220,20 +269,6 @@ export class DepthwiseSimd {
       this.#queue = [];
       this.#groupStarts = [];
     }
-  }
-
-  /** acc[j] += Σ_t dy[dyAt + t]·row[t + j·dilation] for j < kw, t < n; `acc` is float64 on the heap. */
-  filter(
-    row: Float32Array,
-    dy: Float32Array,
-    dyAt: number,
-    n: number,
-    kw: number,
-    dilation: number,
-    acc: Float64Array,
-  ): void {
-    filterRow ??= buildFilterRow();
-    filterRow(row.byteOffset, dy.byteOffset + 4 * dyAt, n, kw, 4 * dilation, acc.byteOffset);
   }
 
   /** A zeroed float64 accumulator of `length` on the heap. */
