@@ -43,7 +43,7 @@ export interface KernelThreading {
 }
 
 // Break-even measured with bench/ops_vs_torch.ts rows on 2 cores (BENCHMARKS.md, "Kernels across Workers").
-const DEFAULT_MIN_WORK = 1 << 20;
+const DEFAULT_MIN_WORK = 1 << 21;
 
 function minWorkFromEnv(): number {
   const v = envGet("DENO_CTC_THREAD_MIN_WORK");
@@ -151,21 +151,23 @@ export function runShares(kernel: (...a: number[]) => void, shares: readonly (re
   Atomics.store(control, Control.failed, 0);
   Atomics.add(control, Control.generation, 1);
   Atomics.notify(control, Control.generation);
-  kernel(...shares[0]);
-  const expected = shares.length - 1;
-  for (
-    let done = Atomics.load(control, Control.done);
-    done < expected;
-    done = Atomics.load(control, Control.done)
-  ) {
-    if (Atomics.wait(control, Control.done, done, STALL_MS) === "timed-out") {
-      throw new Error(
-        `thread pool: a Worker made no progress for ${STALL_MS / 1000} s (${done}/${expected} done)`,
-      );
-    }
+  try {
+    kernel(...shares[0]);
+  } finally {
+    // Even when share 0 throws: the next job must not start while Workers still run this one.
+    awaitWorkers(shares.length - 1);
   }
   if (Atomics.load(control, Control.failed) !== 0) {
     throw new Error("thread pool: a Worker's kernel failed (its message is on stderr)");
+  }
+}
+
+/** Blocks until `expected` Workers have counted themselves done. */
+function awaitWorkers(expected: number): void {
+  for (let done = Atomics.load(control, Control.done); done < expected; done = Atomics.load(control, Control.done)) {
+    if (Atomics.wait(control, Control.done, done, STALL_MS) === "timed-out") {
+      throw new Error(`thread pool: a Worker made no progress for ${STALL_MS / 1000} s (${done}/${expected} done)`);
+    }
   }
 }
 
