@@ -44,6 +44,8 @@ for (const k of kernels) {
       }
     }
     const [a, b] = [median(one), median(split)];
-    console.log(`| ${k.name} | ${n} | ${k.work(n)} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(b / a).toFixed(2)} |`);
+    console.log(
+      `| ${k.name} | ${n} | ${k.work(n)} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(b / a).toFixed(2)} |`,
+    );
   }
 }

@@ -102,3 +102,29 @@ Deno.test("a kernel call below the threshold runs on the calling thread", () => 
     setKernelThreading(previous);
   }
 });
+
+Deno.test("a program whose kernels started Workers exits on its own", async () => {
+  // The Workers block in Atomics.wait between jobs; unref'd, they must not keep the process up.
+  const script = `
+    import "${new URL("../../ops/backends/cpu/mod.ts", import.meta.url)}";
+    import { softmax, randomNormal, Rng } from "${new URL("../../ops/mod.ts", import.meta.url)}";
+    import { setKernelThreading, kernelWorkersStarted } from "${new URL(
+    "../../ops/backends/cpu/wasm/thread_pool.ts",
+    import.meta.url,
+  )}";
+    setKernelThreading({ threads: 2, minWork: 0 });
+    softmax(randomNormal([64, 32], new Rng(1)), -1).dataSync();
+    console.log(kernelWorkersStarted());
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    env: { DENO_CTC_QUIET: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill(), 60_000);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  assert.equal(code, 0, `exit code ${code}: ${new TextDecoder().decode(stderr)}`);
+  assert.equal(new TextDecoder().decode(stdout).trim(), "1", "one Worker was started");
+});

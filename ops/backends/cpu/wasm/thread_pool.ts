@@ -164,9 +164,15 @@ export function runShares(kernel: (...a: number[]) => void, shares: readonly (re
 
 /** Blocks until `expected` Workers have counted themselves done. */
 function awaitWorkers(expected: number): void {
-  for (let done = Atomics.load(control, Control.done); done < expected; done = Atomics.load(control, Control.done)) {
+  for (
+    let done = Atomics.load(control, Control.done);
+    done < expected;
+    done = Atomics.load(control, Control.done)
+  ) {
     if (Atomics.wait(control, Control.done, done, STALL_MS) === "timed-out") {
-      throw new Error(`thread pool: a Worker made no progress for ${STALL_MS / 1000} s (${done}/${expected} done)`);
+      throw new Error(
+        `thread pool: a Worker made no progress for ${STALL_MS / 1000} s (${done}/${expected} done)`,
+      );
     }
   }
 }
