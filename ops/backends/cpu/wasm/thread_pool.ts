@@ -42,7 +42,7 @@ export interface KernelThreading {
   minWork: number;
 }
 
-// Break-even measured with bench/ops_vs_torch.ts rows on 2 cores (BENCHMARKS.md, "Kernels across Workers").
+// Break-even measured with bench/kernel_threads.ts on 2 cores (BENCHMARKS.md, "Kernels across Workers").
 const DEFAULT_MIN_WORK = 1 << 21;
 
 function minWorkFromEnv(): number {
@@ -178,7 +178,7 @@ function awaitWorkers(expected: number): void {
 }
 
 /** Boundaries 0 = b[0] < … < b[parts] = total of `parts` near-equal contiguous ranges. */
-export function splitEvenly(total: number, parts: number): number[] {
+function splitEvenly(total: number, parts: number): number[] {
   const b = [0];
   for (let p = 1; p <= parts; p++) b.push(Math.round((total * p) / parts));
   return b;
