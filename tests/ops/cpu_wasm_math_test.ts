@@ -25,7 +25,7 @@ function runWasm(expr: Expr, xs: number[], ys?: number[]): Float32Array {
   x.set(xs);
   if (ys) y.set(ys);
   const ptrs = ys ? [x.byteOffset, 1, 1, 0, y.byteOffset, 1, 1, 0] : [x.byteOffset, 1, 1, 0];
-  kernel(out.byteOffset, xs.length, 1, 0, 0, ...ptrs);
+  kernel(out.byteOffset, xs.length, 0, 1, 0, 0, ...ptrs);
   const result = out.slice();
   [x, y, out].forEach(heapFree);
   return result;

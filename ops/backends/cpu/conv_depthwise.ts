@@ -4,7 +4,8 @@
  * Forward and backward-filter are blocked by four (outputs, resp. taps) for independent sums;
  * backward-data here serves stride > 1 only (stride 1 runs as a forward conv, see conv2d.ts).
  * Float32 rows with stride 1 along the width run their interior (forward) and their taps
- * (backward-filter) in WASM SIMD (wasm/depthwise_wasm.ts); edges and outer loops stay here.
+ * (backward-filter) in WASM SIMD (wasm/depthwise_wasm.ts), queued and run in one kernel call
+ * that large calls split across threads; edges and outer loops stay here.
  * Not here: the GEMM paths.
  */
 import type { ConvGeometry } from "../../conv_geometry.ts";
@@ -34,6 +35,8 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
     for (let oc = 0; oc < cout; oc++) {
       const xOff = (ni * cin + Math.floor(oc / coutG)) * h * width;
       const yOff = (ni * cout + oc) * hOut * wOut;
+      // Each (sample, channel) writes its own output plane: a thread boundary may fall here.
+      let isGroupStart = true;
       for (let oh = 0; oh < hOut; oh++) {
         const dst = yOff + oh * wOut;
         for (let i = 0; i < kh; i++) {
@@ -43,16 +46,17 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
           const wRow = (oc * kh + i) * kw;
           let ow = inLo;
           if (simd && inHi > inLo) {
-            simd.forward(
+            // Queued, run below in one kernel call; writes only the interior columns, which
+            // the loops here do not touch then.
+            simd.queueForward(
               x as Float32Array,
               src + inLo,
               wRow,
               y as Float32Array,
               dst + inLo,
-              inHi - inLo,
-              kw,
-              dw,
+              isGroupStart,
             );
+            isGroupStart = false;
             ow = inHi;
           }
           for (; ow + 3 < inHi; ow += 4) {
@@ -86,6 +90,7 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
       }
     }
   }
+  simd?.runForward(inHi - inLo, kw, dw);
   simd?.release();
 }
 
@@ -95,13 +100,20 @@ export function depthwiseForward(x: Floats, w: Floats, y: Floats, g: ConvGeometr
  * accumulated together (each dy value loaded once per four taps, four independent sums).
  */
 export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, g: ConvGeometry): void {
+  const simd = DepthwiseSimd.forFilter(x, dy, dWeight, g.strideW);
+  if (simd) {
+    try {
+      if (depthwiseBackwardFilterSimd(simd, x as Float32Array, dy as Float32Array, dWeight, g)) return;
+    } finally {
+      simd.release();
+    }
+  }
   const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh, strideW: sw } = g;
   const dw = g.dilationW, pl = g.padLeft;
   const coutG = cout / g.groups;
   const span = (wOut - 1) * sw + (kw - 1) * dw + 1;
-  const simd = DepthwiseSimd.forFilter(x, dy, dWeight, sw);
-  const row = simd ? simd.scratch(span) : new Float64Array(span);
-  const acc = simd ? simd.accumulator(kw) : new Float64Array(kw);
+  const row = new Float64Array(span);
+  const acc = new Float64Array(kw);
   const copyLo = Math.min(span, pl), copyHi = Math.max(copyLo, Math.min(span, pl + width));
   for (let oc = 0; oc < cout; oc++) {
     for (let i = 0; i < kh; i++) {
@@ -115,15 +127,10 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
           // row[k] = x[ih, k - pl], zero outside the input.
           const src = xOff + ih * width - pl;
           row.fill(0, 0, copyLo);
-          if (simd) row.set(x.subarray(src + copyLo, src + copyHi), copyLo); // float32 → float32: a memcpy
-          else for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
+          for (let k = copyLo; k < copyHi; k++) row[k] = x[src + k];
           row.fill(0, copyHi);
           const d = yOff + oh * wOut;
           let j = 0;
-          if (simd) {
-            simd.filter(row as Float32Array, dy as Float32Array, d, wOut, kw, dw, acc);
-            j = kw;
-          }
           for (; j + 3 < kw; j += 4) {
             let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             let p = j * dw;
@@ -151,7 +158,58 @@ export function depthwiseBackwardFilter(x: Floats, dy: Floats, dWeight: Floats, 
       for (let j = 0; j < kw; j++) dWeight[wRow + j] += acc[j];
     }
   }
-  simd?.release();
+}
+
+/**
+ * The backward-filter above on the WASM rows (stride 1 along the width): every input row is
+ * zero-padded once into one heap copy, each (output channel, kernel row) gets its own float64
+ * accumulator, and all (channel, kernel row, sample, output row) dot products run as one queued
+ * kernel call, grouped by accumulator, in the order the loops above take. False (nothing
+ * written) when the heap has no room for the copy.
+ */
+function depthwiseBackwardFilterSimd(
+  simd: DepthwiseSimd,
+  x: Float32Array,
+  dy: Float32Array,
+  dWeight: Floats,
+  g: ConvGeometry,
+): boolean {
+  const { n, cin, cout, h, w: width, kh, kw, hOut, wOut, strideH: sh } = g;
+  const dw = g.dilationW, pl = g.padLeft;
+  const coutG = cout / g.groups;
+  const span = wOut + (kw - 1) * dw;
+  const copyLo = Math.min(span, pl), copyHi = Math.max(copyLo, Math.min(span, pl + width));
+  let padded: Float32Array, acc: Float64Array;
+  try {
+    padded = simd.scratch(n * cin * h * span);
+    acc = simd.accumulator(cout * kh * kw);
+  } catch {
+    return false;
+  }
+  // padded[r·span + k] = x[r·width + k − pl] for input row r = (ni·cin + c)·h + ih, zero outside.
+  for (let r = 0; r < n * cin * h; r++) {
+    const src = r * width - pl;
+    padded.set(x.subarray(src + copyLo, src + copyHi), r * span + copyLo);
+  }
+  for (let oc = 0; oc < cout; oc++) {
+    const c = Math.floor(oc / coutG);
+    for (let i = 0; i < kh; i++) {
+      let isGroupStart = true;
+      for (let ni = 0; ni < n; ni++) {
+        const yOff = (ni * cout + oc) * hOut * wOut;
+        for (let oh = 0; oh < hOut; oh++) {
+          const ih = oh * sh + i * g.dilationH - g.padTop;
+          if (ih < 0 || ih >= h) continue;
+          const r = (ni * cin + c) * h + ih;
+          simd.queueFilter(padded, r * span, dy, yOff + oh * wOut, acc, (oc * kh + i) * kw, isGroupStart);
+          isGroupStart = false;
+        }
+      }
+    }
+  }
+  simd.runFilter(wOut, kw, dw);
+  for (let k = 0; k < cout * kh * kw; k++) dWeight[k] += acc[k];
+  return true;
 }
 
 /** Backward-data with one input channel per group and stride > 1: per tap, an axpy into dx. */

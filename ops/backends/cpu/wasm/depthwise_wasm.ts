@@ -3,8 +3,14 @@
  * float32 with stride 1 along the width (QuartzNet's separable convolutions), one row at a time:
  * - forward: y[t] += Σ_j w[j]·x[t + j·dilation] over a row's interior columns, sixteen outputs at
  *   a time (four f32x4 sums, each tap's weight splatted once per sixteen), then four, then one;
+ *   the caller queues every row of a call (`queueForward`) and `runForward` runs the queue in one
+ *   kernel call, cut at output-row-group boundaries across threads (thread_pool.ts) when large:
+ *   each output row's kernel rows are then added in the same order on one thread, so the result
+ *   is bit-identical to one thread's;
  * - backward-filter: acc[j] += Σ_t dy[t]·row[t + j·dilation] (row: the zero-padded input row),
- *   four lanes of float32 per tap, each row's dot product added into the float64 accumulator.
+ *   four lanes of float32 per tap, each row's dot product added into the float64 accumulator;
+ *   queued and run the same way, grouped by accumulator (one per output channel and kernel
+ *   row), so each accumulator sums its rows in the same order on one thread.
  * The caller keeps its loops over samples, channels and kernel rows, and the edge columns.
  */
 import type { Floats } from "../conv_buffers.ts";
@@ -12,9 +18,10 @@ import { ValType, WasmCode } from "./encoder.ts";
 import { heapAlloc, heapFree, onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
 import { compileKernel, emitHorizontal } from "./row_loops.ts";
+import { runRowRanges } from "./thread_pool.ts";
 
-type ForwardRow = (x: number, w: number, y: number, n: number, kw: number, dilationBytes: number) => void;
-type FilterRow = (row: number, dy: number, n: number, kw: number, dilationBytes: number, acc: number) => void;
+/** (table, count, n, kw, dilationBytes) over `count` address triples at `table`. */
+type TableKernel = (table: number, count: number, n: number, kw: number, dilationBytes: number) => void;
 
 /** Emits `while (t + step ≤ nB) { body(); t += step }` with `t`, `nB` locals (bytes). */
 function whileFits(c: WasmCode, t: number, nB: number, step: number, body: () => void): void {
@@ -25,13 +32,23 @@ function whileFits(c: WasmCode, t: number, nB: number, step: number, body: () =>
   c.br(0).end().end();
 }
 
-function buildForwardRow(): ForwardRow {
-  const c = new WasmCode(6);
-  const [X, W, Y, N, KW, DB] = [0, 1, 2, 3, 4, 5];
+/** (table, count, n, kw, dilationBytes): the forward row of each (x, w, y) address triple at `table`. */
+function buildForwardRows(): TableKernel {
+  const c = new WasmCode(5);
+  const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
+  const X = c.local(ValType.i32), W = c.local(ValType.i32), Y = c.local(ValType.i32);
+  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const t = c.local(ValType.i32), nB = c.local(ValType.i32), xp = c.local(ValType.i32);
   const wp = c.local(ValType.i32), j = c.local(ValType.i32), wv = c.local(ValType.v128);
   const acc = [0, 1, 2, 3].map(() => c.local(ValType.v128));
   c.get(N).i32(2).op("i32.shl").set(nB);
+  c.get(TABLE).set(e);
+  c.get(TABLE).get(COUNT).i32(12).op("i32.mul").op("i32.add").set(end);
+  c.begin("block").begin("loop");
+  c.get(e).get(end).op("i32.ge_u").brIf(1);
+  c.get(e).mem("i32.load").set(X);
+  c.get(e).mem("i32.load", 4).set(W);
+  c.get(e).mem("i32.load", 8).set(Y);
   c.i32(0).set(t);
   /** Σ over taps into `lanes` accumulators of `width` vectors; `load` reads x at xp + 16k. */
   const taps = (count: number, load: "v128.load" | "v128.load32_zero"): void => {
@@ -71,15 +88,27 @@ function buildForwardRow(): ForwardRow {
     c.get(Y).get(t).op("i32.add");
     c.get(Y).get(t).op("i32.add").simdMem("v128.load32_zero", 2).get(acc[0]).simd("f32x4.add").storeLane32(0);
   });
-  return compileKernel<ForwardRow>("k", new Array(6).fill(ValType.i32), c);
+  c.get(e).i32(12).op("i32.add").set(e);
+  c.br(0).end().end();
+  return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 
-function buildFilterRow(): FilterRow {
-  const c = new WasmCode(6);
-  const [ROW, DY, N, KW, DB, ACC] = [0, 1, 2, 3, 4, 5];
+/** (table, count, n, kw, dilationBytes): the filter row of each (row, dy, acc) address triple at `table`. */
+function buildFilterRows(): TableKernel {
+  const c = new WasmCode(5);
+  const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
+  const ROW = c.local(ValType.i32), DY = c.local(ValType.i32), ACC = c.local(ValType.i32);
+  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const j = c.local(ValType.i32), t = c.local(ValType.i32), nB = c.local(ValType.i32);
   const p = c.local(ValType.i32), a = c.local(ValType.i32), s = c.local(ValType.v128);
   c.get(N).i32(2).op("i32.shl").set(nB);
+  c.get(TABLE).set(e);
+  c.get(TABLE).get(COUNT).i32(12).op("i32.mul").op("i32.add").set(end);
+  c.begin("block").begin("loop");
+  c.get(e).get(end).op("i32.ge_u").brIf(1);
+  c.get(e).mem("i32.load").set(ROW);
+  c.get(e).mem("i32.load", 4).set(DY);
+  c.get(e).mem("i32.load", 8).set(ACC);
   c.get(ROW).set(p);
   c.get(ACC).set(a);
   c.get(KW).set(j);
@@ -102,15 +131,20 @@ function buildFilterRow(): FilterRow {
   c.get(a).i32(8).op("i32.add").set(a);
   c.get(j).i32(1).op("i32.sub").set(j);
   c.br(0).end().end();
-  return compileKernel<FilterRow>("k", new Array(6).fill(ValType.i32), c);
+  c.get(e).i32(12).op("i32.add").set(e);
+  c.br(0).end().end();
+  return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 
-let forwardRow: ForwardRow | undefined;
-let filterRow: FilterRow | undefined;
+let forwardRows: TableKernel | undefined;
+let filterRows: TableKernel | undefined;
 
 /** Heap copies a depthwise call needs (weights off the heap, padded row, accumulators); free with `release`. */
 export class DepthwiseSimd {
   readonly #owned: Float32Array[] = [];
+  /** Queued rows: address triples, and where each group (rows writing the same outputs) starts. */
+  #queue: number[] = [];
+  #groupStarts: number[] = [];
   /** The weights' byte address. */
   readonly wAddress: number;
 
@@ -162,33 +196,79 @@ export class DepthwiseSimd {
     return a;
   }
 
-  /** y[yAt + t] += Σ_j w[wAt + j]·x[xAt + t + j·dilation] for t < n (element indices). */
-  forward(
+  /**
+   * Queues y[yAt + t] += Σ_j w[wAt + j]·x[xAt + t + j·dilation] for t < n (element indices; n,
+   * kw and dilation are those `runForward` is given). `startsGroup`: no later row writes the
+   * output rows of earlier ones (a thread boundary may fall before this row).
+   */
+  queueForward(
     x: Float32Array,
     xAt: number,
     wAt: number,
     y: Float32Array,
     yAt: number,
-    n: number,
-    kw: number,
-    dilation: number,
+    startsGroup: boolean,
   ): void {
-    forwardRow ??= buildForwardRow();
-    forwardRow(x.byteOffset + 4 * xAt, this.wAddress + 4 * wAt, y.byteOffset + 4 * yAt, n, kw, 4 * dilation);
+    this.#enqueue(x.byteOffset + 4 * xAt, this.wAddress + 4 * wAt, y.byteOffset + 4 * yAt, startsGroup);
   }
 
-  /** acc[j] += Σ_t dy[dyAt + t]·row[t + j·dilation] for j < kw, t < n; `acc` is float64 on the heap. */
-  filter(
+  /** Runs the queued forward rows (in queue order within each group) and empties the queue. */
+  runForward(n: number, kw: number, dilation: number): void {
+    this.#run(forwardRows ??= buildForwardRows(), n, kw, dilation);
+  }
+
+  /**
+   * Queues acc[j] += Σ_t dy[dyAt + t]·row[rowAt + t + j·dilation] for j < kw, t < n (n, kw and
+   * dilation those `runFilter` is given); `acc` is float64 on the heap, from its element `accAt`.
+   * `startsGroup` as for `queueForward`: no later row adds into earlier rows' accumulator.
+   */
+  queueFilter(
     row: Float32Array,
+    rowAt: number,
     dy: Float32Array,
     dyAt: number,
-    n: number,
-    kw: number,
-    dilation: number,
     acc: Float64Array,
+    accAt: number,
+    startsGroup: boolean,
   ): void {
-    filterRow ??= buildFilterRow();
-    filterRow(row.byteOffset, dy.byteOffset + 4 * dyAt, n, kw, 4 * dilation, acc.byteOffset);
+    this.#enqueue(
+      row.byteOffset + 4 * rowAt,
+      dy.byteOffset + 4 * dyAt,
+      acc.byteOffset + 8 * accAt,
+      startsGroup,
+    );
+  }
+
+  /** Runs the queued filter rows (in queue order within each group) and empties the queue. */
+  runFilter(n: number, kw: number, dilation: number): void {
+    this.#run(filterRows ??= buildFilterRows(), n, kw, dilation);
+  }
+
+  #enqueue(a: number, b: number, c: number, startsGroup: boolean): void {
+    if (startsGroup) this.#groupStarts.push(this.#queue.length / 3);
+    this.#queue.push(a, b, c);
+  }
+
+  /** Runs `kernel` over the queue, whole groups per thread (thread_pool.ts), and empties it. */
+  #run(kernel: TableKernel, n: number, kw: number, dilation: number): void {
+    const count = this.#queue.length / 3;
+    if (count === 0) return;
+    const table = heapAlloc("int32", 3 * count) as Int32Array | undefined;
+    if (!table) throw new RangeError("depthwise: WASM heap full");
+    table.set(this.#queue);
+    const groups = this.#groupStarts;
+    groups.push(count);
+    const tableAt = table.byteOffset, db = 4 * dilation;
+    try {
+      runRowRanges(kernel, groups.length - 1, count * n * kw, (lo, hi) => {
+        const first = groups[lo];
+        return [tableAt + 12 * first, groups[hi] - first, n, kw, db];
+      });
+    } finally {
+      heapFree(table);
+      this.#queue = [];
+      this.#groupStarts = [];
+    }
   }
 
   /** A zeroed float64 accumulator of `length` on the heap. */

@@ -7,6 +7,8 @@
  *
  * Float32 output only, inputs float32 (or int32, e.g. the mask of `where`, converted on load),
  * all on the heap; anything else returns false and the TypeScript kernel (cpu/map.ts) runs.
+ * Large calls split their rows across threads (thread_pool.ts); rows are independent, so the
+ * result does not depend on the split.
  * The arithmetic is float32 throughout, where the TypeScript kernel computes in float64 and
  * rounds once on store; the difference is a few ulp (exp/log: simd_math.ts).
  */
@@ -20,8 +22,17 @@ import { onHeap } from "./memory.ts";
 import { compileKernel } from "./row_loops.ts";
 import { planRows } from "./row_layout.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
+import { runRowRanges } from "./thread_pool.ts";
 
-type MapKernel = (out: number, inner: number, rows: number, a: number, b: number, ...rest: number[]) => void;
+type MapKernel = (
+  out: number,
+  inner: number,
+  rowLo: number,
+  rowHi: number,
+  a: number,
+  b: number,
+  ...rest: number[]
+) => void;
 
 const BIN: Record<string, SimdOp> = {
   "+": "f32x4.add",
@@ -105,8 +116,8 @@ export function emitExpr(c: WasmCode, e: Expr, local: (name: string) => number):
 
 /**
  * Builds the kernel of `expr` over `vars`: isInt[k] says input k is int32, rowConst[k] that it
- * holds one value per row. Signature: (out, inner, rows, a, b, then ptr, div, mod, rowStride for
- * each input); pointers and strides in bytes.
+ * holds one value per row. Signature: (out, inner, rowLo, rowHi, a, b, then ptr, div, mod,
+ * rowStride for each input); it computes rows [rowLo, rowHi); pointers and strides in bytes.
  */
 export function buildMapKernel(
   expr: Expr,
@@ -115,11 +126,11 @@ export function buildMapKernel(
   rowConst: readonly boolean[],
 ): MapKernel {
   const n = vars.length;
-  const params = [ValType.i32, ValType.i32, ValType.i32, ValType.f32, ValType.f32];
+  const params = [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f32, ValType.f32];
   for (let k = 0; k < n; k++) params.push(ValType.i32, ValType.i32, ValType.i32, ValType.i32);
   const c = new WasmCode(params.length);
-  const [OUT, INNER, ROWS, A, B] = [0, 1, 2, 3, 4];
-  const arg = (k: number, field: number): number => 5 + 4 * k + field;
+  const [OUT, INNER, ROW_LO, ROW_HI, A, B] = [0, 1, 2, 3, 4, 5];
+  const arg = (k: number, field: number): number => 6 + 4 * k + field;
   const va = c.local(ValType.v128), vb = c.local(ValType.v128);
   const row = c.local(ValType.i32), j = c.local(ValType.i32), o = c.local(ValType.i32);
   const innerBytes = c.local(ValType.i32), endV = c.local(ValType.i32);
@@ -138,9 +149,9 @@ export function buildMapKernel(
   c.get(A).simd("f32x4.splat").set(va);
   c.get(B).simd("f32x4.splat").set(vb);
   c.get(INNER).i32(2).op("i32.shl").tee(innerBytes).i32(-16).op("i32.and").set(endV);
-  c.i32(0).set(row);
+  c.get(ROW_LO).set(row);
   c.begin("block").begin("loop");
-  c.get(row).get(ROWS).op("i32.ge_u").brIf(1);
+  c.get(row).get(ROW_HI).op("i32.ge_u").brIf(1);
   for (let k = 0; k < n; k++) {
     // base_k = ptr + ⌊row / div⌋ mod mod · rowStride
     c.get(arg(k, 0)).get(row).get(arg(k, 1)).op("i32.div_u").get(arg(k, 2)).op("i32.rem_u");
@@ -205,6 +216,9 @@ export function wasmMap(
     const li = layout.inputs[k];
     args.push(data[k].byteOffset, li.div, li.mod, li.rowStride * 4);
   }
-  kernel(out.byteOffset, layout.inner, layout.rows, attrs.a, attrs.b, ...args);
+  const { inner, rows } = layout;
+  // Rows are independent: threads take contiguous row ranges (thread_pool.ts).
+  const work = (inputs.length + 1) * out.length;
+  runRowRanges(kernel, rows, work, (lo, hi) => [out.byteOffset, inner, lo, hi, attrs.a, attrs.b, ...args]);
   return true;
 }

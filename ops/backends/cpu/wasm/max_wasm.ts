@@ -13,6 +13,7 @@ import { ValType, WasmCode } from "./encoder.ts";
 import { onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
 import { at, compileKernel, emitHorizontal, emitLanes } from "./row_loops.ts";
+import { runRowRanges } from "./thread_pool.ts";
 
 type MaxKernel = (src: number, out: number, outer: number, n: number, inner: number) => void;
 
@@ -82,6 +83,13 @@ export function wasmMax(
   const [outer, n, inner] = split;
   const innerIsOne = inner === 1;
   const kernel = built[innerIsOne ? 1 : 0] ??= build(innerIsOne);
-  kernel(src.byteOffset, out.byteOffset, outer, n, inner);
+  const s = src.byteOffset, o = out.byteOffset;
+  // The outer rows are independent: threads take contiguous ranges of them (thread_pool.ts).
+  runRowRanges(
+    kernel,
+    outer,
+    src.length + out.length,
+    (lo, hi) => [s + 4 * n * inner * lo, o + 4 * inner * lo, hi - lo, n, inner],
+  );
   return true;
 }

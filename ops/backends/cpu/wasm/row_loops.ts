@@ -5,6 +5,7 @@
  */
 import { encodeModule, ValType, type ValTypeByte, type WasmCode } from "./encoder.ts";
 import { HEAP_MAX_PAGES, wasmMemory } from "./memory.ts";
+import { registerPooledKernel } from "./thread_pool.ts";
 
 /**
  * `for (j = 0; j < endV; j += 16) vec(); for (; j < endB; j += 4) tail();` over the byte offset
@@ -43,13 +44,15 @@ export function at(c: WasmCode, address: number, j: number): WasmCode {
   return c.get(address).get(j).op("i32.add");
 }
 
-/** Compiles one exported function `name` over the heap. */
+/** Compiles one exported function `name` over the heap; thread_pool.ts may run it on Workers too. */
 export function compileKernel<F>(name: string, params: readonly ValTypeByte[], code: WasmCode): F {
   const bytes = encodeModule([{ name, params, results: [], code }], {
     memory: { minPages: 1, maxPages: HEAP_MAX_PAGES, shared: true },
   });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: wasmMemory } });
-  return instance.exports[name] as F;
+  const fn = instance.exports[name] as CallableFunction;
+  registerPooledKernel(fn, bytes);
+  return fn as F;
 }
 
 /** Row pointers: the body of `for (row = 0; row < rows; row++) { p_k = base_k + row·rowBytes; body(); }`. */

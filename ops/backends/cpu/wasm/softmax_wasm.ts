@@ -7,7 +7,8 @@
  * Accumulation is float32 over four lanes (the TypeScript kernel, cpu/reduce.ts, accumulates in
  * float64); a NaN in a row makes the whole row NaN, an all −∞ row gives NaN, as there.
  * Returns false (the caller runs the TypeScript kernel) for float64, strided axes, or arrays off
- * the heap.
+ * the heap. Large calls split their rows across threads (thread_pool.ts); rows are independent,
+ * so the result does not depend on the split.
  */
 import type { TypedArray } from "../../../dtype.ts";
 import { ValType, WasmCode } from "./encoder.ts";
@@ -15,6 +16,7 @@ import { emitExp, emitLog } from "./simd_math.ts";
 import { onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
 import { at, compileKernel, emitHorizontal, emitLanes, emitRows } from "./row_loops.ts";
+import { runRowRanges } from "./thread_pool.ts";
 
 type RowKernel = (...args: number[]) => void;
 
@@ -172,8 +174,12 @@ export function wasmSoftmax(
   axis: number,
 ): boolean {
   if (!usable([src, out]) || !innerIsOne(shape, axis) || src.length === 0) return false;
-  const n = shape[axis];
-  kernel(isLog ? "logSoftmax" : "softmax")(src.byteOffset, out.byteOffset, src.length / n, n);
+  const n = shape[axis], x = src.byteOffset, o = out.byteOffset;
+  // Rows are independent: threads take contiguous row ranges (thread_pool.ts).
+  runRowRanges(kernel(isLog ? "logSoftmax" : "softmax"), src.length / n, 2 * src.length, (lo, hi) => {
+    const offset = 4 * n * lo;
+    return [x + offset, o + offset, hi - lo, n];
+  });
   return true;
 }
 
@@ -187,13 +193,11 @@ export function wasmSoftmaxBackward(
   axis: number,
 ): boolean {
   if (!usable([g, y, out]) || !innerIsOne(shape, axis) || g.length === 0) return false;
-  const n = shape[axis];
-  kernel(isLog ? "logSoftmaxBackward" : "softmaxBackward")(
-    g.byteOffset,
-    y.byteOffset,
-    out.byteOffset,
-    g.length / n,
-    n,
-  );
+  const n = shape[axis], gp = g.byteOffset, yp = y.byteOffset, o = out.byteOffset;
+  const name = isLog ? "logSoftmaxBackward" : "softmaxBackward";
+  runRowRanges(kernel(name), g.length / n, 3 * g.length, (lo, hi) => {
+    const offset = 4 * n * lo;
+    return [gp + offset, yp + offset, o + offset, hi - lo, n];
+  });
   return true;
 }

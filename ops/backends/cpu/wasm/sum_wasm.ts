@@ -3,8 +3,14 @@
  * last axis, each row either summed into one output slot (the last axis is reduced) or added
  * element by element into the output row at its slot (the last axis is kept). Accumulation is
  * in float64, as in the TypeScript kernel (cpu/reduce_sum.ts): each f32x4 is widened into two
- * f64x2 accumulators. Row slots are computed on the host (one odometer step a row); the rows
- * themselves run in WASM.
+ * f64x2 accumulators. Row slots are computed on the host (one odometer step a row) into a table of
+ * (row address, accumulator address) pairs; the rows themselves run in WASM.
+ *
+ * Threads (thread_pool.ts): the output slots are cut into contiguous ranges, and each thread
+ * walks, in the original order, the rows that add into its slots; every slot then sees its rows'
+ * sums in the same order however many threads run, so the result is bit-identical to one
+ * thread's. A sum whose rows all go to one slot (all rows, or bias gradients [rows, C] over axis 0)
+ * stays on one thread.
  *
  * Returns false (the caller runs the TypeScript kernel) for other dtypes or arrays off the heap.
  */
@@ -13,29 +19,32 @@ import { ValType, WasmCode } from "./encoder.ts";
 import { heapAlloc, heapFree, onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
 import { at, compileKernel, emitLanes } from "./row_loops.ts";
+import { kernelThreadsFor, runShares } from "./thread_pool.ts";
 
-type SumKernel = (src: number, rows: number, inner: number, slots: number, acc: number) => void;
+type SumKernel = (table: number, count: number, inner: number) => void;
 
 /** Lanes 2, 3 of the first operand moved to lanes 0, 1 (for f64x2.promote_low_f32x4). */
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
-/** (src, rows, inner, slots, acc): acc (float64) at slots[r] gathers row r of src. */
+/**
+ * (table, count, inner): for each of the `count` (row address, accumulator address) pairs at
+ * `table`, the float64 accumulator gathers the row of `inner` float32s.
+ */
 function build(innerReduced: boolean): SumKernel {
-  const c = new WasmCode(5);
-  const [SRC, ROWS, INNER, SLOTS, ACC] = [0, 1, 2, 3, 4];
-  const row = c.local(ValType.i32), p = c.local(ValType.i32), a = c.local(ValType.i32);
+  const c = new WasmCode(3);
+  const [TABLE, COUNT, INNER] = [0, 1, 2];
+  const e = c.local(ValType.i32), end = c.local(ValType.i32);
+  const p = c.local(ValType.i32), a = c.local(ValType.i32);
   const j = c.local(ValType.i32), nB = c.local(ValType.i32), endV = c.local(ValType.i32);
   const v = c.local(ValType.v128), lo = c.local(ValType.v128), hi = c.local(ValType.v128);
   const aj = c.local(ValType.i32);
   c.get(INNER).i32(2).op("i32.shl").tee(nB).i32(-16).op("i32.and").set(endV);
-  c.i32(0).set(row);
+  c.get(TABLE).set(e);
+  c.get(TABLE).get(COUNT).i32(3).op("i32.shl").op("i32.add").set(end);
   c.begin("block").begin("loop");
-  c.get(row).get(ROWS).op("i32.ge_u").brIf(1);
-  c.get(SRC).get(row).get(nB).op("i32.mul").op("i32.add").set(p);
-  // a = acc + 8·slots[row]
-  c.get(ACC).get(SLOTS).get(row).i32(2).op("i32.shl").op("i32.add");
-  c.mem("i32.load");
-  c.i32(3).op("i32.shl").op("i32.add").set(a);
+  c.get(e).get(end).op("i32.ge_u").brIf(1);
+  c.get(e).mem("i32.load").set(p);
+  c.get(e).mem("i32.load", 4).set(a);
   if (innerReduced) {
     c.f32x4(0).set(lo).f32x4(0).set(hi);
     emitLanes(c, j, endV, nB, () => {
@@ -64,9 +73,9 @@ function build(innerReduced: boolean): SumKernel {
       at(c, p, j).mem("f32.load").op("f64.promote_f32").op("f64.add").mem("f64.store");
     });
   }
-  c.get(row).i32(1).op("i32.add").set(row);
+  c.get(e).i32(8).op("i32.add").set(e);
   c.br(0).end().end();
-  return compileKernel<SumKernel>("k", [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32], c);
+  return compileKernel<SumKernel>("k", [ValType.i32, ValType.i32, ValType.i32], c);
 }
 
 const built: SumKernel[] = [];
@@ -102,10 +111,11 @@ export function wasmSum(
   // Output strides of the kept axes; slot of each row by an odometer over the row axes.
   const ostr = new Array<number>(rank).fill(0);
   for (let i = rank - 1, s = 1; i >= 0; i--) if (!reduced[i]) ostr[i] = s, s *= dims[i];
-  const slots = heapAlloc("int32", rows) as Int32Array | undefined;
+  const slots = new Int32Array(rows);
+  const table = heapAlloc("int32", 2 * rows) as Int32Array | undefined;
   const acc32 = heapAlloc("float32", 2 * out.length);
-  if (!slots || !acc32) {
-    if (slots) heapFree(slots);
+  if (!table || !acc32) {
+    if (table) heapFree(table);
     if (acc32) heapFree(acc32);
     return false;
   }
@@ -121,9 +131,28 @@ export function wasmSum(
       idx[ax] = 0;
     }
   }
-  kernel(reduced[rank - 1])(src.byteOffset, rows, inner, slots.byteOffset, acc32.byteOffset);
+  const parts = Math.min(kernelThreadsFor(src.length + out.length), out.length);
+  // Table entries grouped by the share owning their slot, in row order within a share.
+  const shareOf = (slot: number): number => Math.floor((slot * parts) / out.length);
+  const starts = new Int32Array(parts + 1);
+  for (let r = 0; r < rows; r++) starts[shareOf(slots[r]) + 1]++;
+  for (let q = 0; q < parts; q++) starts[q + 1] += starts[q];
+  const fill = starts.slice(0, parts);
+  const rowBytes = 4 * inner;
+  for (let r = 0; r < rows; r++) {
+    const e = 2 * fill[shareOf(slots[r])]++;
+    table[e] = src.byteOffset + r * rowBytes;
+    table[e + 1] = acc32.byteOffset + 8 * slots[r];
+  }
+  const shares: number[][] = [];
+  for (let q = 0; q < parts; q++) {
+    if (starts[q + 1] > starts[q]) {
+      shares.push([table.byteOffset + 8 * starts[q], starts[q + 1] - starts[q], inner]);
+    }
+  }
+  runShares(kernel(reduced[rank - 1]), shares);
   out.set(new Float64Array(acc32.buffer, acc32.byteOffset, out.length));
-  heapFree(slots);
+  heapFree(table);
   heapFree(acc32);
   return true;
 }
