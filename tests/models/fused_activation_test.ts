@@ -8,6 +8,7 @@
  * blocks, on both cpu kernel paths.
  */
 import assert from "node:assert/strict";
+import { tinyDs2Encoder } from "./tiny_training.ts";
 import { CtcModel, type EncoderConfig } from "../../models/ctc_model.ts";
 import type { DeepSpeech2Encoder } from "../../models/deepspeech2.ts";
 import { frameMask, type TdnnEncoder, type TdnnEncoderConfig } from "../../models/tdnn.ts";
@@ -139,23 +140,7 @@ const clippedDense: TdnnEncoderConfig = {
   ],
 };
 
-/** Two clipped-ReLU convolutions (strided in time and frequency), two GRU layers, dropout 0.2. */
-const ds2: EncoderConfig = {
-  kind: "ds2",
-  convLayers: [{ kernel: [5, 5], stride: [2, 2], channels: 4 }, {
-    kernel: [3, 3],
-    stride: [1, 2],
-    channels: 4,
-  }],
-  rnnLayers: 2,
-  rnnUnits: 6,
-  bidirectional: true,
-  hidden: 10,
-  dropout: 0.2,
-  activation: "clipped_relu",
-  bnMomentum: 0.1,
-  bnEps: 1e-3,
-};
+const ds2: EncoderConfig = tinyDs2Encoder(0.2);
 
 // The WASM kernels compute in float32 as the separate ops do, so their results are identical;
 // the TypeScript kernels keep x + y in float64 inside the fused pass, so theirs may differ by

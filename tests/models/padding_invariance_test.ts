@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinyDs2Encoder } from "./tiny_training.ts";
 import { noGrad, Rng, tensor, TensorScope } from "../../ops/mod.ts";
 import { defaultBackend, setDefaultBackend } from "../../ops/backend_registry.ts";
 import { initWebGpu } from "../../ops/backends/webgpu/mod.ts";
@@ -16,22 +17,7 @@ const tdnn: EncoderConfig = {
     { repeat: 1, kernel: 3, dilation: 2, channels: 12, dropout: 0 },
   ],
 };
-const ds2: EncoderConfig = {
-  kind: "ds2",
-  convLayers: [{ kernel: [5, 5], stride: [2, 2], channels: 4 }, {
-    kernel: [3, 3],
-    stride: [1, 2],
-    channels: 4,
-  }],
-  rnnLayers: 2,
-  rnnUnits: 6,
-  bidirectional: true,
-  hidden: 10,
-  dropout: 0,
-  activation: "clipped_relu",
-  bnMomentum: 0.1,
-  bnEps: 1e-3,
-};
+const ds2: EncoderConfig = tinyDs2Encoder(0);
 
 /**
  * Runs `enc` on three utterances alone and in one batch padded with garbage, on `backend` (the

@@ -2,11 +2,12 @@
  * Helpers of the training-step tests (train_step_test.ts, mixed_precision_test.ts,
  * tests/slow/mixed_precision_curve_test.ts): the `small` config's model on three tiny random
  * utterances, loss curves with and without a loss scaler, eval logits, and the tolerances the
- * loss curves are held to.
+ * loss curves are held to; and a tiny DeepSpeech2 encoder (padding_invariance_test.ts,
+ * fused_activation_test.ts).
  */
 import { Vocabulary } from "../../data/pipeline/vocabulary.ts";
 import { config as small } from "../../models/configs/small.ts";
-import { CtcModel } from "../../models/ctc_model.ts";
+import { CtcModel, type EncoderConfig } from "../../models/ctc_model.ts";
 import { BackoffLossScaler, type LossScalerOptions } from "../../models/loss_scaler.ts";
 import type { Optimizer } from "../../models/optimizers/optimizer.ts";
 import type { Precision } from "../../models/precision.ts";
@@ -133,4 +134,24 @@ export function curveDrift(fp16: readonly number[], f32: readonly number[]): { d
     if (!(d <= drift)) [drift, at] = [Number.isNaN(d) ? Infinity : d, i];
   }
   return { drift, at };
+}
+
+/** Two clipped-ReLU convolutions (strided in time and frequency) and two bidirectional GRU layers. */
+export function tinyDs2Encoder(dropout: number): EncoderConfig {
+  return {
+    kind: "ds2",
+    convLayers: [{ kernel: [5, 5], stride: [2, 2], channels: 4 }, {
+      kernel: [3, 3],
+      stride: [1, 2],
+      channels: 4,
+    }],
+    rnnLayers: 2,
+    rnnUnits: 6,
+    bidirectional: true,
+    hidden: 10,
+    dropout,
+    activation: "clipped_relu",
+    bnMomentum: 0.1,
+    bnEps: 1e-3,
+  };
 }
