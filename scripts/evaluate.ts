@@ -6,7 +6,7 @@
  * files the checkpoint's training manifests list says so. The sets are made on first use in
  * `--sets` and reused; the table is printed and written as JSON.
  *
- *   deno task evaluate --checkpoint models/pretrained/small_wide_espeak.safetensors [--lm lm.bin --alpha 2 --beta 0]
+ *   deno task evaluate --checkpoint models/pretrained/small_wide_mixed.safetensors [--lm lm.bin [--alpha 2 --beta 2]]
  */
 import { runCommand, UsageError } from "../cli/args.ts";
 import { resolveDecoderConfig } from "../cli/decoder_flags.ts";
@@ -24,7 +24,7 @@ const command = {
   flags: {
     checkpoint: {
       type: "string",
-      default: "models/pretrained/small_wide_espeak.safetensors",
+      default: "models/pretrained/small_wide_mixed.safetensors",
       valueName: "CKPT",
       help: "checkpoint to evaluate",
     },
@@ -52,7 +52,7 @@ const command = {
     backend: { type: "string", default: "auto", choices: BACKEND_CHOICES, help: "where tensors live" },
   },
   examples: [
-    "deno task evaluate --checkpoint models/pretrained/small_wide_espeak.safetensors",
+    "deno task evaluate --checkpoint models/pretrained/small_wide_mixed.safetensors",
     "deno task evaluate --checkpoint ckpt.safetensors --lm work/lm.bin --alpha 2 --beta 0 --only espeak_unseen,fsdd_lucas",
   ],
 } as const;

@@ -2,13 +2,13 @@
  * Transcribe WAV/FLAC files (any sample rate, mono or stereo) with a checkpoint, printing the
  * text and word times.
  *
- *   deno task transcribe --checkpoint models/pretrained/small_wide_espeak.safetensors a.wav b.flac
+ *   deno task transcribe --checkpoint models/pretrained/small_wide_mixed.safetensors a.wav b.flac
  *   ... --lm lm.bin --alpha 0.5 --beta 1 [--beam_width 128]   beam search with an n-gram LM
  *   ... --beam_width 32                                       beam search without an LM
  *
  * Without decoder flags it decodes as the checkpoint's config says (greedy unless it names a
- * beam search); `--lm` without `--alpha` takes the checkpoint's alpha or is an error
- * (cli/decoder_flags.ts). Beam search runs on Workers.
+ * beam search; greedy, with a note, when the LM it names is not here); `--lm` without `--alpha`
+ * takes the checkpoint's alpha or is an error (cli/decoder_flags.ts). Beam search runs on Workers.
  */
 import { runCommand } from "../cli/args.ts";
 import { resolveDecoderConfig } from "../cli/decoder_flags.ts";
@@ -22,7 +22,7 @@ const command = {
   flags: {
     checkpoint: {
       type: "string",
-      default: "models/pretrained/small_wide_espeak.safetensors",
+      default: "models/pretrained/small_wide_mixed.safetensors",
       valueName: "CKPT",
       help: "checkpoint to transcribe with",
     },
@@ -40,20 +40,24 @@ const command = {
   },
   positionals: { name: "AUDIO", min: 1 },
   examples: [
-    "deno task transcribe --checkpoint models/pretrained/small_wide_espeak.safetensors clip.wav",
+    "deno task transcribe --checkpoint models/pretrained/small_wide_mixed.safetensors clip.wav",
   ],
 } as const;
 
 await runCommand(command, async ({ values, positionals }) => {
   await setBackend(values.backend as BackendChoice);
   const m = await loadModel(values.checkpoint);
-  const decoderConfig = resolveDecoderConfig({
-    isGreedy: values.greedy,
-    lm: values.lm,
-    alpha: values.alpha,
-    beta: values.beta,
-    beamWidth: values.beam_width,
-  }, m.config.decoder);
+  const decoderConfig = resolveDecoderConfig(
+    {
+      isGreedy: values.greedy,
+      lm: values.lm,
+      alpha: values.alpha,
+      beta: values.beta,
+      beamWidth: values.beam_width,
+    },
+    m.config.decoder,
+    (note) => console.error(`transcribe: ${note}`),
+  );
   using decoder = await TranscriptDecoder.create(decoderConfig, m.vocab, { frameStepS: m.frameStepS });
   // Files in batches, so a beam search spreads them over its Workers and memory stays bounded.
   for await (const { path, transcript: r } of inferFiles(m, positionals, { decoder })) {
