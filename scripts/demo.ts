@@ -3,13 +3,15 @@
  * budget (`--minutes`, default 10; `--minutes 60` for the full run):
  * synthesise a held-out split with espeak-ng voices the model never hears, evaluate the
  * checkpoint the repo ships (models/pretrained/) on it, synthesise as many training utterances
- * as the budget allows (sentences and voices the shipped model was trained on), fine-tune the
- * shipped checkpoint (or, with `--scratch`, train from scratch), and evaluate again, greedy and
- * with beam search + a 3-gram LM of the training transcripts. The better of the starting and the
- * trained model is the demo's result (result.safetensors); the last lines say which, and where
+ * as the budget allows with the shipped model's recipe (models/pretrain_recipe.ts: espeak-ng and
+ * flite rms voices, FSDD less its held-out speaker, the config's waveform augmentation),
+ * fine-tune the shipped checkpoint (or, with `--scratch`, train from scratch), and evaluate
+ * again, greedy and with beam search + a 3-gram LM of the training transcripts. The better of
+ * the starting and the trained model is the demo's result (result.safetensors); it is scored on
+ * the development sets in the table `deno task evaluate` prints, and the last lines say where
  * every output is and how big.
  *
- *   ./deno task demo [--minutes 10] [--train 18000] [--heldout 200] [--out work] [--config small_wide]
+ *   ./deno task demo [--minutes 10] [--train 18000] [--heldout 200] [--out work] [--config small_wide_mixed]
  *                    [--scratch | --init CHECKPOINT] [--lr 0.008] [--backend auto]
  *
  * The budget arithmetic is cli/demo_plan.ts: data is scaled to about a third of the budget
@@ -33,7 +35,19 @@ import {
 } from "../cli/demo_plan.ts";
 import { diskUsage, formatBytes } from "../cli/disk_usage.ts";
 import { phaseProgress } from "../cli/phase_progress.ts";
-import { filterSentences, hasEspeak, synthesizeCorpus, VOICE_SPLITS } from "../data/corpora/synth.ts";
+import { sharedDataDirOrNull } from "../cli/shared_data.ts";
+import { fsddTrainingEntries } from "../data/corpora/dev_sets.ts";
+import { writeManifest } from "../data/pipeline/manifest.ts";
+import { FSDD_HELD_OUT_SPEAKER } from "../models/configs/small_wide_mixed.ts";
+import { PRETRAIN_SYNTH_SEED, pretrainVoiceSet } from "../models/pretrain_recipe.ts";
+import { usesLoader } from "../models/training_data.ts";
+import {
+  filterSentences,
+  hasEspeak,
+  hasFlite,
+  synthesizeCorpus,
+  VOICE_SPLITS,
+} from "../data/corpora/synth.ts";
 import { splitRepoPrompts } from "../data/corpora/text_split.ts";
 import { Vocabulary } from "../data/pipeline/vocabulary.ts";
 import { buildKneserNeyLm } from "../decode/build_lm.ts";
@@ -43,6 +57,7 @@ import { listCheckpoints } from "../models/checkpoint.ts";
 import { configs, resolveConfig } from "../models/configs/mod.ts";
 import { loadUtterances } from "../models/dataset.ts";
 import { loadModel } from "../models/inference.ts";
+import { evaluateOnDevSets, formatEvaluationTable } from "../models/evaluation_table.ts";
 import { budgetedLearningRate } from "../models/lr_policy.ts";
 import { type EvalResult, evaluate, train } from "../models/trainer.ts";
 import { describeDecoder, TranscriptDecoder } from "../models/transcript_decoder.ts";
@@ -51,6 +66,9 @@ import { BACKEND_CHOICES, type BackendChoice, setBackend } from "../ops/backends
 /** The checkpoint the repo ships for each config it ships one for (models/pretrained/README.md). */
 const SHIPPED: Record<string, string> = {
   small_wide: fileURLToPath(new URL("../models/pretrained/small_wide_espeak.safetensors", import.meta.url)),
+  small_wide_mixed: fileURLToPath(
+    new URL("../models/pretrained/small_wide_mixed.safetensors", import.meta.url),
+  ),
 };
 /**
  * Peak learning rate of a fine-tuning run. The shipped checkpoint sits at the end of a cosine
@@ -61,6 +79,8 @@ const SHIPPED: Record<string, string> = {
 const FINE_TUNE_LR = 0.008;
 /** LM weight and word bonus of the demo's beam search: the best of a grid on a dev split. */
 const DEMO_LM_WEIGHTS = { alpha: 2.5, beta: 0 };
+/** Utterances per synthetic development set in the demo's closing table (`deno task evaluate` uses 200). */
+const DEMO_DEV_PROMPTS = 100;
 /** Below this budget the warmup (and so the calibration) is shortened to fit a short run. */
 const SHORT_RUN_MINUTES = 30;
 
@@ -80,7 +100,7 @@ const command = {
     heldout: { type: "number", default: 200, integer: true, min: 1, help: "held-out utterances" },
     out: { type: "string", default: "work", valueName: "DIR", help: "output folder" },
     "max-chars": { type: "number", default: 80, integer: true, min: 10, help: "longest sentence" },
-    config: { type: "string", default: "small_wide", valueName: "NAME|FILE.ts", help: "model config" },
+    config: { type: "string", default: "small_wide_mixed", valueName: "NAME|FILE.ts", help: "model config" },
     scratch: { type: "boolean", help: "train from scratch instead of fine-tuning" },
     init: { type: "string", valueName: "CKPT", help: "checkpoint to fine-tune (default: the shipped one)" },
     lr: {
@@ -150,6 +170,11 @@ await runCommand(command, async ({ values }) => {
   if (!hasEspeak()) {
     throw new Error("espeak-ng is not installed (Debian: apt-get install espeak-ng sox); run bash .ci/setup");
   }
+  if (!hasFlite()) {
+    throw new Error(
+      "flite is not installed (Debian: apt-get install flite), the recipe's second synthesiser; run bash .ci/setup",
+    );
+  }
   await setBackend(values.backend as BackendChoice);
   const out = values.out;
   const vocab = Vocabulary.english();
@@ -209,8 +234,10 @@ await runCommand(command, async ({ values }) => {
     );
   }
   const evalS = baselinePath ? (performance.now() - t0) / 1000 : evalUtts.items.length / 10;
-  // Kept for the final evaluations: greedy (in train()), beam + LM, the LM itself and saving.
-  const reserveS = 2.5 * evalS + 20;
+  // Kept for the final evaluations: greedy (in train()), beam + LM, the LM itself and saving, and
+  // the table on the dev sets (three synthetic sets of at most DEMO_DEV_PROMPTS, one FSDD speaker
+  // scored twice, the real clips, with beam search: about six held-out evaluations).
+  const reserveS = 2.5 * evalS + 20 + 6 * evalS + 15;
 
   // 3. A plan: reused when the same request made it, else data scaled to the budget.
   const runDir = `${out}/runs/demo-${values.minutes}min`;
@@ -231,7 +258,8 @@ await runCommand(command, async ({ values }) => {
       }); remove the folder or pass another --out`,
     );
   }
-  const trainDir = `${out}/synth/train`;
+  // The recipe's voices (flite rms beside espeak-ng) in a folder of their own: a folder holds one voice set.
+  const trainDir = `${out}/synth/train_mixed`;
   const cached = countCachedUtterances(trainDir, values.train);
   const nTrain = planned?.nTrain ?? planDemoData({
     budgetS,
@@ -248,19 +276,35 @@ await runCommand(command, async ({ values }) => {
   t0 = performance.now();
   const trainSet = await synthesizeCorpus(sentences.slice(0, nTrain), {
     outDir: trainDir,
-    voiceSet: VOICE_SPLITS.train,
-    seed: 1,
+    voiceSet: pretrainVoiceSet(),
+    seed: PRETRAIN_SYNTH_SEED,
     onProgress: phaseProgress("[demo] synthesising training audio"),
   });
   if (trainSet.nSynthesized >= 50) {
     rates = { ...rates, synthUttPerS: trainSet.nSynthesized / ((performance.now() - t0) / 1000) };
     await Deno.writeTextFile(ratesPath, JSON.stringify(rates));
   }
-  const trainUtts = loadUtterances([trainSet.manifestPath], vocab, config.features, {
-    onProgress: phaseProgress("[demo] training features"),
-  });
-
   config.data.train = [trainSet.manifestPath];
+  // The recipe's FSDD share: every speaker but the held-out one, from ../shared when it is there.
+  if (config.data.mix?.length) {
+    const shared = sharedDataDirOrNull();
+    if (shared === null) {
+      console.error(`[demo] ../shared/data is absent: training without the FSDD share of ${values.config}`);
+      delete config.data.mix;
+    } else {
+      const mixManifest = `${out}/fsdd_train/manifest.csv`;
+      await Deno.mkdir(`${out}/fsdd_train`, { recursive: true });
+      writeManifest(mixManifest, fsddTrainingEntries(shared, FSDD_HELD_OUT_SPEAKER));
+      config.data.mix = [{ manifest: mixManifest, share: config.data.mix[0].share }];
+    }
+  }
+  // Waveform augmentation or a mix: features afresh each epoch in Workers; otherwise once, here.
+  const trainUtts = usesLoader(config)
+    ? undefined
+    : loadUtterances([trainSet.manifestPath], vocab, config.features, {
+      onProgress: phaseProgress("[demo] training features"),
+    });
+
   config.data.eval = [heldSet.manifestPath];
   config.data.infer = [heldSet.manifestPath];
   config.training.logDir = runDir;
@@ -360,7 +404,8 @@ await runCommand(command, async ({ values }) => {
   const isTrainedBetter = baseline === null || trained.wer < baseline.wer;
   const resultPath = `${runDir}/result.safetensors`;
   const keptPath = isTrainedBetter ? trainedPath : baselinePath;
-  if (keptPath) await Deno.copyFile(keptPath, resultPath);
+  if (!keptPath) throw new Error(`${runDir}: training wrote no checkpoint`);
+  await Deno.copyFile(keptPath, resultPath);
   const resultModel = isTrainedBetter ? r.model : (await loadModel(baselinePath!)).model;
   const resultEval = isTrainedBetter ? trained : baseline!;
   for (let i = 0; i < Math.min(5, resultEval.references.length); i++) {
@@ -376,7 +421,7 @@ await runCommand(command, async ({ values }) => {
   // held-out sentences never enter it), at weights tuned once on a dev split (BENCHMARKS.md).
   const lmPath = `${runDir}/train_transcripts_3gram.bin`;
   // The fallback discounts only apply where a tiny corpus leaves them undefined (lmplz --discount_fallback).
-  const { lm } = buildKneserNeyLm(trainUtts.items.map((u) => u.transcript), {
+  const { lm } = buildKneserNeyLm(trainSet.entries.map((e) => e.transcript), {
     order: 3,
     source: "training transcripts",
     discountFallback: DEFAULT_DISCOUNT_FALLBACK,
@@ -397,7 +442,20 @@ await runCommand(command, async ({ values }) => {
     } (${clock()} in all)`,
   );
 
-  // 7. Which model is the result, and where everything went.
+  // 7. The result on the development sets, in the table `deno task evaluate` prints.
+  const table = await evaluateOnDevSets(await loadModel(resultPath), resultPath, {
+    outDir: `${out}/dev_sets`,
+    promptText: text,
+    sharedDataDir: sharedDataDirOrNull(),
+    nPrompts: Math.min(nHeld, DEMO_DEV_PROMPTS),
+    fsddSpeakers: [FSDD_HELD_OUT_SPEAKER],
+    decoder: beamConfig,
+    onNote: (note) => console.error(`[demo] ${note}`),
+  });
+  console.log(formatEvaluationTable(table));
+  await Deno.writeTextFile(`${runDir}/evaluation.json`, JSON.stringify(table, null, 2) + "\n");
+
+  // 8. Which model is the result, and where everything went.
   if (baseline === null) console.log(`Result: the model trained here, ${resultPath}`);
   else if (isTrainedBetter) {
     console.log(
@@ -415,9 +473,10 @@ await runCommand(command, async ({ values }) => {
     );
   }
   const outputs: [string, string][] = [
-    [`${out}/synth/train`, "training audio and manifest"],
+    [trainDir, "training audio and manifest"],
     [`${out}/synth/heldout`, "held-out audio and manifest"],
-    [runDir, "checkpoints, log, training.svg, plan.json, the LM, result.safetensors"],
+    [runDir, "checkpoints, log, training.svg, plan.json, the LM, result.safetensors, evaluation.json"],
+    [`${out}/dev_sets`, "development sets of the table"],
   ];
   console.log(`Outputs (${formatBytes(diskUsage(out).nBytes)} in ${out} in all):`);
   for (const [path, what] of outputs) {

@@ -9,13 +9,18 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { hasEspeak, synthesizeCorpus } from "../../data/corpora/synth.ts";
+import { hasEspeak, hasFlite, synthesizeCorpus } from "../../data/corpora/synth.ts";
+import { sharedDataDir } from "../shared_data.ts";
 import { loadCheckpoint } from "../../models/checkpoint.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const espeak = hasEspeak();
 if (!espeak) {
   console.warn("SKIPPED: tests/models/scripts_test.ts needs espeak-ng (apt-get install espeak-ng sox)");
+}
+const flite = hasFlite();
+if (!flite) {
+  console.warn("SKIPPED: the demo test in tests/models/scripts_test.ts needs flite (apt-get install flite)");
 }
 
 const sentences = ["go left", "stop now", "turn right", "go back"];
@@ -255,8 +260,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "demo: evaluates the shipped checkpoint, fine-tunes it on a schedule fitted to the budget, keeps the better model and says where its outputs are",
-  ignore: !espeak,
+    "demo: evaluates the shipped checkpoint, fine-tunes it on a schedule fitted to the budget, keeps the better model, prints the dev-set table and says where its outputs are",
+  ignore: !espeak || !flite,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "demo_test_" });
     try {
@@ -279,7 +284,7 @@ Deno.test({
       assert.ok(Number(m[1]) <= plan.steps);
       assert.match(
         r.stderr,
-        /starting from the weights of .*models\/pretrained\/small_wide_espeak\.safetensors/,
+        /starting from the weights of .*models\/pretrained\/small_wide_mixed\.safetensors/,
       );
       // The shipped model gets most words right (an untrained one gets every word wrong).
       assert.ok(Number(m[3]) < 60, `WER ${m[3]} % with the shipped checkpoint`);
@@ -295,7 +300,15 @@ Deno.test({
       );
       assert.ok(Deno.statSync(`${runDir}/result.safetensors`).size > 1e6);
       assert.match(r.stdout, new RegExp(`Outputs \\([\\d.]+ [kMG]?B in ${dir} in all\\):`));
-      assert.match(r.stdout, /synth\/train: [\d.]+ [kMG]?B in \d+ files/);
+      assert.match(r.stdout, /synth\/train_mixed: [\d.]+ [kMG]?B in \d+ files/);
+      // The closing table: every dev set with greedy, beam + LM and, for the held-out FSDD speaker, the lexicon.
+      assert.match(r.stdout, /^set +utts +greedy WER +greedy CER +beam WER +beam CER +lexicon WER$/m);
+      for (const set of ["espeak_unseen", "flite_awb", "flite_rms"]) {
+        assert.match(r.stdout, new RegExp(`^${set} +4 +[\\d.]+ %`, "m"));
+      }
+      if (sharedDataDir !== null) assert.match(r.stdout, /^fsdd_george +500 +[\d.]+ % .* [\d.]+ %$/m);
+      const table = JSON.parse(await Deno.readTextFile(`${runDir}/evaluation.json`));
+      assert.ok(table.rows.every((row: { nSeenInTraining?: number }) => row.nSeenInTraining === undefined));
       // Re-running with the same budget reuses the audio and the plan, and resumes where it stopped.
       const again = await runScript("scripts/demo.ts", args);
       assertOk(again, "demo rerun");
