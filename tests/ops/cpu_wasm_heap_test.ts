@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { heapAlloc, heapFree, onHeap, sizeClass, wasmMemory } from "../../ops/backends/cpu/wasm/memory.ts";
 import { planRows } from "../../ops/backends/cpu/wasm/row_layout.ts";
+import { add, concat, permute, slice, tensor } from "../../ops/mod.ts";
 
 Deno.test("heap arrays keep their contents when the memory grows", () => {
   const a = heapAlloc("float32", 8)!;
@@ -69,4 +70,37 @@ Deno.test("rows walk: a mask [N, 1, T] over [N, C, T] advances once every C rows
 Deno.test("rows walk: interleaved broadcast axes are left to the TypeScript kernel", () => {
   // [2, 1, 4, 1] against [1, 3, 1, 5]: input 0 runs on row axes 0 and 2 with axis 1 between them.
   assert.equal(planRows([[2, 1, 4, 1], [1, 3, 1, 5]], [2, 3, 4, 5]), undefined);
+});
+
+Deno.test("kernels handed unzeroed outputs (map, permute, slice, concat) write every element", () => {
+  // Freed blocks of the outputs' size class hold NaN, so an element a kernel skipped would show.
+  const poison = (): void => {
+    const blocks = Array.from({ length: 8 }, () => heapAlloc("float32", 24)!);
+    for (const b of blocks) b.fill(NaN);
+    for (const b of blocks) heapFree(b);
+  };
+  const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const x = tensor(iota(24), [2, 3, 4]);
+  poison();
+  assert.deepEqual(
+    [...add(x, tensor([10, 20, 30], [3, 1])).dataSync()],
+    iota(24).map((v) => v + 10 * (1 + ((v >> 2) % 3))),
+  );
+  poison();
+  assert.deepEqual(
+    [...permute(x, [2, 0, 1]).dataSync()],
+    iota(24).map((i) => ((i % 6) * 4) + Math.floor(i / 6)),
+  );
+  poison();
+  const wide = tensor(iota(48), [2, 3, 8]);
+  assert.deepEqual(
+    [...slice(wide, [null, null, { start: 2, end: 6 }]).dataSync()],
+    iota(24).map((i) => Math.floor(i / 4) * 8 + 2 + (i % 4)),
+  );
+  poison();
+  const half = tensor(iota(12), [2, 3, 2]);
+  assert.deepEqual(
+    [...concat([half, half], -1).dataSync()],
+    iota(24).map((i) => Math.floor(i / 4) * 2 + (i % 2)),
+  );
 });

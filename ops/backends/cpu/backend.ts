@@ -55,7 +55,7 @@ export class CpuBackend implements Backend {
     this.#bytes += data.byteLength;
     const dtype = dtypeOf(data);
     if (dtype === "float32" || dtype === "int32") {
-      const onHeap = heapAlloc(dtype, data.length);
+      const onHeap = heapAlloc(dtype, data.length, false);
       if (onHeap) {
         onHeap.set(data);
         return onHeap;
@@ -68,14 +68,19 @@ export class CpuBackend implements Backend {
   }
 
   alloc(dtype: DType, size: number): unknown {
+    return this.allocOutput(dtype, size, true);
+  }
+
+  /** `alloc`, or with `isZeroed` false an array whose old contents the caller overwrites. */
+  allocOutput(dtype: DType, size: number, isZeroed: boolean): TypedArray {
     this.#bytes += size * bytesPerElement(dtype);
     if (dtype === "float32" || dtype === "int32") {
-      const onHeap = heapAlloc(dtype, size);
+      const onHeap = heapAlloc(dtype, size, isZeroed);
       if (onHeap) return onHeap;
     }
     const reused = this.#take(dtype, size);
     if (!reused) return allocHost(dtype, size);
-    reused.fill(0); // kernels may accumulate into their outputs
+    if (isZeroed) reused.fill(0); // kernels may accumulate into their outputs
     return reused;
   }
 
@@ -130,7 +135,15 @@ export function cpuData(t: Tensor): TypedArray {
   return t.storage as TypedArray;
 }
 
-/** Allocates an output array for a kernel and registers it with the backend. */
+/** Allocates a zeroed output array for a kernel and registers it with the backend. */
 export function cpuOutput(backend: unknown, dtype: DType, size: number): TypedArray {
-  return (backend as CpuBackend).alloc(dtype, size) as TypedArray;
+  return (backend as CpuBackend).allocOutput(dtype, size, true);
+}
+
+/**
+ * `cpuOutput` without the zeroing, for a kernel that writes every element of its output (a
+ * map, a copy that covers the output); its contents are old data until then.
+ */
+export function cpuOverwrittenOutput(backend: unknown, dtype: DType, size: number): TypedArray {
+  return (backend as CpuBackend).allocOutput(dtype, size, false);
 }

@@ -2,12 +2,12 @@
 import { registerKernel } from "../../op_registry.ts";
 import type { ConcatAttrs } from "../../concat.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
-import { cpuData, cpuOutput } from "./backend.ts";
+import { cpuData, cpuOverwrittenOutput } from "./backend.ts";
 import { stridedCopy } from "./strided_copy.ts";
 
 registerKernel<ConcatAttrs>("concat", "cpu", ({ inputs, attrs, outputs, backend }) => {
   const { shape, dtype } = outputs[0];
-  const out = cpuOutput(backend, dtype, sizeOf(shape));
+  const out = cpuOverwrittenOutput(backend, dtype, sizeOf(shape));
   const outStrides = stridesOf(shape);
   let offset = 0;
   for (const t of inputs) {

@@ -10,7 +10,7 @@ import type { MapAttrs } from "../../elementwise.ts";
 import { renderExpr } from "../../expr.ts";
 import { broadcastStrides, shapesEqual } from "../../shape.ts";
 import type { TypedArray } from "../../dtype.ts";
-import { type CpuBackend, cpuData, cpuOutput } from "./backend.ts";
+import { type CpuBackend, cpuData, cpuOverwrittenOutput } from "./backend.ts";
 import { wasmMap } from "./wasm/map_wasm.ts";
 
 type Compiled = (
@@ -86,7 +86,7 @@ registerKernel<MapAttrs>("map", "cpu", ({ inputs, attrs, outputs, backend }) => 
   }
   let size = 1;
   for (const d of shape) size *= d;
-  const out = cpuOutput(backend, dtype, size);
+  const out = cpuOverwrittenOutput(backend, dtype, size);
   if (size === 0) return [out];
   const data = inputs.map(cpuData);
   if (wasmMap(attrs, inputs, data, out, shape)) return [out];

@@ -6,7 +6,7 @@
 import { registerKernel } from "../../op_registry.ts";
 import type { SliceAttrs } from "../../slice.ts";
 import { sizeOf, stridesOf } from "../../shape.ts";
-import { cpuData, cpuOutput } from "./backend.ts";
+import { cpuData, cpuOutput, cpuOverwrittenOutput } from "./backend.ts";
 import { stridedCopy } from "./strided_copy.ts";
 
 /** Offset of the slice's first element in the full tensor, and the full tensor's strides scaled by the steps. */
@@ -18,7 +18,7 @@ function placement(attrs: SliceAttrs): [number, number[]] {
 }
 
 registerKernel<SliceAttrs>("slice", "cpu", ({ inputs: [x], attrs, outputs, backend }) => {
-  const out = cpuOutput(backend, outputs[0].dtype, sizeOf(attrs.sliceShape));
+  const out = cpuOverwrittenOutput(backend, outputs[0].dtype, sizeOf(attrs.sliceShape));
   const [offset, strides] = placement(attrs);
   stridedCopy(out, 0, stridesOf(attrs.sliceShape), cpuData(x), offset, strides, attrs.sliceShape);
   return [out];

@@ -99,17 +99,25 @@ function reserve(bytes: number): number | undefined {
 }
 
 /**
- * A zeroed Float32Array or Int32Array of `length` elements on the heap, or undefined when the
- * heap is full (the caller then uses a host array, which the TypeScript kernels handle).
+ * A Float32Array or Int32Array of `length` elements on the heap, or undefined when the heap is
+ * full (the caller then uses a host array, which the TypeScript kernels handle). Zeroed unless
+ * `isZeroed` is false, for a caller that writes every element before anything reads it (the
+ * memset is a full extra pass over the output: concat of 2 × [8, 400, 256] took 0.50 ms with it,
+ * 0.21 ms without).
  */
-export function heapAlloc(kind: "float32" | "int32", length: number): Float32Array | Int32Array | undefined {
+export function heapAlloc(
+  kind: "float32" | "int32",
+  length: number,
+  isZeroed = true,
+): Float32Array | Int32Array | undefined {
   const bytes = sizeClass(length * 4);
   const offset = reserve(bytes);
   if (offset === undefined) return undefined;
   const a = kind === "float32"
     ? new Float32Array(heapBuffer, offset, length)
     : new Int32Array(heapBuffer, offset, length);
-  zeroBytes(offset, length * 4); // reused blocks hold old data; kernels may accumulate into their outputs
+  // Reused blocks hold old data, and kernels may accumulate into their outputs.
+  if (isZeroed) zeroBytes(offset, length * 4);
   const block = { offset, bytes };
   blockOf.set(a, block);
   reclaim.register(a, block, a);
