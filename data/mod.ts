@@ -188,6 +188,7 @@ export {
 export {
   type DevSet,
   type DevSetOptions,
+  DIGIT_WORDS,
   FSDD_SPEAKERS,
   fsddSpeaker,
   fsddTrainingEntries,

@@ -51,3 +51,8 @@ export {
   writeLogitsFile,
   type WriteLogitsOptions,
 } from "./logits_file.ts";
+export {
+  closedVocabularyDecode,
+  type ClosedVocabularyEntry,
+  ctcSequenceLogProb,
+} from "./closed_vocabulary.ts";

@@ -75,5 +75,30 @@ export {
   type Transcript,
   TranscriptDecoder,
   type TranscriptDecoderOptions,
+  type UtteranceDecoder,
   type UtteranceLogits,
 } from "./transcript_decoder.ts";
+export { LexiconDecoder } from "./lexicon_decoder.ts";
+export {
+  type DevSetEvaluationOptions,
+  type ErrorRates,
+  evaluateOnDevSets,
+  evaluateSets,
+  type EvaluateSetsOptions,
+  type EvaluationSet,
+  type EvaluationTable,
+  formatEvaluationTable,
+  type SetScores,
+  type TrainingOverlap,
+  trainingOverlap,
+  UnknownDevSetError,
+} from "./evaluation_table.ts";
+export {
+  preparePretrainData,
+  PRETRAIN_SENTENCES,
+  PRETRAIN_SYNTH_SEED,
+  type PretrainData,
+  type PretrainDataOptions,
+  pretrainVoiceSet,
+  recipeConfig,
+} from "./pretrain_recipe.ts";
