@@ -17,7 +17,7 @@ import type { Floats } from "../conv_buffers.ts";
 import { ValType, WasmCode } from "./encoder.ts";
 import { heapAlloc, heapFree, onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
-import { compileKernel, emitHorizontal } from "./row_loops.ts";
+import { compileKernel, emitHorizontal, emitTableWalk } from "./row_loops.ts";
 import { runRowRanges } from "./thread_pool.ts";
 
 /** (table, count, n, kw, dilationBytes) over `count` address triples at `table`. */
@@ -37,19 +37,10 @@ function buildForwardRows(): TableKernel {
   const c = new WasmCode(5);
   const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
   const X = c.local(ValType.i32), W = c.local(ValType.i32), Y = c.local(ValType.i32);
-  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const t = c.local(ValType.i32), nB = c.local(ValType.i32), xp = c.local(ValType.i32);
   const wp = c.local(ValType.i32), j = c.local(ValType.i32), wv = c.local(ValType.v128);
   const acc = [0, 1, 2, 3].map(() => c.local(ValType.v128));
   c.get(N).i32(2).op("i32.shl").set(nB);
-  c.get(TABLE).set(e);
-  c.get(TABLE).get(COUNT).i32(12).op("i32.mul").op("i32.add").set(end);
-  c.begin("block").begin("loop");
-  c.get(e).get(end).op("i32.ge_u").brIf(1);
-  c.get(e).mem("i32.load").set(X);
-  c.get(e).mem("i32.load", 4).set(W);
-  c.get(e).mem("i32.load", 8).set(Y);
-  c.i32(0).set(t);
   /** Σ over taps into `lanes` accumulators of `width` vectors; `load` reads x at xp + 16k. */
   const taps = (count: number, load: "v128.load" | "v128.load32_zero"): void => {
     for (let k = 0; k < count; k++) c.f32x4(0).set(acc[k]);
@@ -67,29 +58,32 @@ function buildForwardRows(): TableKernel {
     c.get(j).i32(1).op("i32.sub").set(j);
     c.br(0).end().end();
   };
-  whileFits(c, t, nB, 64, () => {
-    taps(4, "v128.load");
-    for (let k = 0; k < 4; k++) {
+  emitTableWalk(c, TABLE, COUNT, [X, W, Y], () => {
+    c.i32(0).set(t);
+    whileFits(c, t, nB, 64, () => {
+      taps(4, "v128.load");
+      for (let k = 0; k < 4; k++) {
+        c.get(Y).get(t).op("i32.add");
+        c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2, 16 * k).get(acc[k]).simd("f32x4.add");
+        c.simdMem("v128.store", 2, 16 * k);
+      }
+    });
+    whileFits(c, t, nB, 16, () => {
+      taps(1, "v128.load");
       c.get(Y).get(t).op("i32.add");
-      c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2, 16 * k).get(acc[k]).simd("f32x4.add");
-      c.simdMem("v128.store", 2, 16 * k);
-    }
+      c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2).get(acc[0]).simd("f32x4.add").simdMem(
+        "v128.store",
+        2,
+      );
+    });
+    whileFits(c, t, nB, 4, () => {
+      taps(1, "v128.load32_zero");
+      c.get(Y).get(t).op("i32.add");
+      c.get(Y).get(t).op("i32.add").simdMem("v128.load32_zero", 2).get(acc[0]).simd("f32x4.add").storeLane32(
+        0,
+      );
+    });
   });
-  whileFits(c, t, nB, 16, () => {
-    taps(1, "v128.load");
-    c.get(Y).get(t).op("i32.add");
-    c.get(Y).get(t).op("i32.add").simdMem("v128.load", 2).get(acc[0]).simd("f32x4.add").simdMem(
-      "v128.store",
-      2,
-    );
-  });
-  whileFits(c, t, nB, 4, () => {
-    taps(1, "v128.load32_zero");
-    c.get(Y).get(t).op("i32.add");
-    c.get(Y).get(t).op("i32.add").simdMem("v128.load32_zero", 2).get(acc[0]).simd("f32x4.add").storeLane32(0);
-  });
-  c.get(e).i32(12).op("i32.add").set(e);
-  c.br(0).end().end();
   return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 
@@ -98,41 +92,33 @@ function buildFilterRows(): TableKernel {
   const c = new WasmCode(5);
   const [TABLE, COUNT, N, KW, DB] = [0, 1, 2, 3, 4];
   const ROW = c.local(ValType.i32), DY = c.local(ValType.i32), ACC = c.local(ValType.i32);
-  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const j = c.local(ValType.i32), t = c.local(ValType.i32), nB = c.local(ValType.i32);
   const p = c.local(ValType.i32), a = c.local(ValType.i32), s = c.local(ValType.v128);
   c.get(N).i32(2).op("i32.shl").set(nB);
-  c.get(TABLE).set(e);
-  c.get(TABLE).get(COUNT).i32(12).op("i32.mul").op("i32.add").set(end);
-  c.begin("block").begin("loop");
-  c.get(e).get(end).op("i32.ge_u").brIf(1);
-  c.get(e).mem("i32.load").set(ROW);
-  c.get(e).mem("i32.load", 4).set(DY);
-  c.get(e).mem("i32.load", 8).set(ACC);
-  c.get(ROW).set(p);
-  c.get(ACC).set(a);
-  c.get(KW).set(j);
-  c.begin("block").begin("loop");
-  c.get(j).op("i32.eqz").brIf(1);
-  c.f32x4(0).set(s);
-  c.i32(0).set(t);
-  const term = (load: "v128.load" | "v128.load32_zero"): void => {
-    c.get(s);
-    c.get(DY).get(t).op("i32.add").simdMem(load, 2);
-    c.get(p).get(t).op("i32.add").simdMem(load, 2);
-    c.simd("f32x4.mul").simd("f32x4.add").set(s);
-  };
-  whileFits(c, t, nB, 16, () => term("v128.load"));
-  whileFits(c, t, nB, 4, () => term("v128.load32_zero"));
-  c.get(a).get(a).mem("f64.load");
-  emitHorizontal(c, s, "f32.add");
-  c.op("f64.promote_f32").op("f64.add").mem("f64.store");
-  c.get(p).get(DB).op("i32.add").set(p);
-  c.get(a).i32(8).op("i32.add").set(a);
-  c.get(j).i32(1).op("i32.sub").set(j);
-  c.br(0).end().end();
-  c.get(e).i32(12).op("i32.add").set(e);
-  c.br(0).end().end();
+  emitTableWalk(c, TABLE, COUNT, [ROW, DY, ACC], () => {
+    c.get(ROW).set(p);
+    c.get(ACC).set(a);
+    c.get(KW).set(j);
+    c.begin("block").begin("loop");
+    c.get(j).op("i32.eqz").brIf(1);
+    c.f32x4(0).set(s);
+    c.i32(0).set(t);
+    const term = (load: "v128.load" | "v128.load32_zero"): void => {
+      c.get(s);
+      c.get(DY).get(t).op("i32.add").simdMem(load, 2);
+      c.get(p).get(t).op("i32.add").simdMem(load, 2);
+      c.simd("f32x4.mul").simd("f32x4.add").set(s);
+    };
+    whileFits(c, t, nB, 16, () => term("v128.load"));
+    whileFits(c, t, nB, 4, () => term("v128.load32_zero"));
+    c.get(a).get(a).mem("f64.load");
+    emitHorizontal(c, s, "f32.add");
+    c.op("f64.promote_f32").op("f64.add").mem("f64.store");
+    c.get(p).get(DB).op("i32.add").set(p);
+    c.get(a).i32(8).op("i32.add").set(a);
+    c.get(j).i32(1).op("i32.sub").set(j);
+    c.br(0).end().end();
+  });
   return compileKernel<TableKernel>("k", new Array(5).fill(ValType.i32), c);
 }
 

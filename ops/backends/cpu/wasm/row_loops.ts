@@ -39,6 +39,29 @@ export function emitHorizontal(c: WasmCode, v: number, op: "f32.add" | "f32.max"
   c.op(op);
 }
 
+/**
+ * `for (e = table; e < table + count·entry; e += entry) { fields[k] = i32 at e + 4k; body(); }`,
+ * entry = 4 · fields.length bytes: the walk of the kernels that take a table of addresses built on
+ * the host (sum's rows and slots, depthwise's rows), so a thread runs any contiguous part of it.
+ */
+export function emitTableWalk(
+  c: WasmCode,
+  table: number,
+  count: number,
+  fields: readonly number[],
+  body: () => void,
+): void {
+  const e = c.local(ValType.i32), end = c.local(ValType.i32), entryBytes = 4 * fields.length;
+  c.get(table).set(e);
+  c.get(table).get(count).i32(entryBytes).op("i32.mul").op("i32.add").set(end);
+  c.begin("block").begin("loop");
+  c.get(e).get(end).op("i32.ge_u").brIf(1);
+  fields.forEach((f, k) => c.get(e).mem("i32.load", 4 * k).set(f));
+  body();
+  c.get(e).i32(entryBytes).op("i32.add").set(e);
+  c.br(0).end().end();
+}
+
 /** `address + j` for a v128 memory access. */
 export function at(c: WasmCode, address: number, j: number): WasmCode {
   return c.get(address).get(j).op("i32.add");

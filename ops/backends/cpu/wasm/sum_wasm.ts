@@ -18,7 +18,7 @@ import type { TypedArray } from "../../../dtype.ts";
 import { ValType, WasmCode } from "./encoder.ts";
 import { heapAlloc, heapFree, onHeap } from "./memory.ts";
 import { cpuKernelPath } from "./kernel_path.ts";
-import { at, compileKernel, emitLanes } from "./row_loops.ts";
+import { at, compileKernel, emitLanes, emitTableWalk } from "./row_loops.ts";
 import { kernelThreadsFor, runShares } from "./thread_pool.ts";
 
 type SumKernel = (table: number, count: number, inner: number) => void;
@@ -33,48 +33,41 @@ const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 function build(innerReduced: boolean): SumKernel {
   const c = new WasmCode(3);
   const [TABLE, COUNT, INNER] = [0, 1, 2];
-  const e = c.local(ValType.i32), end = c.local(ValType.i32);
   const p = c.local(ValType.i32), a = c.local(ValType.i32);
   const j = c.local(ValType.i32), nB = c.local(ValType.i32), endV = c.local(ValType.i32);
   const v = c.local(ValType.v128), lo = c.local(ValType.v128), hi = c.local(ValType.v128);
   const aj = c.local(ValType.i32);
   c.get(INNER).i32(2).op("i32.shl").tee(nB).i32(-16).op("i32.and").set(endV);
-  c.get(TABLE).set(e);
-  c.get(TABLE).get(COUNT).i32(3).op("i32.shl").op("i32.add").set(end);
-  c.begin("block").begin("loop");
-  c.get(e).get(end).op("i32.ge_u").brIf(1);
-  c.get(e).mem("i32.load").set(p);
-  c.get(e).mem("i32.load", 4).set(a);
-  if (innerReduced) {
-    c.f32x4(0).set(lo).f32x4(0).set(hi);
-    emitLanes(c, j, endV, nB, () => {
-      at(c, p, j).simdMem("v128.load", 2).set(v);
-      c.get(lo).get(v).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(lo);
-      c.get(hi).get(v).get(v).shuffle(HIGH_HALF).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(hi);
-    }, () => {
-      c.get(lo);
-      at(c, p, j).simdMem("v128.load32_zero", 2).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(lo);
-    });
-    c.get(a).get(a).mem("f64.load");
-    c.get(lo).get(hi).simd("f64x2.add").set(lo);
-    c.get(lo).extractLaneF64(0).get(lo).extractLaneF64(1).op("f64.add");
-    c.op("f64.add").mem("f64.store");
-  } else {
-    emitLanes(c, j, endV, nB, () => {
-      at(c, p, j).simdMem("v128.load", 2).set(v);
-      c.get(a).get(j).i32(1).op("i32.shl").op("i32.add").set(aj);
-      c.get(aj).get(aj).simdMem("v128.load", 3).get(v).simd("f64x2.promote_low_f32x4").simd("f64x2.add");
-      c.simdMem("v128.store", 3);
-      c.get(aj).get(aj).simdMem("v128.load", 3, 16).get(v).get(v).shuffle(HIGH_HALF);
-      c.simd("f64x2.promote_low_f32x4").simd("f64x2.add").simdMem("v128.store", 3, 16);
-    }, () => {
-      c.get(a).get(j).i32(1).op("i32.shl").op("i32.add").set(aj);
-      c.get(aj).get(aj).mem("f64.load");
-      at(c, p, j).mem("f32.load").op("f64.promote_f32").op("f64.add").mem("f64.store");
-    });
-  }
-  c.get(e).i32(8).op("i32.add").set(e);
-  c.br(0).end().end();
+  emitTableWalk(c, TABLE, COUNT, [p, a], () => {
+    if (innerReduced) {
+      c.f32x4(0).set(lo).f32x4(0).set(hi);
+      emitLanes(c, j, endV, nB, () => {
+        at(c, p, j).simdMem("v128.load", 2).set(v);
+        c.get(lo).get(v).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(lo);
+        c.get(hi).get(v).get(v).shuffle(HIGH_HALF).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(hi);
+      }, () => {
+        c.get(lo);
+        at(c, p, j).simdMem("v128.load32_zero", 2).simd("f64x2.promote_low_f32x4").simd("f64x2.add").set(lo);
+      });
+      c.get(a).get(a).mem("f64.load");
+      c.get(lo).get(hi).simd("f64x2.add").set(lo);
+      c.get(lo).extractLaneF64(0).get(lo).extractLaneF64(1).op("f64.add");
+      c.op("f64.add").mem("f64.store");
+    } else {
+      emitLanes(c, j, endV, nB, () => {
+        at(c, p, j).simdMem("v128.load", 2).set(v);
+        c.get(a).get(j).i32(1).op("i32.shl").op("i32.add").set(aj);
+        c.get(aj).get(aj).simdMem("v128.load", 3).get(v).simd("f64x2.promote_low_f32x4").simd("f64x2.add");
+        c.simdMem("v128.store", 3);
+        c.get(aj).get(aj).simdMem("v128.load", 3, 16).get(v).get(v).shuffle(HIGH_HALF);
+        c.simd("f64x2.promote_low_f32x4").simd("f64x2.add").simdMem("v128.store", 3, 16);
+      }, () => {
+        c.get(a).get(j).i32(1).op("i32.shl").op("i32.add").set(aj);
+        c.get(aj).get(aj).mem("f64.load");
+        at(c, p, j).mem("f32.load").op("f64.promote_f32").op("f64.add").mem("f64.store");
+      });
+    }
+  });
   return compileKernel<SumKernel>("k", [ValType.i32, ValType.i32, ValType.i32], c);
 }
 
