@@ -101,4 +101,5 @@ export {
   type PretrainDataOptions,
   pretrainVoiceSet,
   recipeConfig,
+  writeFsddTrainingManifest,
 } from "./pretrain_recipe.ts";

@@ -10,7 +10,7 @@
  * `FSDD_HELD_OUT_SPEAKER`. Not here: the training loop (models/trainer.ts), the evaluation
  * (models/evaluation_table.ts, data/corpora/dev_sets.ts).
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fsddTrainingEntries } from "../data/corpora/dev_sets.ts";
 import { filterSentences, synthesizeCorpus, VOICE_SPLITS, type VoiceSet } from "../data/corpora/synth.ts";
 import { promptsOfSplit } from "../data/corpora/text_split.ts";
@@ -90,14 +90,22 @@ export async function preparePretrainData(options: PretrainDataOptions): Promise
   });
   const mix = config.data.mix?.[0];
   if (!mix) throw new Error("models/configs/small_wide_mixed.ts: the recipe has no FSDD mix");
-  const fsdd = fsddTrainingEntries(options.sharedDataDir, FSDD_HELD_OUT_SPEAKER);
-  await Deno.mkdir(join(options.outDir, "fsdd_train"), { recursive: true });
-  writeManifest(mix.manifest, fsdd);
   return {
     trainManifest: synth.manifestPath,
     nSynthetic: synth.entries.length,
     nSpokenNow: synth.nSynthesized,
     fsddManifest: mix.manifest,
-    nFsdd: fsdd.length,
+    nFsdd: await writeFsddTrainingManifest(mix.manifest, options.sharedDataDir),
   };
+}
+
+/**
+ * Writes the recipe's FSDD training side (every speaker but `FSDD_HELD_OUT_SPEAKER`, from
+ * `sharedDataDir`) as the manifest `path`, making its folder; returns its number of clips.
+ */
+export async function writeFsddTrainingManifest(path: string, sharedDataDir: string): Promise<number> {
+  const entries = fsddTrainingEntries(sharedDataDir, FSDD_HELD_OUT_SPEAKER);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  writeManifest(path, entries);
+  return entries.length;
 }
