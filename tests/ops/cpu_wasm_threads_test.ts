@@ -90,6 +90,25 @@ Deno.test("depthwise conv1d on threads equals one thread bit for bit", () => {
   );
 });
 
+Deno.test("jobs that leave a Worker out, then include it, run every share exactly once", () => {
+  // sum accumulates into its output: a share run twice (a left-out Worker waking late into the
+  // next job) would add its rows twice. Two Workers; 2 threads leave the second one out.
+  const x = randomNormal([64, 3, 200], new Rng(5));
+  const previous = setKernelThreading({ threads: 1, minWork: 0 });
+  try {
+    const one = tidy(() => sum(x, [0, 2]).dataSync().slice());
+    for (let i = 0; i < 2000; i++) {
+      setKernelThreading({ threads: i % 2 ? 3 : 2 });
+      const many = tidy(() => sum(x, [0, 2]).dataSync().slice());
+      if (many.some((v, k) => v !== one[k])) assert.fail(`job ${i}: ${many} against ${one}`);
+    }
+    assert.ok(kernelWorkersStarted() >= 2);
+  } finally {
+    setKernelThreading(previous);
+    x.dispose();
+  }
+});
+
 Deno.test("a kernel call below the threshold runs on the calling thread", () => {
   const previous = setKernelThreading({ threads: 4, minWork: 1000 });
   try {

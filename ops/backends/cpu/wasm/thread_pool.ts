@@ -7,8 +7,8 @@
  * Hand-off without postMessage per op (posting costs Deno milliseconds, BENCHMARKS.md "ctcLoss
  * across Workers"): each Worker receives the heap's `WebAssembly.Memory` and a control block once,
  * at start; a job is its kernel's id and module address in the control block, the shares'
- * arguments in the float64 slots after it, and a bump of the generation word with
- * Atomics.notify. Workers block in Atomics.wait between jobs (no spinning) and are unref'd, so
+ * arguments in the float64 slots after it, and a bump of each participating Worker's generation
+ * word with Atomics.notify. Workers block in Atomics.wait between jobs (no spinning) and are unref'd, so
  * they never keep a process alive. A kernel's module bytes are copied onto the heap the first
  * time it is dispatched; each Worker compiles and instantiates them once and keeps the instance
  * by id. The heap grows in place and Workers' instances see the new size.
@@ -29,6 +29,7 @@ import {
   ARGS_AT,
   Control,
   CONTROL_INTS,
+  GENERATIONS_AT,
   MAX_ARGS,
   MAX_THREADS,
   type PoolWorkerStart,
@@ -108,7 +109,7 @@ function ensureWorkers(n: number): void {
       memory: wasmMemory,
       control,
       index: workers.length,
-      generation: Atomics.load(control, Control.generation),
+      generation: Atomics.load(control, GENERATIONS_AT + workers.length),
     };
     w.postMessage(start);
     workers.push(w);
@@ -146,11 +147,14 @@ export function runShares(kernel: (...a: number[]) => void, shares: readonly (re
   control[Control.codeAddress] = codeAddress(k);
   control[Control.codeBytes] = k.bytes.length;
   control[Control.nArgs] = nArgs;
-  control[Control.nShares] = shares.length - 1;
   Atomics.store(control, Control.done, 0);
   Atomics.store(control, Control.failed, 0);
-  Atomics.add(control, Control.generation, 1);
-  Atomics.notify(control, Control.generation);
+  // Only the Workers with a share are woken: one left out would otherwise be able to wake late,
+  // read the next job's fields as they are written and run a share of it twice.
+  for (let w = 0; w < shares.length - 1; w++) {
+    Atomics.add(control, GENERATIONS_AT + w, 1);
+    Atomics.notify(control, GENERATIONS_AT + w);
+  }
   try {
     kernel(...shares[0]);
   } finally {

@@ -1,6 +1,6 @@
 /**
  * Worker side of thread_pool.ts: receives the heap's memory and the control block once, then
- * loops: block in Atomics.wait until the generation word moves, run its share of the job (the
+ * loops: block in Atomics.wait until its generation word moves, run its share of the job (the
  * kernel instantiated from the module bytes at the job's heap address, once per kernel id, over
  * the shared memory), count itself done and wake the calling thread.
  *
@@ -15,23 +15,25 @@ export const MAX_ARGS = 32;
 
 /** Int32 slots of the control block. */
 export const Control = {
-  /** Bumped once per job; Workers wait on it. */
-  generation: 0,
   /** Workers done with the current job; the calling thread waits on it. */
-  done: 1,
+  done: 0,
   /** Set when a Worker's share threw. */
-  failed: 2,
-  kernelId: 3,
+  failed: 1,
+  kernelId: 2,
   /** Heap byte address and length of the kernel's module bytes. */
-  codeAddress: 4,
-  codeBytes: 5,
-  nArgs: 6,
-  /** Shares the Workers run (Worker i runs share i + 1 when i < nShares). */
-  nShares: 7,
+  codeAddress: 3,
+  codeBytes: 4,
+  nArgs: 5,
 } as const;
 
+/**
+ * Where each Worker's generation word is (Worker i's at GENERATIONS_AT + i): bumped once per job
+ * that has a share for that Worker, and waited on by it alone. A Worker a job leaves out is not
+ * woken, so it cannot read the next job's fields while the calling thread writes them.
+ */
+export const GENERATIONS_AT = 8;
 /** Where the float64 argument slots start (in int32 slots, 8-byte aligned): MAX_ARGS per Worker. */
-export const ARGS_AT = 8;
+export const ARGS_AT = GENERATIONS_AT + MAX_THREADS;
 /** Size of the control block in int32 slots. */
 export const CONTROL_INTS = ARGS_AT + 2 * MAX_ARGS * (MAX_THREADS - 1);
 
@@ -41,7 +43,7 @@ export interface PoolWorkerStart {
   control: Int32Array;
   /** This Worker's index: it runs share index + 1. */
   index: number;
-  /** The generation word when the Worker was started: jobs after it are the Worker's. */
+  /** Its generation word when the Worker was started: jobs after it are the Worker's. */
   generation: number;
 }
 
@@ -49,13 +51,13 @@ type Kernel = (...a: number[]) => void;
 
 function run(start: PoolWorkerStart): never {
   const { memory, control, index } = start;
+  const generation = GENERATIONS_AT + index;
   let seen = start.generation;
   const args = new Float64Array(control.buffer, ARGS_AT * 4 + index * MAX_ARGS * 8, MAX_ARGS);
   const kernels = new Map<number, Kernel>();
   for (;;) {
-    Atomics.wait(control, Control.generation, seen);
-    seen = Atomics.load(control, Control.generation);
-    if (index >= control[Control.nShares]) continue;
+    Atomics.wait(control, generation, seen);
+    seen = Atomics.load(control, generation);
     try {
       const id = control[Control.kernelId];
       let kernel = kernels.get(id);
