@@ -297,7 +297,9 @@ export async function speak(
       ], text);
     }
     if ((options.resampler ?? "sox") === "sox") {
-      await run(options.sox ?? "sox", [raw, "-r", String(rate), "-c", "1", "-b", "16", tmp]);
+      // -R: sox dithers the 16-bit output with a fresh random seed each run unless told to repeat
+      // its default one, and then no corpus (and no training run on it) could be reproduced.
+      await run(options.sox ?? "sox", ["-R", raw, "-r", String(rate), "-c", "1", "-b", "16", tmp]);
     } else {
       const audio = readAudio(raw);
       Deno.writeFileSync(tmp, encodeWav(resample(audio.samples, audio.sampleRate, rate), rate));
